@@ -1,0 +1,183 @@
+//! Stage 2, bundle: turns the resolved config and planned pages into rolldown options, runs
+//! rolldown (parse, transform with oxc, link, tree-shake, split, minify), and returns its
+//! output files in memory. Nothing is written here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use nexxo_config::{LibFormat, ResolvedConfig, Sourcemap};
+use nexxo_diagnostics::{Diagnostic, Diagnostics, SourceLocation};
+use rolldown::{
+    BundlerOptions, BundlerTransformOptions, CodeSplittingMode, Either, InputItem,
+    ManualCodeSplittingOptions, OutputExports, OutputFormat, Platform, RawMinifyOptions,
+    ResolveOptions, SourceMapType, TsConfig,
+};
+use rolldown_common::{MatchGroup, MatchGroupName, MatchGroupTest, Output};
+use rolldown_error::{BuildDiagnostic, DiagnosticOptions};
+use rolldown_plugin::__inner::SharedPluginable;
+
+use crate::chunks::ModulePatterns;
+
+/// What rolldown produced: files in memory, and warnings to show.
+pub struct BundleResult {
+    pub outputs: Vec<Output>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Options shared by app and library builds.
+fn base_options(config: &ResolvedConfig) -> BundlerOptions {
+    BundlerOptions {
+        cwd: Some(config.root.clone()),
+        platform: Some(Platform::Browser),
+        sourcemap: match config.sourcemap {
+            Sourcemap::Off => None,
+            Sourcemap::File => Some(SourceMapType::File),
+            Sourcemap::Inline => Some(SourceMapType::Inline),
+            Sourcemap::Hidden => Some(SourceMapType::Hidden),
+        },
+        minify: Some(RawMinifyOptions::Bool(config.minify)),
+        define: Some(config.define.iter().cloned().collect()),
+        resolve: Some(ResolveOptions {
+            alias: (!config.alias.is_empty()).then(|| {
+                config.alias.iter().map(|(find, to)| (find.clone(), vec![Some(to.clone())])).collect()
+            }),
+            ..Default::default()
+        }),
+        transform: Some(BundlerTransformOptions {
+            target: Some(Either::Right(config.targets.clone())),
+            ..Default::default()
+        }),
+        // tsconfig.json next to each file decides `paths`, `jsxImportSource` and legacy
+        // decorators, as in tsc.
+        tsconfig: Some(TsConfig::Auto(true)),
+        ..Default::default()
+    }
+}
+
+/// rolldown options for an app build whose entries are the planned pages.
+pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -> BundlerOptions {
+    let assets = &config.assets_dir;
+    let code_splitting = (!config.manual_chunks.is_empty()).then(|| {
+        CodeSplittingMode::Advanced(ManualCodeSplittingOptions {
+            groups: Some(
+                config
+                    .manual_chunks
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (name, patterns))| manual_chunk_group(config, index, name, patterns))
+                    .collect(),
+            ),
+            ..Default::default()
+        })
+    });
+    BundlerOptions {
+        input: Some(
+            pages
+                .iter()
+                .map(|p| InputItem { name: Some(p.entry_name.clone()), import: p.entry_id.clone() })
+                .collect(),
+        ),
+        format: Some(OutputFormat::Esm),
+        entry_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        chunk_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        asset_filenames: Some(format!("{assets}/[name]-[hash][extname]").into()),
+        code_splitting,
+        ..base_options(config)
+    }
+}
+
+fn manual_chunk_group(config: &ResolvedConfig, index: usize, name: &str, patterns: &[String]) -> MatchGroup {
+    let matcher = Arc::new(ModulePatterns::new(&config.root, patterns));
+    let count = config.manual_chunks.len();
+    MatchGroup {
+        name: MatchGroupName::Static(name.to_string()),
+        test: Some(MatchGroupTest::Function(Arc::new(move |id: &str| {
+            let matched = matcher.matches(id);
+            Box::pin(async move { Ok(Some(matched)) })
+        }))),
+        // Earlier keys win when patterns overlap.
+        priority: Some(u32::try_from(count - index).unwrap_or(u32::MAX)),
+        ..Default::default()
+    }
+}
+
+/// rolldown options for one format of a library build.
+pub fn lib_options(config: &ResolvedConfig, format: LibFormat) -> BundlerOptions {
+    let lib = config.lib.as_ref().expect("lib_options is only called for library builds");
+    BundlerOptions {
+        input: Some(vec![InputItem {
+            name: Some(lib.file_name.clone()),
+            import: lib.entry.to_string_lossy().into_owned(),
+        }]),
+        format: Some(match format {
+            LibFormat::Es => OutputFormat::Esm,
+            LibFormat::Cjs => OutputFormat::Cjs,
+            LibFormat::Umd => OutputFormat::Umd,
+            LibFormat::Iife => OutputFormat::Iife,
+        }),
+        name: lib.name.clone(),
+        exports: Some(OutputExports::Auto),
+        entry_filenames: Some(lib_file_name(&lib.file_name, format, lib.package_is_module).into()),
+        chunk_filenames: Some(format!("{}/[name]-[hash].js", config.assets_dir).into()),
+        asset_filenames: Some(format!("{}/[name]-[hash][extname]", config.assets_dir).into()),
+        // One file per format: a library must not split into chunks its users cannot find.
+        code_splitting: Some(CodeSplittingMode::Bool(false)),
+        ..base_options(config)
+    }
+}
+
+/// Vite's library file names: `.js`/`.cjs` in a `"type": "module"` package, else `.mjs`/`.js`.
+pub fn lib_file_name(base: &str, format: LibFormat, package_is_module: bool) -> String {
+    match (format, package_is_module) {
+        (LibFormat::Es, true) => format!("{base}.js"),
+        (LibFormat::Es, false) => format!("{base}.mjs"),
+        (LibFormat::Cjs, true) => format!("{base}.cjs"),
+        (LibFormat::Cjs, false) => format!("{base}.js"),
+        (LibFormat::Umd, true) => format!("{base}.umd.cjs"),
+        (LibFormat::Umd, false) => format!("{base}.umd.js"),
+        (LibFormat::Iife, _) => format!("{base}.iife.js"),
+    }
+}
+
+/// Runs rolldown and converts its diagnostics into Nexxo's.
+pub async fn run_rolldown(
+    root: &Path,
+    options: BundlerOptions,
+    plugins: Vec<SharedPluginable>,
+) -> Result<BundleResult, Diagnostics> {
+    let mut bundler = rolldown::Bundler::with_plugins(options, plugins)
+        .map_err(|errors| convert_all(root, errors.into_vec()))?;
+    let output = bundler.generate().await.map_err(|errors| convert_all(root, errors.into_vec()));
+    // Closing releases rolldown's caches; a failure to close cannot change the output.
+    let _ = bundler.close().await;
+    let output = output?;
+    Ok(BundleResult {
+        outputs: output.assets,
+        warnings: output.warnings.iter().map(|w| convert(root, w)).collect(),
+    })
+}
+
+fn convert_all(root: &Path, diagnostics: Vec<BuildDiagnostic>) -> Diagnostics {
+    Diagnostics(diagnostics.iter().map(|d| convert(root, d)).collect())
+}
+
+/// rolldown renders its own code frames; Nexxo keeps the text and the primary location (for
+/// tools such as the dev server's overlay).
+fn convert(root: &Path, diagnostic: &BuildDiagnostic) -> Diagnostic {
+    let options = DiagnosticOptions { cwd: root.to_path_buf() };
+    let rendered = diagnostic.to_diagnostic_with(&options);
+    let message = diagnostic.to_message_with(&options);
+    let text = rendered.convert_to_string(std::env::var_os("NO_COLOR").is_none() && is_terminal());
+    let mut result = Diagnostic::pre_rendered(message, text);
+    if let Some((file, line, column, _)) = rendered.get_primary_location() {
+        let path = Path::new(&file);
+        let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        result = result.with_location(SourceLocation { file: shown, line, column: column + 1, source: None });
+    }
+    result
+}
+
+fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,172 @@
+//! Stage 1, plan: find the app's HTML pages, read their module scripts and asset URLs, and
+//! resolve them to files. Produces plain [`HtmlPage`] data for the bundle stage; every problem
+//! found here is reported with the page's file, line, column and a code frame.
+
+use std::path::{Path, PathBuf};
+
+use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::{Diagnostic, Diagnostics};
+use nexxo_html::{scan_html, ModuleScript};
+use nexxo_plugins::{HtmlPage, PageScript};
+
+/// Query marking the proxy module of a page (the page's entry in the module graph).
+pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
+
+/// Finds the app's pages: every `.html` file under the root, except in `node_modules`, hidden
+/// folders, the output folder and the public folder. `index.html` must be among them.
+pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut pages = Vec::new();
+    let mut folders = vec![config.root.clone()];
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder).map_err(|err| {
+            Diagnostic::error(format!("cannot read folder {}: {err}", config.display_path(&folder)))
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(file_type) = entry.file_type() else { continue };
+            if file_type.is_dir() {
+                let skipped = name.starts_with('.')
+                    || name == "node_modules"
+                    || path == config.out_dir
+                    || Some(&path) == config.public_dir.as_ref();
+                if !skipped {
+                    folders.push(path);
+                }
+            } else if name.ends_with(".html") && file_type.is_file() {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    if !pages.iter().any(|p| p.parent() == Some(config.root.as_path()) && p.ends_with("index.html")) {
+        return Err(Diagnostic::error(format!(
+            "no index.html found in the project root {}",
+            config.root.display()
+        ))
+        .with_help("a Nexxo app starts from index.html, which loads your code with <script type=\"module\" src=\"/src/main.ts\">; for a library set build.lib in nexxo.config.json"));
+    }
+    Ok(pages)
+}
+
+/// Reads and resolves every page. Collects all errors instead of stopping at the first.
+pub fn plan_pages(config: &ResolvedConfig, page_paths: &[PathBuf]) -> Result<Vec<HtmlPage>, Diagnostics> {
+    let mut pages = Vec::new();
+    let mut errors = Vec::new();
+    for path in page_paths {
+        match plan_page(config, path) {
+            Ok(page) => pages.push(page),
+            Err(mut page_errors) => errors.append(&mut page_errors),
+        }
+    }
+    if errors.is_empty() {
+        Ok(pages)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
+fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagnostic>> {
+    let shown = config.display_path(path);
+    let html = std::fs::read_to_string(path)
+        .map_err(|err| vec![Diagnostic::error(format!("cannot read {shown}: {err}"))])?;
+    let scan = scan_html(&html)
+        .map_err(|err| vec![Diagnostic::error(format!("cannot parse {shown}: {err}"))])?;
+    let page_dir = path.parent().unwrap_or(&config.root);
+    let mut errors = Vec::new();
+
+    let mut scripts = Vec::new();
+    for (index, script) in scan.scripts.iter().enumerate() {
+        match script {
+            ModuleScript::External { src, offset } => match resolve_url(config, page_dir, src) {
+                Some(file) if file.is_file() => scripts.push(PageScript::File(file)),
+                _ => errors.push(
+                    Diagnostic::at_offset(
+                        format!("cannot find the module script `{src}`"),
+                        &shown,
+                        &html,
+                        *offset,
+                    )
+                    .with_help("`/src/main.ts` is relative to the project root, `./main.ts` to the page"),
+                ),
+            },
+            ModuleScript::Inline { code, .. } => scripts.push(PageScript::Inline {
+                id: format!("{}?html-proxy&index={index}.js", path.to_string_lossy()),
+                code: code.clone(),
+            }),
+        }
+    }
+
+    let mut assets = Vec::new();
+    let mut public_urls = Vec::new();
+    for reference in &scan.assets {
+        if is_public_file(config, &reference.url) {
+            public_urls.push(reference.url.clone());
+            continue;
+        }
+        match resolve_url(config, page_dir, &reference.url).filter(|f| f.is_file()) {
+            Some(_) if reference.is_stylesheet => errors.push(Diagnostic::at_offset(
+                nexxo_plugins::css_gate::unsupported_message(&reference.url),
+                &shown,
+                &html,
+                reference.offset,
+            )),
+            Some(file) => assets.push((reference.url.clone(), file)),
+            None => eprintln!(
+                "warning: {shown}: `{}` does not resolve to a file; it is left unchanged to be resolved at runtime",
+                reference.url
+            ),
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let output_name = nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
+    let entry_name = output_name.trim_end_matches(".html").replace('/', "-");
+    Ok(HtmlPage {
+        entry_id: format!("{}{HTML_ENTRY_QUERY}", path.to_string_lossy()),
+        output_name,
+        html,
+        entry_name,
+        scripts,
+        assets,
+        public_urls,
+    })
+}
+
+/// A URL in a page → the file it names: `/x` from the root, anything else from the page.
+fn resolve_url(config: &ResolvedConfig, page_dir: &Path, url: &str) -> Option<PathBuf> {
+    let path = url.split(['?', '#']).next()?;
+    let path = percent_decode(path)?;
+    let file = match path.strip_prefix('/') {
+        Some(rest) => config.root.join(rest),
+        None => page_dir.join(&path),
+    };
+    Some(nexxo_config::resolve::absolute(&config.root, &file))
+}
+
+/// `/favicon.ico` served from public/ stays as written.
+fn is_public_file(config: &ResolvedConfig, url: &str) -> bool {
+    let Some(rest) = url.strip_prefix('/') else { return false };
+    let Some(public_dir) = &config.public_dir else { return false };
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    percent_decode(rest).is_some_and(|decoded| public_dir.join(decoded).is_file())
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

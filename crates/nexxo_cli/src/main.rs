@@ -1,0 +1,157 @@
+//! The `nexxo` command. It parses flags, resolves the config and hands over to the pipeline
+//! crates; all the work happens there.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use nexxo_config::{resolve_config, Command, ConfigOverrides, Sourcemap};
+use nexxo_diagnostics::Diagnostics;
+
+#[derive(Parser)]
+#[command(
+    name = "nexxo",
+    version,
+    about = "Nexxo: a fast build tool for web apps (React, Vue, Svelte, Solid, Lit, Preact, vanilla).",
+    after_help = "Examples:\n  nexxo build                 build the app in the current folder into dist/\n  nexxo build examples/app    build the app in examples/app\n  nexxo build --help          every build flag"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Subcommand)]
+enum CliCommand {
+    /// Build the app for production: bundles index.html's scripts, hashes assets, writes outDir.
+    #[command(after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false")]
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Project root holding index.html (and nexxo.config.json). Example: `nexxo build apps/web`
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Config file to use instead of <root>/nexxo.config.json. Example: `--config nexxo.prod.json`
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Mode: picks `.env.[mode]` files and `import.meta.env.MODE` (default: production).
+    /// Example: `--mode staging`
+    #[arg(long, short = 'm')]
+    mode: Option<String>,
+
+    /// Public base path the app is served from. Example: `--base /my-app/` or `--base ./`
+    #[arg(long)]
+    base: Option<String>,
+
+    /// Output folder, relative to the root (default: dist). Example: `--out-dir build`
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<String>,
+
+    /// Browser target: an ES version, engine versions, or a browserslist query; repeatable.
+    /// Example: `--target es2020` or `--target chrome100 --target safari15`
+    #[arg(long, value_name = "TARGET")]
+    target: Vec<String>,
+
+    /// Source maps: `true` (files), `inline`, `hidden` (files without a reference), `false`.
+    /// A bare `--sourcemap` means `true`. Example: `--sourcemap hidden`
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "true",
+          value_parser = ["true", "false", "inline", "hidden"])]
+    sourcemap: Option<String>,
+
+    /// Minify the output (default: true). Example: `--minify false`
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    minify: Option<bool>,
+
+    /// Empty outDir even when it is outside the project root. Example: `--out-dir ../www --empty-out-dir`
+    #[arg(long)]
+    empty_out_dir: bool,
+}
+
+impl BuildArgs {
+    fn overrides(&self) -> ConfigOverrides {
+        ConfigOverrides {
+            config_file: self.config.clone(),
+            mode: self.mode.clone(),
+            base: self.base.clone(),
+            out_dir: self.out_dir.clone(),
+            target: (!self.target.is_empty()).then(|| self.target.clone()),
+            sourcemap: self.sourcemap.as_deref().map(|value| match value {
+                "inline" => Sourcemap::Inline,
+                "hidden" => Sourcemap::Hidden,
+                "false" => Sourcemap::Off,
+                _ => Sourcemap::File,
+            }),
+            minify: self.minify,
+            empty_out_dir: self.empty_out_dir.then_some(true),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = Cli::parse();
+    // A panic is a bug in Nexxo: the hook has already told the user; exit without a trace.
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(70),
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        CliCommand::Build(args) => runtime.block_on(build(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(diagnostics) => {
+            eprintln!("{}", diagnostics.render(color));
+            let count = diagnostics.0.len();
+            eprintln!("build failed with {count} error{}", if count == 1 { "" } else { "s" });
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
+    let process_env: BTreeMap<String, String> = std::env::vars().collect();
+    let config = resolve_config(&args.root, Command::Build, &args.overrides(), &process_env)?;
+    println!(
+        "nexxo v{} building for {}…",
+        env!("CARGO_PKG_VERSION"),
+        if config.lib.is_some() { "a library" } else { config.mode.as_str() }
+    );
+    let report = nexxo_build::build(&config).await?;
+    for warning in &report.warnings {
+        eprintln!("warning: {}", warning.trim_end());
+    }
+    print!("{}", report.render());
+    Ok(())
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!(
+            "internal error: {message}{location}\nThis is a bug in Nexxo, not in your project. Please report it with the command you ran."
+        );
+    }));
+}

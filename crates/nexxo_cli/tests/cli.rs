@@ -1,0 +1,333 @@
+//! End-to-end tests of the `nexxo` binary on small projects written to temp folders: exit codes,
+//! error messages with locations and code frames, output files, safety rules, determinism.
+//! (Tests that open the built apps in Chromium live in tests/e2e/.)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn nexxo(args: &[&str], cwd: &Path) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_nexxo"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the nexxo binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes a project from (path, content) pairs into a new temp folder.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+const INDEX: &str = r#"<!doctype html><html><head><title>t</title></head><body><div id="app"></div><script type="module" src="/src/main.ts"></script></body></html>"#;
+
+fn build_ok(root: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["build", root.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = nexxo(&args, root);
+    assert!(
+        output.status.success(),
+        "build failed:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
+fn build_err(root: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build", root.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = nexxo(&args, root);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "expected a clean failure, got:\n{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("internal error"), "{stderr}");
+    stderr
+}
+
+/// Every file under `dir` (relative path → bytes).
+fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn js_of(dist: &Path) -> String {
+    files_in(dist)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".js"))
+        .map(|(_, bytes)| text(&bytes))
+        .collect()
+}
+
+#[test]
+fn help_explains_every_flag_with_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = text(&nexxo(&["--help"], dir.path()).stdout);
+    assert!(top.contains("build") && top.contains("Examples:"), "{top}");
+    let build = text(&nexxo(&["build", "--help"], dir.path()).stdout);
+    for flag in ["--config", "--mode", "--base", "--out-dir", "--target", "--sourcemap", "--minify", "--empty-out-dir"] {
+        assert!(build.contains(flag), "build --help lacks {flag}:\n{build}");
+    }
+    assert!(build.matches("Example").count() >= 8, "{build}");
+}
+
+#[test]
+fn missing_index_html_is_a_clear_error() {
+    let dir = project(&[("src/main.ts", "console.log(1)")]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("no index.html found"), "{stderr}");
+}
+
+#[test]
+fn syntax_error_shows_file_line_column_and_frame() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "const ok = 1;\nconst broken = ;\nconsole.log(ok);\n"),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("src/main.ts:2:"), "{stderr}");
+    assert!(stderr.contains("const broken = ;"), "{stderr}");
+}
+
+#[test]
+fn missing_import_names_the_specifier_and_importer() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "import { x } from './does-not-exist';\nconsole.log(x);\n"),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("./does-not-exist"), "{stderr}");
+    assert!(stderr.contains("src/main.ts:1:"), "{stderr}");
+}
+
+#[test]
+fn invalid_config_names_key_file_and_position() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "console.log(1)"),
+        ("nexxo.config.json", "{\n  \"build\": {\n    \"minfy\": true\n  }\n}\n"),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("invalid config key `build.minfy`"), "{stderr}");
+    assert!(stderr.contains("nexxo.config.json:3:"), "{stderr}");
+
+    std::fs::write(dir.path().join("nexxo.config.json"), r#"{ "build": { "assetsInlineLimit": "big" } }"#).unwrap();
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("build.assetsInlineLimit") && stderr.contains("expected u64"), "{stderr}");
+
+    std::fs::write(dir.path().join("nexxo.config.json"), "{ \"base\": ").unwrap();
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("invalid JSON"), "{stderr}");
+}
+
+#[test]
+fn missing_module_script_points_into_the_html() {
+    let dir = project(&[(
+        "index.html",
+        "<!doctype html>\n<html>\n<body>\n  <script type=\"module\" src=\"/src/missing.ts\"></script>\n</body>\n</html>\n",
+    )]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("cannot find the module script `/src/missing.ts`"), "{stderr}");
+    assert!(stderr.contains("index.html:4:3"), "{stderr}");
+}
+
+#[test]
+fn css_import_is_refused_clearly_until_the_css_stage_lands() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "import './style.css';\n"),
+        ("src/style.css", "body { color: red }"),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("CSS is not supported yet"), "{stderr}");
+    assert!(stderr.contains("./style.css") && stderr.contains("src/main.ts:1:"), "{stderr}");
+}
+
+#[test]
+fn failed_build_keeps_the_previous_output() {
+    let dir = project(&[("index.html", INDEX), ("src/main.ts", "console.log('v1')")]);
+    build_ok(dir.path(), &[]);
+    std::fs::write(dir.path().join("src/main.ts"), "console.log(").unwrap();
+    build_err(dir.path(), &[]);
+    assert!(dir.path().join("dist/index.html").is_file());
+}
+
+#[test]
+fn out_dir_outside_root_is_only_emptied_on_request() {
+    let parent = tempfile::tempdir().unwrap();
+    let root = parent.path().join("app");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("index.html"), INDEX).unwrap();
+    std::fs::write(root.join("src/main.ts"), "console.log(1)").unwrap();
+    let outside = parent.path().join("www");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("keep.txt"), "user data").unwrap();
+
+    let output = build_ok(&root, &["--out-dir", "../www"]);
+    assert!(text(&output.stderr).contains("will not be emptied"), "{}", text(&output.stderr));
+    assert!(outside.join("keep.txt").is_file(), "a file outside the root was deleted");
+    assert!(outside.join("index.html").is_file());
+
+    build_ok(&root, &["--out-dir", "../www", "--empty-out-dir"]);
+    assert!(!outside.join("keep.txt").exists());
+    assert!(outside.join("index.html").is_file());
+}
+
+#[test]
+fn out_dir_that_is_the_root_is_refused() {
+    let dir = project(&[("index.html", INDEX), ("src/main.ts", "console.log(1)")]);
+    let stderr = build_err(dir.path(), &["--out-dir", "."]);
+    assert!(stderr.contains("is the project root or contains it"), "{stderr}");
+    let stderr = build_err(dir.path(), &["--out-dir", ".."]);
+    assert!(stderr.contains("is the project root or contains it"), "{stderr}");
+    assert!(dir.path().join("src/main.ts").is_file());
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_folders() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vanilla-ts");
+    let copies: Vec<(tempfile::TempDir, PathBuf)> = (0..2)
+        .map(|i| {
+            let parent = tempfile::tempdir().unwrap();
+            let root = parent.path().join(format!("copy-{i}-{}", "x".repeat(i * 7)));
+            copy_tree(&example, &root);
+            build_ok(&root, &["--sourcemap"]);
+            (parent, root)
+        })
+        .collect();
+    let first = files_in(&copies[0].1.join("dist"));
+    let second = files_in(&copies[1].1.join("dist"));
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    for (name, bytes) in &first {
+        assert!(bytes == &second[name], "{name} differs between the two builds");
+        let content = text(bytes);
+        for (parent, _) in &copies {
+            assert!(
+                !content.contains(parent.path().to_str().unwrap()),
+                "{name} contains the absolute build path"
+            );
+        }
+    }
+    // A rebuild in place gives the same bytes again.
+    build_ok(&copies[0].1, &["--sourcemap"]);
+    assert_eq!(files_in(&copies[0].1.join("dist")), first);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "dist" || name == "node_modules" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sourcemap_modes() {
+    let dir = project(&[("index.html", INDEX), ("src/main.ts", "const n: number = 1;\nconsole.log(n);\n")]);
+    let dist = dir.path().join("dist");
+    let maps = |dist: &Path| files_in(dist).keys().filter(|n| n.ends_with(".map")).count();
+
+    build_ok(dir.path(), &["--sourcemap"]);
+    assert!(maps(&dist) > 0);
+    assert!(js_of(&dist).contains("//# sourceMappingURL=index-"));
+
+    build_ok(dir.path(), &["--sourcemap", "hidden"]);
+    assert!(maps(&dist) > 0);
+    assert!(!js_of(&dist).contains("sourceMappingURL"));
+
+    build_ok(dir.path(), &["--sourcemap", "inline"]);
+    assert_eq!(maps(&dist), 0);
+    assert!(js_of(&dist).contains("sourceMappingURL=data:application/json"));
+
+    build_ok(dir.path(), &[]);
+    assert_eq!(maps(&dist), 0);
+    assert!(!js_of(&dist).contains("sourceMappingURL"));
+}
+
+#[test]
+fn target_lowers_syntax_for_old_browsers_only() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "const value = (globalThis as any).maybe ?? 'fallback';\nconsole.log(value?.length);\n"),
+    ]);
+    build_ok(dir.path(), &["--target", "es2019"]);
+    let old = js_of(&dir.path().join("dist"));
+    assert!(!old.contains("??") && !old.contains("?."), "{old}");
+    build_ok(dir.path(), &["--target", "chrome120"]);
+    let modern = js_of(&dir.path().join("dist"));
+    assert!(modern.contains("??"), "{modern}");
+}
+
+#[test]
+fn minify_flag_controls_minification() {
+    let dir = project(&[(
+        "index.html", INDEX),
+        ("src/main.ts", "export function addNumbers(first: number, second: number) { return first + second; }\nconsole.log(addNumbers(1, 2));\n"),
+    ]);
+    build_ok(dir.path(), &["--minify", "false"]);
+    assert!(js_of(&dir.path().join("dist")).contains("function addNumbers(first, second)"));
+    build_ok(dir.path(), &[]);
+    assert!(!js_of(&dir.path().join("dist")).contains("addNumbers"));
+}
+
+#[test]
+fn tree_shaking_and_env_prefix_keep_the_bundle_clean() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/lib.ts", "export const used = () => 'USED_EXPORT';\nexport const unused = () => 'UNUSED_EXPORT_MARKER';\n"),
+        (
+            "src/main.ts",
+            "import { used } from './lib';\nconsole.log(used(), import.meta.env.NEXXO_PUBLIC, (import.meta.env as any).PRIVATE_KEY);\nif (import.meta.env.DEV) { console.log('DEV_ONLY_MARKER'); }\n",
+        ),
+        (".env", "NEXXO_PUBLIC=public-value\nPRIVATE_KEY=private-value-marker\n"),
+    ]);
+    build_ok(dir.path(), &[]);
+    let js = js_of(&dir.path().join("dist"));
+    assert!(js.contains("USED_EXPORT") && js.contains("public-value"), "{js}");
+    for marker in ["UNUSED_EXPORT_MARKER", "private-value-marker", "DEV_ONLY_MARKER"] {
+        assert!(!js.contains(marker), "{marker} reached the bundle:\n{js}");
+    }
+}
+
+#[test]
+fn library_formats_are_written_with_vite_file_names() {
+    let dir = project(&[
+        ("package.json", r#"{ "name": "@me/cool-lib", "type": "module" }"#),
+        ("src/index.ts", "export const hello = (n: string) => `hi ${n}`;\n"),
+        ("nexxo.config.json", r#"{ "build": { "lib": { "entry": "src/index.ts", "name": "Cool", "formats": ["es", "cjs", "umd", "iife"] } } }"#),
+    ]);
+    build_ok(dir.path(), &[]);
+    let names: Vec<String> = files_in(&dir.path().join("dist")).into_keys().collect();
+    assert_eq!(names, vec!["cool-lib.cjs", "cool-lib.iife.js", "cool-lib.js", "cool-lib.umd.cjs"]);
+}

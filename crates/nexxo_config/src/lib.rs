@@ -1,0 +1,22 @@
+//! Nexxo's configuration: what the user wrote (`nexxo.config.json`, CLI flags, `.env` files)
+//! turned into one [`ResolvedConfig`] of plain data that every pipeline stage reads.
+//!
+//! - [`user_config`]: the JSON file's shape, with strict key checking.
+//! - [`load`]: reading the file and reporting errors with key, line and column.
+//! - [`env`]: `.env` files and `import.meta.env`.
+//! - [`target`]: `build.target` / browserslist into a list of engine targets.
+//! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
+
+pub mod env;
+pub mod load;
+pub mod resolve;
+pub mod target;
+pub mod user_config;
+
+pub use resolve::{
+    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedLib, Sourcemap,
+};
+pub use user_config::UserConfig;
+
+/// The config file Nexxo looks for at the project root.
+pub const CONFIG_FILE_NAME: &str = "nexxo.config.json";

@@ -1,0 +1,465 @@
+//! Merges the config file, CLI overrides, env files and targets into [`ResolvedConfig`]:
+//! absolute paths, defaults filled in, every value checked. Later stages never read the user's
+//! raw config.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use nexxo_diagnostics::Diagnostic;
+
+use crate::env::load_public_env;
+use crate::load::load_config_file;
+use crate::target::resolve_targets;
+use crate::user_config::{PublicDir, SourcemapOption, UserConfig};
+use crate::CONFIG_FILE_NAME;
+
+/// Which command is running; decides `import.meta.env.DEV`/`PROD` and the default mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Build,
+    Serve,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sourcemap {
+    Off,
+    /// `.map` files next to the chunks, referenced by a `sourceMappingURL` comment.
+    File,
+    /// Maps embedded in the chunks as data URLs.
+    Inline,
+    /// `.map` files without the comment (for error trackers).
+    Hidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LibFormat {
+    Es,
+    Cjs,
+    Umd,
+    Iife,
+}
+
+impl LibFormat {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "es" | "esm" => Some(Self::Es),
+            "cjs" => Some(Self::Cjs),
+            "umd" => Some(Self::Umd),
+            "iife" => Some(Self::Iife),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Es => "es",
+            Self::Cjs => "cjs",
+            Self::Umd => "umd",
+            Self::Iife => "iife",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedLib {
+    pub entry: PathBuf,
+    pub name: Option<String>,
+    pub formats: Vec<LibFormat>,
+    pub file_name: String,
+    /// Whether the root package.json says `"type": "module"` (decides `.js` vs `.mjs`/`.cjs`).
+    pub package_is_module: bool,
+}
+
+/// Flags given on the command line; each one, when set, wins over the config file.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOverrides {
+    pub config_file: Option<PathBuf>,
+    pub mode: Option<String>,
+    pub base: Option<String>,
+    pub out_dir: Option<String>,
+    pub target: Option<Vec<String>>,
+    pub sourcemap: Option<Sourcemap>,
+    pub minify: Option<bool>,
+    pub empty_out_dir: Option<bool>,
+}
+
+/// Everything a stage needs to know, as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedConfig {
+    pub command: Command,
+    /// Absolute, canonical project root.
+    pub root: PathBuf,
+    /// The config file used, if any.
+    pub config_file: Option<PathBuf>,
+    /// Public base path, always ending in `/` (`./` for relative).
+    pub base: String,
+    pub out_dir: PathBuf,
+    pub public_dir: Option<PathBuf>,
+    pub mode: String,
+    /// (identifier, JS expression) pairs for the `define` replacement, including env values.
+    pub define: Vec<(String, String)>,
+    /// (specifier prefix, replacement) pairs; relative replacements made absolute.
+    pub alias: Vec<(String, String)>,
+    /// Client-visible env variables (prefixed ones only).
+    pub env: BTreeMap<String, String>,
+    pub env_prefixes: Vec<String>,
+    /// esbuild-style targets, e.g. `["chrome107", "safari16"]` or `["es2020"]`.
+    pub targets: Vec<String>,
+    pub sourcemap: Sourcemap,
+    pub minify: bool,
+    pub assets_inline_limit: u64,
+    pub assets_dir: String,
+    /// (chunk name, module patterns) in the user's order.
+    pub manual_chunks: Vec<(String, Vec<String>)>,
+    /// `None`: empty it when it is inside the root (Vite's default).
+    pub empty_out_dir: Option<bool>,
+    pub lib: Option<ResolvedLib>,
+}
+
+impl ResolvedConfig {
+    /// `import.meta.env` as Vite defines it: user variables plus MODE, DEV, PROD, BASE_URL.
+    pub fn import_meta_env(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut env: BTreeMap<String, serde_json::Value> =
+            self.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
+        env.insert("MODE".into(), self.mode.clone().into());
+        env.insert("DEV".into(), (self.command == Command::Serve).into());
+        env.insert("PROD".into(), (self.command == Command::Build).into());
+        env.insert("BASE_URL".into(), self.base.clone().into());
+        env.insert("SSR".into(), false.into());
+        env
+    }
+
+    /// Path shown to users for a file under the root (forward slashes, relative).
+    pub fn display_path(&self, path: &Path) -> String {
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        nexxo_diagnostics::display_path(relative)
+    }
+}
+
+/// Resolves the config for the project at `root_arg`.
+pub fn resolve_config(
+    root_arg: &Path,
+    command: Command,
+    overrides: &ConfigOverrides,
+    process_env: &BTreeMap<String, String>,
+) -> Result<ResolvedConfig, Diagnostic> {
+    let cwd = std::env::current_dir()
+        .map_err(|err| Diagnostic::error(format!("cannot read the current directory: {err}")))?;
+    let start_root = absolute(&cwd, root_arg);
+    if !start_root.is_dir() {
+        return Err(Diagnostic::error(format!(
+            "project root {} does not exist or is not a folder",
+            root_arg.display()
+        )));
+    }
+
+    let (user, config_file) = match &overrides.config_file {
+        Some(file) => {
+            let path = absolute(&cwd, file);
+            if !path.is_file() {
+                return Err(Diagnostic::error(format!("config file {} not found", file.display())));
+            }
+            (load_config_file(&path, file)?, Some(path))
+        }
+        None => {
+            let path = start_root.join(CONFIG_FILE_NAME);
+            if path.is_file() {
+                (load_config_file(&path, Path::new(CONFIG_FILE_NAME))?, Some(path))
+            } else {
+                (UserConfig::default(), None)
+            }
+        }
+    };
+
+    let config_dir = config_file.as_deref().and_then(Path::parent).unwrap_or(&start_root);
+    let root = match &user.root {
+        Some(r) => absolute(config_dir, Path::new(r)),
+        None => start_root.clone(),
+    };
+    let root = root.canonicalize().map_err(|err| {
+        Diagnostic::error(format!("project root {} is not readable: {err}", root.display()))
+    })?;
+
+    let build = user.build.clone().unwrap_or_default();
+    let mode = overrides.mode.clone().or(user.mode.clone()).unwrap_or_else(|| {
+        match command {
+            Command::Build => "production",
+            Command::Serve => "development",
+        }
+        .to_string()
+    });
+    let base = normalize_base(overrides.base.as_deref().or(user.base.as_deref()).unwrap_or("/"));
+
+    let out_dir_name = overrides.out_dir.clone().or(user.out_dir.clone()).unwrap_or("dist".into());
+    let out_dir = absolute(&root, Path::new(&out_dir_name));
+    let public_dir = match &user.public_dir {
+        Some(PublicDir::Disabled) => None,
+        Some(PublicDir::Path(p)) => Some(absolute(&root, Path::new(p))),
+        None => Some(root.join("public")),
+    };
+
+    let env_prefixes = user.env_prefix.clone().map_or_else(|| vec!["NEXXO_".to_string()], |p| p.0);
+    if env_prefixes.iter().any(String::is_empty) {
+        return Err(Diagnostic::error(
+            "envPrefix must not be an empty string: it would expose every environment variable, secrets included, to client code",
+        ));
+    }
+    let env_dir = user.env_dir.as_deref().map_or(root.clone(), |d| absolute(&root, Path::new(d)));
+    let env = load_public_env(
+        &env_dir,
+        &mode,
+        &env_prefixes,
+        process_env.iter().map(|(k, v)| (k.clone(), v.clone())),
+    )?;
+
+    let target_entries = overrides.target.clone().or(build.target.clone().map(|t| t.0));
+    let targets = resolve_targets(target_entries.as_deref(), &root)
+        .map_err(|msg| Diagnostic::error(format!("build.target: {msg}")))?;
+
+    let sourcemap = overrides.sourcemap.unwrap_or(match build.sourcemap {
+        None | Some(SourcemapOption::Off) => Sourcemap::Off,
+        Some(SourcemapOption::File) => Sourcemap::File,
+        Some(SourcemapOption::Inline) => Sourcemap::Inline,
+        Some(SourcemapOption::Hidden) => Sourcemap::Hidden,
+    });
+
+    let manual_chunks = match &build.manual_chunks {
+        Some(map) => map.entries().map_err(Diagnostic::error)?,
+        None => Vec::new(),
+    };
+
+    let alias = user
+        .resolve
+        .as_ref()
+        .and_then(|r| r.alias.as_ref())
+        .map(|aliases| {
+            aliases
+                .iter()
+                .map(|(find, replacement)| {
+                    let replacement = if replacement.starts_with('.') {
+                        nexxo_diagnostics::display_path(&absolute(&root, Path::new(replacement)))
+                    } else {
+                        replacement.clone()
+                    };
+                    (find.clone(), replacement)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let lib = match &build.lib {
+        Some(lib) => Some(resolve_lib(lib, &root)?),
+        None => None,
+    };
+
+    let mut config = ResolvedConfig {
+        command,
+        root,
+        config_file,
+        base,
+        out_dir,
+        public_dir,
+        mode,
+        define: Vec::new(),
+        alias,
+        env,
+        env_prefixes,
+        targets,
+        sourcemap,
+        minify: overrides.minify.or(build.minify).unwrap_or(command == Command::Build),
+        assets_inline_limit: build.assets_inline_limit.unwrap_or(4096),
+        assets_dir: build.assets_dir.clone().unwrap_or_else(|| "assets".to_string()),
+        manual_chunks,
+        empty_out_dir: overrides.empty_out_dir.or(build.empty_out_dir),
+        lib,
+    };
+    config.define = build_define(&config, user.define.as_ref());
+    Ok(config)
+}
+
+/// The `define` table: the user's constants, then `import.meta.env.*` and `process.env.NODE_ENV`.
+fn build_define(
+    config: &ResolvedConfig,
+    user_define: Option<&BTreeMap<String, serde_json::Value>>,
+) -> Vec<(String, String)> {
+    let mut define: Vec<(String, String)> = user_define
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| {
+            let expression = match value {
+                serde_json::Value::String(expr) => expr.clone(),
+                other => other.to_string(),
+            };
+            (key.clone(), expression)
+        })
+        .collect();
+    let env = config.import_meta_env();
+    for (key, value) in &env {
+        define.push((format!("import.meta.env.{key}"), value.to_string()));
+    }
+    // The whole object too, so `import.meta.env.UNPREFIXED` reads `undefined` instead of
+    // throwing, and nothing unprefixed can reach the bundle.
+    define.push((
+        "import.meta.env".to_string(),
+        serde_json::to_string(&env).unwrap_or_else(|_| "{}".to_string()),
+    ));
+    // As in Vite: builds are production unless the mode is `development`.
+    let node_env = if config.mode == "development" || config.command == Command::Serve {
+        "development"
+    } else {
+        "production"
+    };
+    define.push(("process.env.NODE_ENV".to_string(), format!("\"{node_env}\"")));
+    define
+}
+
+fn resolve_lib(lib: &crate::user_config::LibConfig, root: &Path) -> Result<ResolvedLib, Diagnostic> {
+    let entry = absolute(root, Path::new(&lib.entry));
+    if !entry.is_file() {
+        return Err(Diagnostic::error(format!("build.lib.entry: {} does not exist", lib.entry)));
+    }
+    let has_name = lib.name.is_some();
+    let format_names = lib.formats.clone().unwrap_or_else(|| {
+        if has_name { vec!["es".into(), "umd".into()] } else { vec!["es".into()] }
+    });
+    let mut formats = Vec::new();
+    for name in &format_names {
+        let format = LibFormat::parse(name).ok_or_else(|| {
+            Diagnostic::error(format!(
+                "build.lib.formats: unknown format `{name}`, expected one of es, cjs, umd, iife"
+            ))
+        })?;
+        if matches!(format, LibFormat::Umd | LibFormat::Iife) && !has_name {
+            return Err(Diagnostic::error(format!(
+                "build.lib.name is required for the `{name}` format: it is the global variable the bundle assigns"
+            )));
+        }
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    let package: Option<serde_json::Value> = std::fs::read_to_string(root.join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let package_is_module =
+        package.as_ref().and_then(|p| p.get("type")).and_then(|t| t.as_str()) == Some("module");
+    let file_name = lib.file_name.clone().unwrap_or_else(|| {
+        package
+            .as_ref()
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
+            .unwrap_or_else(|| {
+                entry.file_stem().map_or("index".into(), |s| s.to_string_lossy().into_owned())
+            })
+    });
+    if file_name.contains(['/', '\\']) || file_name.starts_with('.') || file_name.is_empty() {
+        return Err(Diagnostic::error(format!(
+            "build.lib.fileName `{file_name}` must be a plain file name"
+        )));
+    }
+    Ok(ResolvedLib { entry, name: lib.name.clone(), formats, file_name, package_is_module })
+}
+
+/// Vite's base rules: `""` and `./` mean relative; others get a leading and trailing slash
+/// (full URLs keep their scheme).
+fn normalize_base(base: &str) -> String {
+    if base.is_empty() || base == "./" || base == "." {
+        return "./".to_string();
+    }
+    let mut base = base.to_string();
+    if !base.contains("://") && !base.starts_with('/') {
+        base.insert(0, '/');
+    }
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    base
+}
+
+/// `path` made absolute against `base`, with `.` and `..` folded (without touching the disk).
+pub fn absolute(base: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_in(dir: &Path, overrides: ConfigOverrides) -> Result<ResolvedConfig, Diagnostic> {
+        resolve_config(dir, Command::Build, &overrides, &BTreeMap::new())
+    }
+
+    #[test]
+    fn defaults_follow_vite() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert_eq!(config.base, "/");
+        assert_eq!(config.mode, "production");
+        assert_eq!(config.out_dir, config.root.join("dist"));
+        assert_eq!(config.assets_inline_limit, 4096);
+        assert!(config.minify);
+        assert_eq!(config.sourcemap, Sourcemap::Off);
+        assert!(config
+            .define
+            .contains(&("process.env.NODE_ENV".to_string(), "\"production\"".to_string())));
+        assert!(config.define.contains(&("import.meta.env.PROD".to_string(), "true".to_string())));
+    }
+
+    #[test]
+    fn cli_overrides_win_over_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            r#"{ "base": "/from-file/", "outDir": "out", "build": { "minify": true } }"#,
+        )
+        .unwrap();
+        let config = resolve_in(
+            dir.path(),
+            ConfigOverrides { base: Some("/cli".into()), minify: Some(false), ..Default::default() },
+        )
+        .unwrap();
+        assert_eq!(config.base, "/cli/");
+        assert!(!config.minify);
+        assert_eq!(config.out_dir, config.root.join("out"));
+    }
+
+    #[test]
+    fn empty_env_prefix_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE_NAME), r#"{ "envPrefix": "" }"#).unwrap();
+        let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
+        assert!(error.message.contains("envPrefix"), "{}", error.message);
+    }
+
+    #[test]
+    fn lib_requires_name_for_umd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.ts"), "export const a = 1;").unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            r#"{ "build": { "lib": { "entry": "index.ts", "formats": ["umd"] } } }"#,
+        )
+        .unwrap();
+        let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
+        assert!(error.message.contains("build.lib.name"), "{}", error.message);
+    }
+
+    #[test]
+    fn base_normalization() {
+        assert_eq!(normalize_base(""), "./");
+        assert_eq!(normalize_base("app"), "/app/");
+        assert_eq!(normalize_base("https://cdn.example/x"), "https://cdn.example/x/");
+    }
+}

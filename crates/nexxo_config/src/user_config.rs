@@ -1,0 +1,192 @@
+//! The shape of `nexxo.config.json`. Unknown keys are errors (a typo must never be silently
+//! ignored); every field is optional and defaults the way Vite's do.
+//!
+//! `schema/nexxo.config.schema.json` describes the same shape for editors; a test keeps the two
+//! in step.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserConfig {
+    /// Editors put the schema URL here; it has no effect on the build.
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
+    /// Project root (where `index.html` lives), relative to the config file.
+    pub root: Option<String>,
+    /// Public base path the app is served from, e.g. `/` or `/my-app/` or `./`.
+    pub base: Option<String>,
+    /// Output directory, relative to the root.
+    pub out_dir: Option<String>,
+    /// Folder copied as is into the output; `false` turns it off.
+    pub public_dir: Option<PublicDir>,
+    /// `production` for builds unless set.
+    pub mode: Option<String>,
+    /// Global constant replacements. A string value is used as a JS expression (as in Vite);
+    /// any other JSON value is inserted as its JSON text.
+    pub define: Option<BTreeMap<String, serde_json::Value>>,
+    pub resolve: Option<ResolveConfig>,
+    /// Prefix (or prefixes) of env variables exposed to client code.
+    pub env_prefix: Option<StringOrList>,
+    /// Folder holding the `.env` files, relative to the root.
+    pub env_dir: Option<String>,
+    pub build: Option<BuildConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResolveConfig {
+    /// Import specifier prefix → replacement, e.g. `{ "@": "./src" }`.
+    pub alias: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BuildConfig {
+    /// `es2020`, a list such as `["chrome100", "safari15"]`, or a browserslist query.
+    pub target: Option<StringOrList>,
+    pub sourcemap: Option<SourcemapOption>,
+    pub minify: Option<bool>,
+    /// Imported assets smaller than this many bytes are inlined as data URLs.
+    pub assets_inline_limit: Option<u64>,
+    /// Folder under outDir for chunks and assets.
+    pub assets_dir: Option<String>,
+    /// Chunk name → module patterns (package names, or globs relative to the root).
+    pub manual_chunks: Option<indexed::IndexedMap>,
+    pub empty_out_dir: Option<bool>,
+    pub lib: Option<LibConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LibConfig {
+    pub entry: String,
+    /// Global variable name for `umd` and `iife`.
+    pub name: Option<String>,
+    pub formats: Option<Vec<String>>,
+    /// Base name of the output files (default: the package name, else the entry's name).
+    pub file_name: Option<String>,
+}
+
+/// `publicDir`: a path, or `false` for none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PublicDir {
+    Path(String),
+    Disabled,
+}
+
+/// `build.sourcemap`: `true` | `"inline"` | `"hidden"` | `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcemapOption {
+    Off,
+    File,
+    Inline,
+    Hidden,
+}
+
+/// A value that may be one string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StringOrList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for PublicDir {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PublicDirVisitor;
+        impl Visitor<'_> for PublicDirVisitor {
+            type Value = PublicDir;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a folder path or false")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PublicDir, E> {
+                Ok(PublicDir::Path(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<PublicDir, E> {
+                if v {
+                    Err(E::invalid_value(de::Unexpected::Bool(true), &self))
+                } else {
+                    Ok(PublicDir::Disabled)
+                }
+            }
+        }
+        deserializer.deserialize_any(PublicDirVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for SourcemapOption {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourcemapVisitor;
+        impl Visitor<'_> for SourcemapVisitor {
+            type Value = SourcemapOption;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"true, false, "inline" or "hidden""#)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<SourcemapOption, E> {
+                Ok(if v { SourcemapOption::File } else { SourcemapOption::Off })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SourcemapOption, E> {
+                match v {
+                    "inline" => Ok(SourcemapOption::Inline),
+                    "hidden" => Ok(SourcemapOption::Hidden),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(SourcemapVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StringOrListVisitor;
+        impl<'de> Visitor<'de> for StringOrListVisitor {
+            type Value = StringOrList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StringOrList, E> {
+                Ok(StringOrList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(StringOrList(items))
+            }
+        }
+        deserializer.deserialize_any(StringOrListVisitor)
+    }
+}
+
+pub mod indexed {
+    //! `build.manualChunks` keeps the user's key order: the first matching chunk wins.
+
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+    #[serde(transparent)]
+    pub struct IndexedMap(pub serde_json::Map<String, serde_json::Value>);
+
+    impl IndexedMap {
+        /// The entries as (name, patterns); a value that is not a list of strings is an error.
+        pub fn entries(&self) -> Result<Vec<(String, Vec<String>)>, String> {
+            self.0
+                .iter()
+                .map(|(name, value)| {
+                    let patterns = value
+                        .as_array()
+                        .and_then(|items| {
+                            items.iter().map(|i| i.as_str().map(str::to_string)).collect()
+                        })
+                        .ok_or_else(|| {
+                            format!("build.manualChunks.{name}: expected a list of module patterns (strings)")
+                        })?;
+                    Ok((name.clone(), patterns))
+                })
+                .collect()
+        }
+    }
+}

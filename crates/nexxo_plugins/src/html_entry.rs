@@ -1,0 +1,221 @@
+//! HTML pages as entries, the way Vite does it: each page becomes a small proxy module that
+//! imports the page's module scripts in document order (inline scripts become virtual modules),
+//! so one entry chunk per page comes out of rolldown. After chunking, the page is rewritten:
+//! the entry chunk as its one module script, `modulepreload` links for the chunks it imports
+//! statically, and local asset URLs replaced by hashed files.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rolldown_common::{ModuleType, Output, OutputAsset, OutputChunk, StrOrBytes};
+use rolldown_plugin::{
+    HookBuildStartArgs, HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn,
+    HookNoopReturn, HookResolveIdArgs, HookResolveIdOutput, HookResolveIdReturn, HookUsage, Plugin,
+    PluginContext, SharedLoadPluginContext,
+};
+
+use crate::asset_url::{js_string, AssetUrls};
+use crate::assets::emit_asset_file;
+
+/// A module script of a page, resolved to what the bundler loads.
+#[derive(Debug, Clone)]
+pub enum PageScript {
+    /// `<script type="module" src>`: the absolute path of the file.
+    File(PathBuf),
+    /// An inline module script, loaded as the virtual module `id`.
+    Inline { id: String, code: String },
+}
+
+/// One HTML page of the app, as planned before bundling.
+#[derive(Debug, Clone)]
+pub struct HtmlPage {
+    /// Output path relative to outDir, e.g. `index.html` or `docs/index.html`.
+    pub output_name: String,
+    /// The page's source text.
+    pub html: String,
+    /// The rolldown input name (names the entry chunk).
+    pub entry_name: String,
+    /// Id of the proxy module that imports the page's scripts.
+    pub entry_id: String,
+    pub scripts: Vec<PageScript>,
+    /// Local asset URLs as written in the page → absolute file.
+    pub assets: Vec<(String, PathBuf)>,
+    /// Root-relative URLs of files in `public/` (e.g. `/favicon.svg`): they get the base prefix.
+    pub public_urls: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct HtmlEntryPlugin {
+    pages: Vec<HtmlPage>,
+    urls: Arc<AssetUrls>,
+    /// Per page: asset URL as written → output file name. Filled in `build_start`.
+    emitted_assets: Mutex<Vec<HashMap<String, String>>>,
+}
+
+impl HtmlEntryPlugin {
+    pub fn new(pages: Vec<HtmlPage>, urls: Arc<AssetUrls>) -> Self {
+        Self { pages, urls, emitted_assets: Mutex::new(Vec::new()) }
+    }
+
+    fn proxy_code(page: &HtmlPage) -> String {
+        page.scripts
+            .iter()
+            .map(|script| match script {
+                PageScript::File(path) => {
+                    format!("import {};\n", js_string(&path.to_string_lossy()))
+                }
+                PageScript::Inline { id, .. } => format!("import {};\n", js_string(id)),
+            })
+            .collect()
+    }
+
+    fn page_output(
+        &self,
+        page: &HtmlPage,
+        page_assets: &HashMap<String, String>,
+        chunks: &HashMap<&str, &OutputChunk>,
+        entry: Option<&OutputChunk>,
+    ) -> nexxo_html::HtmlOutput {
+        let url = |file_name: &str| self.urls.html_url(&page.output_name, file_name);
+        let public = page.public_urls.iter().map(|u| (u.clone(), url(u.trim_start_matches('/'))));
+        let mut output = nexxo_html::HtmlOutput {
+            asset_urls: page_assets.iter().map(|(k, v)| (k.clone(), url(v))).chain(public).collect(),
+            ..Default::default()
+        };
+        let Some(entry) = entry.filter(|_| !page.scripts.is_empty()) else {
+            return output;
+        };
+        output.entry_script = Some(url(&entry.filename));
+        // Every chunk the entry needs before it runs, so the browser fetches them in parallel.
+        let mut seen = HashSet::new();
+        let mut queue: Vec<&str> = entry.imports.iter().map(|i| i.as_str()).collect();
+        while let Some(file) = queue.pop() {
+            if !seen.insert(file) {
+                continue;
+            }
+            output.preloads.push(url(file));
+            if let Some(chunk) = chunks.get(file) {
+                queue.extend(chunk.imports.iter().map(|i| i.as_str()));
+            }
+        }
+        output.preloads.sort();
+        output
+    }
+}
+
+impl Plugin for HtmlEntryPlugin {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("nexxo:html")
+    }
+
+    fn register_hook_usage(&self) -> HookUsage {
+        HookUsage::BuildStart | HookUsage::ResolveId | HookUsage::Load | HookUsage::GenerateBundle
+    }
+
+    async fn build_start(&self, ctx: &PluginContext, _args: &HookBuildStartArgs<'_>) -> HookNoopReturn {
+        let mut emitted = Vec::with_capacity(self.pages.len());
+        for page in &self.pages {
+            let mut page_assets = HashMap::new();
+            for (url, path) in &page.assets {
+                let bytes = tokio::fs::read(path).await.map_err(|err| {
+                    anyhow::anyhow!("{}: cannot read {url}: {err}", page.output_name)
+                })?;
+                ctx.add_watch_file(&path.to_string_lossy());
+                page_assets.insert(url.clone(), emit_asset_file(ctx, &self.urls, path, bytes)?);
+            }
+            emitted.push(page_assets);
+        }
+        *self.emitted_assets.lock().unwrap_or_else(|e| e.into_inner()) = emitted;
+        Ok(())
+    }
+
+    async fn resolve_id(&self, _ctx: &PluginContext, args: &HookResolveIdArgs<'_>) -> HookResolveIdReturn {
+        let known = self.pages.iter().any(|page| {
+            page.entry_id == args.specifier
+                || page.scripts.iter().any(
+                    |s| matches!(s, PageScript::Inline { id, .. } if id == args.specifier),
+                )
+        });
+        Ok(known.then(|| HookResolveIdOutput::from_id(args.specifier)))
+    }
+
+    async fn load(&self, _ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
+        for page in &self.pages {
+            if page.entry_id == args.id {
+                return Ok(Some(HookLoadOutput {
+                    code: Self::proxy_code(page).into(),
+                    module_type: Some(ModuleType::Js),
+                    ..Default::default()
+                }));
+            }
+            for script in &page.scripts {
+                if let PageScript::Inline { id, code } = script {
+                    if id == args.id {
+                        return Ok(Some(HookLoadOutput {
+                            code: code.as_str().into(),
+                            module_type: Some(ModuleType::Js),
+                            ..Default::default()
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn generate_bundle(
+        &self,
+        _ctx: &PluginContext,
+        args: &mut HookGenerateBundleArgs<'_>,
+    ) -> HookNoopReturn {
+        let emitted = std::mem::take(&mut *self.emitted_assets.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut pages_html = Vec::with_capacity(self.pages.len());
+        let mut script_less_entries = HashSet::new();
+        {
+            let chunks: HashMap<&str, &OutputChunk> = args
+                .bundle
+                .iter()
+                .filter_map(|o| match o {
+                    Output::Chunk(c) => Some((c.filename.as_str(), c.as_ref())),
+                    Output::Asset(_) => None,
+                })
+                .collect();
+            for (index, page) in self.pages.iter().enumerate() {
+                let entry = chunks.values().copied().find(|c| {
+                    c.is_entry && c.facade_module_id.as_ref().is_some_and(|id| id.as_ref() == page.entry_id)
+                });
+                if page.scripts.is_empty() {
+                    if let Some(entry) = entry {
+                        script_less_entries.insert(entry.filename.to_string());
+                    }
+                }
+                let output = self.page_output(
+                    page,
+                    emitted.get(index).unwrap_or(&HashMap::new()),
+                    &chunks,
+                    entry,
+                );
+                let html = nexxo_html::rewrite_html(&page.html, &output)
+                    .map_err(|err| anyhow::anyhow!("{}: cannot rewrite HTML: {err}", page.output_name))?;
+                pages_html.push(html);
+            }
+        }
+        // A page without module scripts still gets an (empty) entry chunk; nothing loads it.
+        args.bundle.retain(|o| {
+            let name = o.filename();
+            !script_less_entries.contains(name)
+                && !name.strip_suffix(".map").is_some_and(|chunk| script_less_entries.contains(chunk))
+        });
+        for (page, html) in self.pages.iter().zip(pages_html) {
+            args.bundle.push(Output::Asset(Arc::new(OutputAsset {
+                names: vec![page.output_name.clone()],
+                original_file_names: vec![page.output_name.clone()],
+                filename: page.output_name.as_str().into(),
+                source: StrOrBytes::Str(html),
+            })));
+        }
+        Ok(())
+    }
+}

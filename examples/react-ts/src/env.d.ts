@@ -1,0 +1,7 @@
+interface ImportMeta {
+  readonly env: { readonly MODE: string; readonly DEV: boolean; readonly PROD: boolean };
+}
+declare module '*.svg' {
+  const url: string;
+  export default url;
+}

@@ -1,0 +1,119 @@
+// Shared helpers for the browser tests: run the nexxo binary, serve a folder on 127.0.0.1,
+// and drive Debian's Chromium through playwright-core.
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target');
+export const nexxoBin = process.env.NEXXO_BIN ?? path.join(targetDir, 'debug', 'nexxo');
+
+/** Runs `nexxo <args>`; returns status, stdout and stderr. */
+export function nexxo(args, { cwd = repoRoot, env = {} } = {}) {
+  if (!existsSync(nexxoBin)) {
+    throw new Error(`nexxo binary not found at ${nexxoBin}: build it first (cargo build) or set NEXXO_BIN`);
+  }
+  const result = spawnSync(nexxoBin, args, {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Builds a project and fails with nexxo's output when the build fails. */
+export function buildOrThrow(root, args = [], env = {}) {
+  const result = nexxo(['build', root, ...args], { env });
+  if (result.status !== 0) {
+    throw new Error(`nexxo build ${root} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json',
+};
+
+/**
+ * Serves `dir` on 127.0.0.1 under `base` (like a static host would serve dist/), with
+ * `folder/` → `folder/index.html`. Records every request path.
+ */
+export async function serve(dir, { base = '/' } = {}) {
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    requests.push(url.pathname);
+    let pathname = decodeURIComponent(url.pathname);
+    if (!pathname.startsWith(base)) {
+      res.writeHead(404).end('outside base');
+      return;
+    }
+    pathname = pathname.slice(base.length);
+    if (pathname === '' || pathname.endsWith('/')) pathname += 'index.html';
+    const file = path.join(dir, pathname);
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}${base}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Opens `url` in a new page and records page errors and failed requests. */
+export async function openPage(browser, url) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  await page.goto(url);
+  return { page, problems };
+}
