@@ -74,7 +74,9 @@ export async function serve(dir, { base = '/' } = {}) {
       res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      // Browsers ask for /favicon.ico on their own; pages without an icon are not broken.
+      if (url.pathname === '/favicon.ico') res.writeHead(204).end();
+      else res.writeHead(404).end('not found');
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

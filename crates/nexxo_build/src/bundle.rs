@@ -39,7 +39,11 @@ fn base_options(config: &ResolvedConfig) -> BundlerOptions {
         define: Some(config.define.iter().cloned().collect()),
         resolve: Some(ResolveOptions {
             alias: (!config.alias.is_empty()).then(|| {
-                config.alias.iter().map(|(find, to)| (find.clone(), vec![Some(to.clone())])).collect()
+                config
+                    .alias
+                    .iter()
+                    .map(|(find, to)| (find.clone(), vec![Some(to.clone())]))
+                    .collect()
             }),
             ..Default::default()
         }),
@@ -64,7 +68,9 @@ pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -
                     .manual_chunks
                     .iter()
                     .enumerate()
-                    .map(|(index, (name, patterns))| manual_chunk_group(config, index, name, patterns))
+                    .map(|(index, (name, patterns))| {
+                        manual_chunk_group(config, index, name, patterns)
+                    })
                     .collect(),
             ),
             ..Default::default()
@@ -74,7 +80,10 @@ pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -
         input: Some(
             pages
                 .iter()
-                .map(|p| InputItem { name: Some(p.entry_name.clone()), import: p.entry_id.clone() })
+                .map(|p| InputItem {
+                    name: Some(p.entry_name.clone()),
+                    import: p.entry_id.clone(),
+                })
                 .collect(),
         ),
         format: Some(OutputFormat::Esm),
@@ -86,7 +95,12 @@ pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -
     }
 }
 
-fn manual_chunk_group(config: &ResolvedConfig, index: usize, name: &str, patterns: &[String]) -> MatchGroup {
+fn manual_chunk_group(
+    config: &ResolvedConfig,
+    index: usize,
+    name: &str,
+    patterns: &[String],
+) -> MatchGroup {
     let matcher = Arc::new(ModulePatterns::new(&config.root, patterns));
     let count = config.manual_chunks.len();
     MatchGroup {
@@ -103,7 +117,10 @@ fn manual_chunk_group(config: &ResolvedConfig, index: usize, name: &str, pattern
 
 /// rolldown options for one format of a library build.
 pub fn lib_options(config: &ResolvedConfig, format: LibFormat) -> BundlerOptions {
-    let lib = config.lib.as_ref().expect("lib_options is only called for library builds");
+    let lib = config
+        .lib
+        .as_ref()
+        .expect("lib_options is only called for library builds");
     BundlerOptions {
         input: Some(vec![InputItem {
             name: Some(lib.file_name.clone()),
@@ -147,7 +164,10 @@ pub async fn run_rolldown(
 ) -> Result<BundleResult, Diagnostics> {
     let mut bundler = rolldown::Bundler::with_plugins(options, plugins)
         .map_err(|errors| convert_all(root, errors.into_vec()))?;
-    let output = bundler.generate().await.map_err(|errors| convert_all(root, errors.into_vec()));
+    let output = bundler
+        .generate()
+        .await
+        .map_err(|errors| convert_all(root, errors.into_vec()));
     // Closing releases rolldown's caches; a failure to close cannot change the output.
     let _ = bundler.close().await;
     let output = output?;
@@ -164,7 +184,9 @@ fn convert_all(root: &Path, diagnostics: Vec<BuildDiagnostic>) -> Diagnostics {
 /// rolldown renders its own code frames; Nexxo keeps the text and the primary location (for
 /// tools such as the dev server's overlay).
 fn convert(root: &Path, diagnostic: &BuildDiagnostic) -> Diagnostic {
-    let options = DiagnosticOptions { cwd: root.to_path_buf() };
+    let options = DiagnosticOptions {
+        cwd: root.to_path_buf(),
+    };
     let rendered = diagnostic.to_diagnostic_with(&options);
     let message = diagnostic.to_message_with(&options);
     let text = rendered.convert_to_string(std::env::var_os("NO_COLOR").is_none() && is_terminal());
@@ -172,7 +194,12 @@ fn convert(root: &Path, diagnostic: &BuildDiagnostic) -> Diagnostic {
     if let Some((file, line, column, _)) = rendered.get_primary_location() {
         let path = Path::new(&file);
         let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-        result = result.with_location(SourceLocation { file: shown, line, column: column + 1, source: None });
+        result = result.with_location(SourceLocation {
+            file: shown,
+            line,
+            column: column + 1,
+            source: None,
+        });
     }
     result
 }

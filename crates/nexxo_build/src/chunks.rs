@@ -39,16 +39,22 @@ impl ModulePatterns {
         if self.packages.iter().any(|p| path.contains(p.as_str())) {
             return true;
         }
-        path.strip_prefix(&self.root).is_some_and(|relative| self.globs.is_match(relative))
+        path.strip_prefix(&self.root)
+            .is_some_and(|relative| self.globs.is_match(relative))
     }
 }
 
 fn is_package_name(pattern: &str) -> bool {
     let valid = |part: &str| {
-        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
     };
     match pattern.strip_prefix('@') {
-        Some(scoped) => scoped.split_once('/').is_some_and(|(scope, name)| valid(scope) && valid(name)),
+        Some(scoped) => scoped
+            .split_once('/')
+            .is_some_and(|(scope, name)| valid(scope) && valid(name)),
         None => valid(pattern) && !pattern.starts_with('.'),
     }
 }
@@ -64,7 +70,9 @@ mod tests {
             &["react".into(), "@scope/ui".into(), "src/utils/**".into()],
         );
         assert!(patterns.matches("/app/node_modules/react/index.js"));
-        assert!(patterns.matches("/app/node_modules/.pnpm/react@19/node_modules/react/cjs/react.js"));
+        assert!(
+            patterns.matches("/app/node_modules/.pnpm/react@19/node_modules/react/cjs/react.js")
+        );
         assert!(!patterns.matches("/app/node_modules/react-dom/index.js"));
         assert!(patterns.matches("/app/node_modules/@scope/ui/dist/x.js"));
         assert!(patterns.matches("/app/src/utils/math.ts"));

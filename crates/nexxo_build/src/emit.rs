@@ -25,7 +25,11 @@ pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
             out_dir.display()
         )));
     }
-    if config.public_dir.as_ref().is_some_and(|p| p == out_dir || p.starts_with(out_dir) || out_dir.starts_with(p)) {
+    if config
+        .public_dir
+        .as_ref()
+        .is_some_and(|p| p == out_dir || p.starts_with(out_dir) || out_dir.starts_with(p))
+    {
         return Err(Diagnostic::error("outDir and publicDir must not overlap"));
     }
     let mut warnings = Vec::new();
@@ -44,8 +48,9 @@ pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
         }
     };
     if empty && out_dir.exists() {
-        empty_dir(out_dir)
-            .map_err(|err| Diagnostic::error(format!("cannot empty outDir {}: {err}", out_dir.display())))?;
+        empty_dir(out_dir).map_err(|err| {
+            Diagnostic::error(format!("cannot empty outDir {}: {err}", out_dir.display()))
+        })?;
     }
     Ok(warnings)
 }
@@ -99,7 +104,9 @@ pub fn write_files(out_dir: &Path, files: &[EmittedFile]) -> Result<(), Diagnost
 /// Copies the public folder into outDir as is. Links are followed only when they stay inside the
 /// project root, so a link in public/ cannot copy files from elsewhere on the machine.
 pub fn copy_public_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnostic> {
-    let Some(public_dir) = &config.public_dir else { return Ok(Vec::new()) };
+    let Some(public_dir) = &config.public_dir else {
+        return Ok(Vec::new());
+    };
     if !public_dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -110,7 +117,9 @@ pub fn copy_public_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
             .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", folder.display())))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(real) = path.canonicalize() else { continue };
+            let Ok(real) = path.canonicalize() else {
+                continue;
+            };
             if !real.starts_with(&config.root) {
                 eprintln!(
                     "warning: skipping {}: it links outside the project root",
@@ -122,7 +131,8 @@ pub fn copy_public_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
                 stack.push(path);
                 continue;
             }
-            let relative = nexxo_diagnostics::display_path(path.strip_prefix(public_dir).unwrap_or(&path));
+            let relative =
+                nexxo_diagnostics::display_path(path.strip_prefix(public_dir).unwrap_or(&path));
             let target = output_path(&config.out_dir, &relative)?;
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|err| {
@@ -145,7 +155,10 @@ mod tests {
     #[test]
     fn output_paths_cannot_escape() {
         let out = Path::new("/p/dist");
-        assert_eq!(output_path(out, "assets/a.js").unwrap(), Path::new("/p/dist/assets/a.js"));
+        assert_eq!(
+            output_path(out, "assets/a.js").unwrap(),
+            Path::new("/p/dist/assets/a.js")
+        );
         assert!(output_path(out, "../a.js").is_err());
         assert!(output_path(out, "assets/../../a.js").is_err());
         assert!(output_path(out, "/etc/passwd").is_err());

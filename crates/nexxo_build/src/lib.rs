@@ -74,7 +74,10 @@ async fn bundle_app(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
 }
 
 /// Stylesheet imports are errors until the CSS stage exists; each points at its import.
-fn refuse_stylesheets(config: &ResolvedConfig, css_gate: &CssGatePlugin) -> Result<(), Diagnostics> {
+fn refuse_stylesheets(
+    config: &ResolvedConfig,
+    css_gate: &CssGatePlugin,
+) -> Result<(), Diagnostics> {
     let errors: Vec<Diagnostic> = css_gate
         .found()
         .into_iter()
@@ -100,14 +103,20 @@ fn refuse_stylesheets(config: &ResolvedConfig, css_gate: &CssGatePlugin) -> Resu
 
 /// One rolldown build per format, run concurrently; their outputs are merged.
 async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics> {
-    let lib = config.lib.as_ref().ok_or_else(|| Diagnostic::error("no build.lib config"))?;
+    let lib = config
+        .lib
+        .as_ref()
+        .ok_or_else(|| Diagnostic::error("no build.lib config"))?;
     let css_gate = Arc::new(CssGatePlugin::default());
     let builds = lib.formats.iter().map(|format| {
         let options = bundle::lib_options(config, *format);
         let plugins = nexxo_plugins::lib_plugins(css_gate.clone(), asset_urls(config));
         run_rolldown(&config.root, options, plugins)
     });
-    let mut merged = BundleResult { outputs: Vec::new(), warnings: Vec::new() };
+    let mut merged = BundleResult {
+        outputs: Vec::new(),
+        warnings: Vec::new(),
+    };
     let mut errors = Vec::new();
     for result in futures::future::join_all(builds).await {
         match result {
@@ -122,7 +131,9 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
     if errors.is_empty() {
         // The same asset can come out of several formats; keep one copy.
         let mut seen = std::collections::HashSet::new();
-        merged.outputs.retain(|o| seen.insert(o.filename().to_string()));
+        merged
+            .outputs
+            .retain(|o| seen.insert(o.filename().to_string()));
         Ok(merged)
     } else {
         Err(Diagnostics(errors))
@@ -132,6 +143,9 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
 fn into_files(outputs: Vec<Output>) -> Vec<EmittedFile> {
     outputs
         .into_iter()
-        .map(|output| EmittedFile { name: output.filename().to_string(), bytes: output.content_as_bytes().to_vec() })
+        .map(|output| EmittedFile {
+            name: output.filename().to_string(),
+            bytes: output.content_as_bytes().to_vec(),
+        })
         .collect()
 }

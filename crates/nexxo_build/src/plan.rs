@@ -19,12 +19,17 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut folders = vec![config.root.clone()];
     while let Some(folder) = folders.pop() {
         let entries = std::fs::read_dir(&folder).map_err(|err| {
-            Diagnostic::error(format!("cannot read folder {}: {err}", config.display_path(&folder)))
+            Diagnostic::error(format!(
+                "cannot read folder {}: {err}",
+                config.display_path(&folder)
+            ))
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(file_type) = entry.file_type() else { continue };
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
             if file_type.is_dir() {
                 let skipped = name.starts_with('.')
                     || name == "node_modules"
@@ -39,7 +44,10 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
         }
     }
     pages.sort();
-    if !pages.iter().any(|p| p.parent() == Some(config.root.as_path()) && p.ends_with("index.html")) {
+    if !pages
+        .iter()
+        .any(|p| p.parent() == Some(config.root.as_path()) && p.ends_with("index.html"))
+    {
         return Err(Diagnostic::error(format!(
             "no index.html found in the project root {}",
             config.root.display()
@@ -50,7 +58,10 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// Reads and resolves every page. Collects all errors instead of stopping at the first.
-pub fn plan_pages(config: &ResolvedConfig, page_paths: &[PathBuf]) -> Result<Vec<HtmlPage>, Diagnostics> {
+pub fn plan_pages(
+    config: &ResolvedConfig,
+    page_paths: &[PathBuf],
+) -> Result<Vec<HtmlPage>, Diagnostics> {
     let mut pages = Vec::new();
     let mut errors = Vec::new();
     for path in page_paths {
@@ -87,7 +98,9 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
                         &html,
                         *offset,
                     )
-                    .with_help("`/src/main.ts` is relative to the project root, `./main.ts` to the page"),
+                    .with_help(
+                        "`/src/main.ts` is relative to the project root, `./main.ts` to the page",
+                    ),
                 ),
             },
             ModuleScript::Inline { code, .. } => scripts.push(PageScript::Inline {
@@ -122,7 +135,8 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     if !errors.is_empty() {
         return Err(errors);
     }
-    let output_name = nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
+    let output_name =
+        nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
     let entry_name = output_name.trim_end_matches(".html").replace('/', "-");
     Ok(HtmlPage {
         entry_id: format!("{}{HTML_ENTRY_QUERY}", path.to_string_lossy()),
@@ -148,8 +162,12 @@ fn resolve_url(config: &ResolvedConfig, page_dir: &Path, url: &str) -> Option<Pa
 
 /// `/favicon.ico` served from public/ stays as written.
 fn is_public_file(config: &ResolvedConfig, url: &str) -> bool {
-    let Some(rest) = url.strip_prefix('/') else { return false };
-    let Some(public_dir) = &config.public_dir else { return false };
+    let Some(rest) = url.strip_prefix('/') else {
+        return false;
+    };
+    let Some(public_dir) = &config.public_dir else {
+        return false;
+    };
     let rest = rest.split(['?', '#']).next().unwrap_or(rest);
     percent_decode(rest).is_some_and(|decoded| public_dir.join(decoded).is_file())
 }

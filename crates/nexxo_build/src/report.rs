@@ -27,7 +27,9 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
 }
 
-const TEXT_EXTENSIONS: &[&str] = &[".js", ".mjs", ".cjs", ".css", ".html", ".svg", ".json", ".map", ".txt"];
+const TEXT_EXTENSIONS: &[&str] = &[
+    ".js", ".mjs", ".cjs", ".css", ".html", ".svg", ".json", ".map", ".txt",
+];
 
 /// Sizes of the files, listed in Vite's order: HTML, other assets, CSS, JS; by name within each.
 pub fn measure(files: &[EmittedFile]) -> Vec<FileSize> {
@@ -76,7 +78,12 @@ impl BuildReport {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let name_width = self.files.iter().map(|f| f.name.len()).max().unwrap_or(0);
-        let size_width = self.files.iter().map(|f| kilobytes(f.bytes).len()).max().unwrap_or(0);
+        let size_width = self
+            .files
+            .iter()
+            .map(|f| kilobytes(f.bytes).len())
+            .max()
+            .unwrap_or(0);
         for file in &self.files {
             out.push_str(&format!(
                 "{}/{:<name_width$}  {:>size_width$}",
@@ -90,7 +97,10 @@ impl BuildReport {
             out.push('\n');
         }
         if self.public_files > 0 {
-            out.push_str(&format!("+ {} file(s) copied from public/\n", self.public_files));
+            out.push_str(&format!(
+                "+ {} file(s) copied from public/\n",
+                self.public_files
+            ));
         }
         out.push_str(&format!("✓ built in {}ms\n", self.duration.as_millis()));
         out
@@ -104,14 +114,29 @@ mod tests {
     #[test]
     fn report_lists_html_first_and_skips_maps() {
         let files = vec![
-            EmittedFile { name: "assets/index-a.js".into(), bytes: b"console.log(1)".to_vec() },
-            EmittedFile { name: "assets/index-a.js.map".into(), bytes: b"{}".to_vec() },
-            EmittedFile { name: "index.html".into(), bytes: b"<html></html>".to_vec() },
-            EmittedFile { name: "assets/logo-b.png".into(), bytes: vec![0; 2000] },
+            EmittedFile {
+                name: "assets/index-a.js".into(),
+                bytes: b"console.log(1)".to_vec(),
+            },
+            EmittedFile {
+                name: "assets/index-a.js.map".into(),
+                bytes: b"{}".to_vec(),
+            },
+            EmittedFile {
+                name: "index.html".into(),
+                bytes: b"<html></html>".to_vec(),
+            },
+            EmittedFile {
+                name: "assets/logo-b.png".into(),
+                bytes: vec![0; 2000],
+            },
         ];
         let sizes = measure(&files);
         let names: Vec<&str> = sizes.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, vec!["index.html", "assets/logo-b.png", "assets/index-a.js"]);
+        assert_eq!(
+            names,
+            vec!["index.html", "assets/logo-b.png", "assets/index-a.js"]
+        );
         assert!(sizes[1].gzip_bytes.is_none());
         let report = BuildReport {
             out_dir: "dist".into(),

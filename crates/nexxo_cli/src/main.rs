@@ -25,7 +25,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum CliCommand {
     /// Build the app for production: bundles index.html's scripts, hashes assets, writes outDir.
-    #[command(after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false")]
+    #[command(
+        after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false"
+    )]
     Build(BuildArgs),
 }
 
@@ -104,7 +106,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -119,7 +124,10 @@ fn run(cli: Cli) -> ExitCode {
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.render(color));
             let count = diagnostics.0.len();
-            eprintln!("build failed with {count} error{}", if count == 1 { "" } else { "s" });
+            eprintln!(
+                "build failed with {count} error{}",
+                if count == 1 { "" } else { "s" }
+            );
             ExitCode::FAILURE
         }
     }
@@ -131,7 +139,11 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
     println!(
         "nexxo v{} building for {}…",
         env!("CARGO_PKG_VERSION"),
-        if config.lib.is_some() { "a library" } else { config.mode.as_str() }
+        if config.lib.is_some() {
+            "a library"
+        } else {
+            config.mode.as_str()
+        }
     );
     let report = nexxo_build::build(&config).await?;
     for warning in &report.warnings {
@@ -149,7 +161,10 @@ fn install_panic_hook() {
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".to_string());
-        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!(
             "internal error: {message}{location}\nThis is a bug in Nexxo, not in your project. Please report it with the command you ran."
         );

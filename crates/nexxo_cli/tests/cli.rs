@@ -50,8 +50,15 @@ fn build_err(root: &Path, extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     let output = nexxo(&args, root);
     let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "expected a clean failure, got:\n{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("internal error"), "{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected a clean failure, got:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
     stderr
 }
 
@@ -65,7 +72,11 @@ fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 files.insert(name, std::fs::read(&path).unwrap());
             }
         }
@@ -87,7 +98,16 @@ fn help_explains_every_flag_with_examples() {
     let top = text(&nexxo(&["--help"], dir.path()).stdout);
     assert!(top.contains("build") && top.contains("Examples:"), "{top}");
     let build = text(&nexxo(&["build", "--help"], dir.path()).stdout);
-    for flag in ["--config", "--mode", "--base", "--out-dir", "--target", "--sourcemap", "--minify", "--empty-out-dir"] {
+    for flag in [
+        "--config",
+        "--mode",
+        "--base",
+        "--out-dir",
+        "--target",
+        "--sourcemap",
+        "--minify",
+        "--empty-out-dir",
+    ] {
         assert!(build.contains(flag), "build --help lacks {flag}:\n{build}");
     }
     assert!(build.matches("Example").count() >= 8, "{build}");
@@ -104,7 +124,10 @@ fn missing_index_html_is_a_clear_error() {
 fn syntax_error_shows_file_line_column_and_frame() {
     let dir = project(&[
         ("index.html", INDEX),
-        ("src/main.ts", "const ok = 1;\nconst broken = ;\nconsole.log(ok);\n"),
+        (
+            "src/main.ts",
+            "const ok = 1;\nconst broken = ;\nconsole.log(ok);\n",
+        ),
     ]);
     let stderr = build_err(dir.path(), &[]);
     assert!(stderr.contains("src/main.ts:2:"), "{stderr}");
@@ -115,7 +138,10 @@ fn syntax_error_shows_file_line_column_and_frame() {
 fn missing_import_names_the_specifier_and_importer() {
     let dir = project(&[
         ("index.html", INDEX),
-        ("src/main.ts", "import { x } from './does-not-exist';\nconsole.log(x);\n"),
+        (
+            "src/main.ts",
+            "import { x } from './does-not-exist';\nconsole.log(x);\n",
+        ),
     ]);
     let stderr = build_err(dir.path(), &[]);
     assert!(stderr.contains("./does-not-exist"), "{stderr}");
@@ -127,15 +153,28 @@ fn invalid_config_names_key_file_and_position() {
     let dir = project(&[
         ("index.html", INDEX),
         ("src/main.ts", "console.log(1)"),
-        ("nexxo.config.json", "{\n  \"build\": {\n    \"minfy\": true\n  }\n}\n"),
+        (
+            "nexxo.config.json",
+            "{\n  \"build\": {\n    \"minfy\": true\n  }\n}\n",
+        ),
     ]);
     let stderr = build_err(dir.path(), &[]);
-    assert!(stderr.contains("invalid config key `build.minfy`"), "{stderr}");
+    assert!(
+        stderr.contains("invalid config key `build.minfy`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nexxo.config.json:3:"), "{stderr}");
 
-    std::fs::write(dir.path().join("nexxo.config.json"), r#"{ "build": { "assetsInlineLimit": "big" } }"#).unwrap();
+    std::fs::write(
+        dir.path().join("nexxo.config.json"),
+        r#"{ "build": { "assetsInlineLimit": "big" } }"#,
+    )
+    .unwrap();
     let stderr = build_err(dir.path(), &[]);
-    assert!(stderr.contains("build.assetsInlineLimit") && stderr.contains("expected u64"), "{stderr}");
+    assert!(
+        stderr.contains("build.assetsInlineLimit") && stderr.contains("expected u64"),
+        "{stderr}"
+    );
 
     std::fs::write(dir.path().join("nexxo.config.json"), "{ \"base\": ").unwrap();
     let stderr = build_err(dir.path(), &[]);
@@ -149,7 +188,10 @@ fn missing_module_script_points_into_the_html() {
         "<!doctype html>\n<html>\n<body>\n  <script type=\"module\" src=\"/src/missing.ts\"></script>\n</body>\n</html>\n",
     )]);
     let stderr = build_err(dir.path(), &[]);
-    assert!(stderr.contains("cannot find the module script `/src/missing.ts`"), "{stderr}");
+    assert!(
+        stderr.contains("cannot find the module script `/src/missing.ts`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("index.html:4:3"), "{stderr}");
 }
 
@@ -162,7 +204,10 @@ fn css_import_is_refused_clearly_until_the_css_stage_lands() {
     ]);
     let stderr = build_err(dir.path(), &[]);
     assert!(stderr.contains("CSS is not supported yet"), "{stderr}");
-    assert!(stderr.contains("./style.css") && stderr.contains("src/main.ts:1:"), "{stderr}");
+    assert!(
+        stderr.contains("./style.css") && stderr.contains("src/main.ts:1:"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -186,8 +231,15 @@ fn out_dir_outside_root_is_only_emptied_on_request() {
     std::fs::write(outside.join("keep.txt"), "user data").unwrap();
 
     let output = build_ok(&root, &["--out-dir", "../www"]);
-    assert!(text(&output.stderr).contains("will not be emptied"), "{}", text(&output.stderr));
-    assert!(outside.join("keep.txt").is_file(), "a file outside the root was deleted");
+    assert!(
+        text(&output.stderr).contains("will not be emptied"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        outside.join("keep.txt").is_file(),
+        "a file outside the root was deleted"
+    );
     assert!(outside.join("index.html").is_file());
 
     build_ok(&root, &["--out-dir", "../www", "--empty-out-dir"]);
@@ -199,9 +251,15 @@ fn out_dir_outside_root_is_only_emptied_on_request() {
 fn out_dir_that_is_the_root_is_refused() {
     let dir = project(&[("index.html", INDEX), ("src/main.ts", "console.log(1)")]);
     let stderr = build_err(dir.path(), &["--out-dir", "."]);
-    assert!(stderr.contains("is the project root or contains it"), "{stderr}");
+    assert!(
+        stderr.contains("is the project root or contains it"),
+        "{stderr}"
+    );
     let stderr = build_err(dir.path(), &["--out-dir", ".."]);
-    assert!(stderr.contains("is the project root or contains it"), "{stderr}");
+    assert!(
+        stderr.contains("is the project root or contains it"),
+        "{stderr}"
+    );
     assert!(dir.path().join("src/main.ts").is_file());
 }
 
@@ -211,7 +269,9 @@ fn output_is_byte_identical_across_runs_and_folders() {
     let copies: Vec<(tempfile::TempDir, PathBuf)> = (0..2)
         .map(|i| {
             let parent = tempfile::tempdir().unwrap();
-            let root = parent.path().join(format!("copy-{i}-{}", "x".repeat(i * 7)));
+            let root = parent
+                .path()
+                .join(format!("copy-{i}-{}", "x".repeat(i * 7)));
             copy_tree(&example, &root);
             build_ok(&root, &["--sourcemap"]);
             (parent, root)
@@ -219,9 +279,15 @@ fn output_is_byte_identical_across_runs_and_folders() {
         .collect();
     let first = files_in(&copies[0].1.join("dist"));
     let second = files_in(&copies[1].1.join("dist"));
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (name, bytes) in &first {
-        assert!(bytes == &second[name], "{name} differs between the two builds");
+        assert!(
+            bytes == &second[name],
+            "{name} differs between the two builds"
+        );
         let content = text(bytes);
         for (parent, _) in &copies {
             assert!(
@@ -254,9 +320,17 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn sourcemap_modes() {
-    let dir = project(&[("index.html", INDEX), ("src/main.ts", "const n: number = 1;\nconsole.log(n);\n")]);
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "const n: number = 1;\nconsole.log(n);\n"),
+    ]);
     let dist = dir.path().join("dist");
-    let maps = |dist: &Path| files_in(dist).keys().filter(|n| n.ends_with(".map")).count();
+    let maps = |dist: &Path| {
+        files_in(dist)
+            .keys()
+            .filter(|n| n.ends_with(".map"))
+            .count()
+    };
 
     build_ok(dir.path(), &["--sourcemap"]);
     assert!(maps(&dist) > 0);
@@ -279,7 +353,10 @@ fn sourcemap_modes() {
 fn target_lowers_syntax_for_old_browsers_only() {
     let dir = project(&[
         ("index.html", INDEX),
-        ("src/main.ts", "const value = (globalThis as any).maybe ?? 'fallback';\nconsole.log(value?.length);\n"),
+        (
+            "src/main.ts",
+            "const value = (globalThis as any).maybe ?? 'fallback';\nconsole.log(value?.length);\n",
+        ),
     ]);
     build_ok(dir.path(), &["--target", "es2019"]);
     let old = js_of(&dir.path().join("dist"));
@@ -314,8 +391,15 @@ fn tree_shaking_and_env_prefix_keep_the_bundle_clean() {
     ]);
     build_ok(dir.path(), &[]);
     let js = js_of(&dir.path().join("dist"));
-    assert!(js.contains("USED_EXPORT") && js.contains("public-value"), "{js}");
-    for marker in ["UNUSED_EXPORT_MARKER", "private-value-marker", "DEV_ONLY_MARKER"] {
+    assert!(
+        js.contains("USED_EXPORT") && js.contains("public-value"),
+        "{js}"
+    );
+    for marker in [
+        "UNUSED_EXPORT_MARKER",
+        "private-value-marker",
+        "DEV_ONLY_MARKER",
+    ] {
         assert!(!js.contains(marker), "{marker} reached the bundle:\n{js}");
     }
 }
@@ -323,11 +407,28 @@ fn tree_shaking_and_env_prefix_keep_the_bundle_clean() {
 #[test]
 fn library_formats_are_written_with_vite_file_names() {
     let dir = project(&[
-        ("package.json", r#"{ "name": "@me/cool-lib", "type": "module" }"#),
-        ("src/index.ts", "export const hello = (n: string) => `hi ${n}`;\n"),
-        ("nexxo.config.json", r#"{ "build": { "lib": { "entry": "src/index.ts", "name": "Cool", "formats": ["es", "cjs", "umd", "iife"] } } }"#),
+        (
+            "package.json",
+            r#"{ "name": "@me/cool-lib", "type": "module" }"#,
+        ),
+        (
+            "src/index.ts",
+            "export const hello = (n: string) => `hi ${n}`;\n",
+        ),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "lib": { "entry": "src/index.ts", "name": "Cool", "formats": ["es", "cjs", "umd", "iife"] } } }"#,
+        ),
     ]);
     build_ok(dir.path(), &[]);
     let names: Vec<String> = files_in(&dir.path().join("dist")).into_keys().collect();
-    assert_eq!(names, vec!["cool-lib.cjs", "cool-lib.iife.js", "cool-lib.js", "cool-lib.umd.cjs"]);
+    assert_eq!(
+        names,
+        vec![
+            "cool-lib.cjs",
+            "cool-lib.iife.js",
+            "cool-lib.js",
+            "cool-lib.umd.cjs"
+        ]
+    );
 }

@@ -36,8 +36,12 @@ pub fn load_public_env(
             .map_err(|err| Diagnostic::error(format!("cannot read env file {name}: {err}")))?;
         from_files.extend(parse_dotenv(&text));
     }
-    let lookup =
-        |key: &str| process_env.get(key).cloned().or_else(|| from_files.get(key).map(|v| v.text.clone()));
+    let lookup = |key: &str| {
+        process_env
+            .get(key)
+            .cloned()
+            .or_else(|| from_files.get(key).map(|v| v.text.clone()))
+    };
     let is_public = |key: &str| prefixes.iter().any(|p| key.starts_with(p.as_str()));
     let mut env = BTreeMap::new();
     for (key, value) in &from_files {
@@ -94,7 +98,13 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, EnvValue> {
             }
             _ => raw.to_string(),
         };
-        values.insert(key, EnvValue { text: value, expand: quote != Some('\'') });
+        values.insert(
+            key,
+            EnvValue {
+                text: value,
+                expand: quote != Some('\''),
+            },
+        );
     }
     values
 }
@@ -120,7 +130,9 @@ fn expand(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
                 None => ("", 0),
             }
         } else {
-            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
             (&rest[..end], end)
         };
         if name.is_empty() {
@@ -146,12 +158,19 @@ mod tests {
         std::fs::write(dir.path().join(".env.local"), "NEXXO_B=local\n").unwrap();
         std::fs::write(dir.path().join(".env.staging"), "NEXXO_C=mode\n").unwrap();
         std::fs::write(dir.path().join(".env.production"), "NEXXO_C=other-mode\n").unwrap();
-        std::fs::write(dir.path().join(".env.staging.local"), "NEXXO_D=mode-local\n").unwrap();
+        std::fs::write(
+            dir.path().join(".env.staging.local"),
+            "NEXXO_D=mode-local\n",
+        )
+        .unwrap();
         let env = load_public_env(
             dir.path(),
             "staging",
             &["NEXXO_".to_string()],
-            [("NEXXO_A".to_string(), "process".to_string()), ("HOME".into(), "/root".into())],
+            [
+                ("NEXXO_A".to_string(), "process".to_string()),
+                ("HOME".into(), "/root".into()),
+            ],
         )
         .unwrap();
         assert_eq!(env.get("NEXXO_A").unwrap(), "process");
@@ -170,7 +189,13 @@ mod tests {
             "export A=1\nB='lit ${A}'\nC=\"two\\nlines\"\nD=\"multi\nline\"\n# comment\nE=\n F = spaced \n",
         );
         assert_eq!(values["A"].text, "1");
-        assert_eq!(values["B"], EnvValue { text: "lit ${A}".into(), expand: false });
+        assert_eq!(
+            values["B"],
+            EnvValue {
+                text: "lit ${A}".into(),
+                expand: false
+            }
+        );
         assert_eq!(values["C"].text, "two\nlines");
         assert_eq!(values["D"].text, "multi\nline");
         assert_eq!(values["E"].text, "");

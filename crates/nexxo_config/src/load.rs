@@ -14,9 +14,15 @@ pub fn parse_config(text: &str, display_name: &Path) -> Result<UserConfig, Diagn
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = if inner.is_syntax() || inner.is_eof() || path == "." {
-            format!("invalid JSON in config: {}", strip_position(&inner.to_string()))
+            format!(
+                "invalid JSON in config: {}",
+                strip_position(&inner.to_string())
+            )
         } else {
-            format!("invalid config key `{path}`: {}", strip_position(&inner.to_string()))
+            format!(
+                "invalid config key `{path}`: {}",
+                strip_position(&inner.to_string())
+            )
         };
         Diagnostic::at(
             message,
@@ -42,7 +48,10 @@ pub fn parse_config(text: &str, display_name: &Path) -> Result<UserConfig, Diagn
 /// Reads and parses the config file at `path`.
 pub fn load_config_file(path: &Path, display_name: &Path) -> Result<UserConfig, Diagnostic> {
     let text = std::fs::read_to_string(path).map_err(|err| {
-        Diagnostic::error(format!("cannot read config file {}: {err}", display_name.display()))
+        Diagnostic::error(format!(
+            "cannot read config file {}: {err}",
+            display_name.display()
+        ))
     })?;
     parse_config(&text, display_name)
 }
@@ -67,7 +76,11 @@ mod tests {
     fn unknown_key_names_key_and_position() {
         let error = error_of("{\n  \"build\": {\n    \"minfy\": true\n  }\n}");
         assert!(error.message.contains("build.minfy"), "{}", error.message);
-        assert!(error.message.contains("unknown field `minfy`"), "{}", error.message);
+        assert!(
+            error.message.contains("unknown field `minfy`"),
+            "{}",
+            error.message
+        );
         let location = error.location.unwrap();
         assert_eq!(location.line, 3);
     }
@@ -75,16 +88,30 @@ mod tests {
     #[test]
     fn wrong_type_says_what_was_expected() {
         let error = error_of(r#"{ "build": { "assetsInlineLimit": "big" } }"#);
-        assert!(error.message.contains("build.assetsInlineLimit"), "{}", error.message);
+        assert!(
+            error.message.contains("build.assetsInlineLimit"),
+            "{}",
+            error.message
+        );
         assert!(error.message.contains("expected u64"), "{}", error.message);
         let error = error_of(r#"{ "build": { "sourcemap": "yes" } }"#);
-        assert!(error.message.contains(r#"true, false, "inline" or "hidden""#), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains(r#"true, false, "inline" or "hidden""#),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn syntax_error_is_reported() {
         let error = error_of("{ \"base\": \"/\", }");
-        assert!(error.message.starts_with("invalid JSON"), "{}", error.message);
+        assert!(
+            error.message.starts_with("invalid JSON"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -104,8 +131,72 @@ mod tests {
         )
         .unwrap();
         let build = config.build.unwrap();
-        assert_eq!(build.sourcemap, Some(crate::user_config::SourcemapOption::Hidden));
-        assert_eq!(build.manual_chunks.unwrap().entries().unwrap()[0].1, vec!["react"]);
-        assert_eq!(config.public_dir, Some(crate::user_config::PublicDir::Disabled));
+        assert_eq!(
+            build.sourcemap,
+            Some(crate::user_config::SourcemapOption::Hidden)
+        );
+        assert_eq!(
+            build.manual_chunks.unwrap().entries().unwrap()[0].1,
+            vec!["react"]
+        );
+        assert_eq!(
+            config.public_dir,
+            Some(crate::user_config::PublicDir::Disabled)
+        );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    //! The JSON Schema shipped for editors must list exactly the keys the parser accepts.
+
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::parse_config;
+
+    /// The keys serde accepts at a path, read from its "unknown field" message.
+    fn accepted_keys(probe: &str) -> BTreeSet<String> {
+        let error = parse_config(probe, Path::new("probe.json")).unwrap_err();
+        let list = error
+            .message
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the fields");
+        list.split(", ")
+            .map(|k| k.trim_matches('`').to_string())
+            .collect()
+    }
+
+    fn schema_keys(schema: &serde_json::Value, pointer: &str) -> BTreeSet<String> {
+        schema
+            .pointer(pointer)
+            .and_then(|p| p.as_object())
+            .expect(pointer)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn schema_matches_the_parser() {
+        let text = include_str!("../../../schema/nexxo.config.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            schema_keys(&schema, "/properties"),
+            accepted_keys(r#"{ "__probe": 1 }"#)
+        );
+        assert_eq!(
+            schema_keys(&schema, "/properties/build/properties"),
+            accepted_keys(r#"{ "build": { "__probe": 1 } }"#)
+        );
+        assert_eq!(
+            schema_keys(&schema, "/properties/resolve/properties"),
+            BTreeSet::from(["alias".to_string()])
+        );
+        assert_eq!(
+            schema_keys(&schema, "/properties/build/properties/lib/properties"),
+            accepted_keys(r#"{ "build": { "lib": { "entry": "x", "__probe": 1 } } }"#)
+        );
     }
 }

@@ -119,8 +119,11 @@ pub struct ResolvedConfig {
 impl ResolvedConfig {
     /// `import.meta.env` as Vite defines it: user variables plus MODE, DEV, PROD, BASE_URL.
     pub fn import_meta_env(&self) -> BTreeMap<String, serde_json::Value> {
-        let mut env: BTreeMap<String, serde_json::Value> =
-            self.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
+        let mut env: BTreeMap<String, serde_json::Value> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .collect();
         env.insert("MODE".into(), self.mode.clone().into());
         env.insert("DEV".into(), (self.command == Command::Serve).into());
         env.insert("PROD".into(), (self.command == Command::Build).into());
@@ -157,40 +160,66 @@ pub fn resolve_config(
         Some(file) => {
             let path = absolute(&cwd, file);
             if !path.is_file() {
-                return Err(Diagnostic::error(format!("config file {} not found", file.display())));
+                return Err(Diagnostic::error(format!(
+                    "config file {} not found",
+                    file.display()
+                )));
             }
             (load_config_file(&path, file)?, Some(path))
         }
         None => {
             let path = start_root.join(CONFIG_FILE_NAME);
             if path.is_file() {
-                (load_config_file(&path, Path::new(CONFIG_FILE_NAME))?, Some(path))
+                (
+                    load_config_file(&path, Path::new(CONFIG_FILE_NAME))?,
+                    Some(path),
+                )
             } else {
                 (UserConfig::default(), None)
             }
         }
     };
 
-    let config_dir = config_file.as_deref().and_then(Path::parent).unwrap_or(&start_root);
+    let config_dir = config_file
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(&start_root);
     let root = match &user.root {
         Some(r) => absolute(config_dir, Path::new(r)),
         None => start_root.clone(),
     };
     let root = root.canonicalize().map_err(|err| {
-        Diagnostic::error(format!("project root {} is not readable: {err}", root.display()))
+        Diagnostic::error(format!(
+            "project root {} is not readable: {err}",
+            root.display()
+        ))
     })?;
 
     let build = user.build.clone().unwrap_or_default();
-    let mode = overrides.mode.clone().or(user.mode.clone()).unwrap_or_else(|| {
-        match command {
-            Command::Build => "production",
-            Command::Serve => "development",
-        }
-        .to_string()
-    });
-    let base = normalize_base(overrides.base.as_deref().or(user.base.as_deref()).unwrap_or("/"));
+    let mode = overrides
+        .mode
+        .clone()
+        .or(user.mode.clone())
+        .unwrap_or_else(|| {
+            match command {
+                Command::Build => "production",
+                Command::Serve => "development",
+            }
+            .to_string()
+        });
+    let base = normalize_base(
+        overrides
+            .base
+            .as_deref()
+            .or(user.base.as_deref())
+            .unwrap_or("/"),
+    );
 
-    let out_dir_name = overrides.out_dir.clone().or(user.out_dir.clone()).unwrap_or("dist".into());
+    let out_dir_name = overrides
+        .out_dir
+        .clone()
+        .or(user.out_dir.clone())
+        .unwrap_or("dist".into());
     let out_dir = absolute(&root, Path::new(&out_dir_name));
     let public_dir = match &user.public_dir {
         Some(PublicDir::Disabled) => None,
@@ -198,13 +227,19 @@ pub fn resolve_config(
         None => Some(root.join("public")),
     };
 
-    let env_prefixes = user.env_prefix.clone().map_or_else(|| vec!["NEXXO_".to_string()], |p| p.0);
+    let env_prefixes = user
+        .env_prefix
+        .clone()
+        .map_or_else(|| vec!["NEXXO_".to_string()], |p| p.0);
     if env_prefixes.iter().any(String::is_empty) {
         return Err(Diagnostic::error(
             "envPrefix must not be an empty string: it would expose every environment variable, secrets included, to client code",
         ));
     }
-    let env_dir = user.env_dir.as_deref().map_or(root.clone(), |d| absolute(&root, Path::new(d)));
+    let env_dir = user
+        .env_dir
+        .as_deref()
+        .map_or(root.clone(), |d| absolute(&root, Path::new(d)));
     let env = load_public_env(
         &env_dir,
         &mode,
@@ -212,7 +247,10 @@ pub fn resolve_config(
         process_env.iter().map(|(k, v)| (k.clone(), v.clone())),
     )?;
 
-    let target_entries = overrides.target.clone().or(build.target.clone().map(|t| t.0));
+    let target_entries = overrides
+        .target
+        .clone()
+        .or(build.target.clone().map(|t| t.0));
     let targets = resolve_targets(target_entries.as_deref(), &root)
         .map_err(|msg| Diagnostic::error(format!("build.target: {msg}")))?;
 
@@ -266,9 +304,15 @@ pub fn resolve_config(
         env_prefixes,
         targets,
         sourcemap,
-        minify: overrides.minify.or(build.minify).unwrap_or(command == Command::Build),
+        minify: overrides
+            .minify
+            .or(build.minify)
+            .unwrap_or(command == Command::Build),
         assets_inline_limit: build.assets_inline_limit.unwrap_or(4096),
-        assets_dir: build.assets_dir.clone().unwrap_or_else(|| "assets".to_string()),
+        assets_dir: build
+            .assets_dir
+            .clone()
+            .unwrap_or_else(|| "assets".to_string()),
         manual_chunks,
         empty_out_dir: overrides.empty_out_dir.or(build.empty_out_dir),
         lib,
@@ -309,18 +353,31 @@ fn build_define(
     } else {
         "production"
     };
-    define.push(("process.env.NODE_ENV".to_string(), format!("\"{node_env}\"")));
+    define.push((
+        "process.env.NODE_ENV".to_string(),
+        format!("\"{node_env}\""),
+    ));
     define
 }
 
-fn resolve_lib(lib: &crate::user_config::LibConfig, root: &Path) -> Result<ResolvedLib, Diagnostic> {
+fn resolve_lib(
+    lib: &crate::user_config::LibConfig,
+    root: &Path,
+) -> Result<ResolvedLib, Diagnostic> {
     let entry = absolute(root, Path::new(&lib.entry));
     if !entry.is_file() {
-        return Err(Diagnostic::error(format!("build.lib.entry: {} does not exist", lib.entry)));
+        return Err(Diagnostic::error(format!(
+            "build.lib.entry: {} does not exist",
+            lib.entry
+        )));
     }
     let has_name = lib.name.is_some();
     let format_names = lib.formats.clone().unwrap_or_else(|| {
-        if has_name { vec!["es".into(), "umd".into()] } else { vec!["es".into()] }
+        if has_name {
+            vec!["es".into(), "umd".into()]
+        } else {
+            vec!["es".into()]
+        }
     });
     let mut formats = Vec::new();
     for name in &format_names {
@@ -341,8 +398,11 @@ fn resolve_lib(lib: &crate::user_config::LibConfig, root: &Path) -> Result<Resol
     let package: Option<serde_json::Value> = std::fs::read_to_string(root.join("package.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
-    let package_is_module =
-        package.as_ref().and_then(|p| p.get("type")).and_then(|t| t.as_str()) == Some("module");
+    let package_is_module = package
+        .as_ref()
+        .and_then(|p| p.get("type"))
+        .and_then(|t| t.as_str())
+        == Some("module");
     let file_name = lib.file_name.clone().unwrap_or_else(|| {
         package
             .as_ref()
@@ -350,7 +410,9 @@ fn resolve_lib(lib: &crate::user_config::LibConfig, root: &Path) -> Result<Resol
             .and_then(|n| n.as_str())
             .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
             .unwrap_or_else(|| {
-                entry.file_stem().map_or("index".into(), |s| s.to_string_lossy().into_owned())
+                entry
+                    .file_stem()
+                    .map_or("index".into(), |s| s.to_string_lossy().into_owned())
             })
     });
     if file_name.contains(['/', '\\']) || file_name.starts_with('.') || file_name.is_empty() {
@@ -358,7 +420,13 @@ fn resolve_lib(lib: &crate::user_config::LibConfig, root: &Path) -> Result<Resol
             "build.lib.fileName `{file_name}` must be a plain file name"
         )));
     }
-    Ok(ResolvedLib { entry, name: lib.name.clone(), formats, file_name, package_is_module })
+    Ok(ResolvedLib {
+        entry,
+        name: lib.name.clone(),
+        formats,
+        file_name,
+        package_is_module,
+    })
 }
 
 /// Vite's base rules: `""` and `./` mean relative; others get a leading and trailing slash
@@ -379,7 +447,11 @@ fn normalize_base(base: &str) -> String {
 
 /// `path` made absolute against `base`, with `.` and `..` folded (without touching the disk).
 pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
     let mut out = PathBuf::new();
     for component in joined.components() {
         match component {
@@ -411,10 +483,13 @@ mod tests {
         assert_eq!(config.assets_inline_limit, 4096);
         assert!(config.minify);
         assert_eq!(config.sourcemap, Sourcemap::Off);
+        assert!(config.define.contains(&(
+            "process.env.NODE_ENV".to_string(),
+            "\"production\"".to_string()
+        )));
         assert!(config
             .define
-            .contains(&("process.env.NODE_ENV".to_string(), "\"production\"".to_string())));
-        assert!(config.define.contains(&("import.meta.env.PROD".to_string(), "true".to_string())));
+            .contains(&("import.meta.env.PROD".to_string(), "true".to_string())));
     }
 
     #[test]
@@ -427,7 +502,11 @@ mod tests {
         .unwrap();
         let config = resolve_in(
             dir.path(),
-            ConfigOverrides { base: Some("/cli".into()), minify: Some(false), ..Default::default() },
+            ConfigOverrides {
+                base: Some("/cli".into()),
+                minify: Some(false),
+                ..Default::default()
+            },
         )
         .unwrap();
         assert_eq!(config.base, "/cli/");
@@ -453,13 +532,20 @@ mod tests {
         )
         .unwrap();
         let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
-        assert!(error.message.contains("build.lib.name"), "{}", error.message);
+        assert!(
+            error.message.contains("build.lib.name"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn base_normalization() {
         assert_eq!(normalize_base(""), "./");
         assert_eq!(normalize_base("app"), "/app/");
-        assert_eq!(normalize_base("https://cdn.example/x"), "https://cdn.example/x/");
+        assert_eq!(
+            normalize_base("https://cdn.example/x"),
+            "https://cdn.example/x/"
+        );
     }
 }

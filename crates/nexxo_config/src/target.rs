@@ -37,7 +37,9 @@ fn is_engine_target(entry: &str) -> bool {
         return true;
     }
     if let Some(year) = lower.strip_prefix("es") {
-        return year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) || year == "5" || year == "6";
+        return year.len() == 4 && year.chars().all(|c| c.is_ascii_digit())
+            || year == "5"
+            || year == "6";
     }
     Engine::parse_name_and_version(&lower).is_ok()
 }
@@ -54,7 +56,9 @@ fn query_targets(query: &str) -> Result<Vec<String>, String> {
         .map(trim_zero_version_parts)
         .collect();
     if list.is_empty() {
-        return Err(format!("browserslist query `{query}` matched no known browser"));
+        return Err(format!(
+            "browserslist query `{query}` matched no known browser"
+        ));
     }
     list.sort();
     Ok(list)
@@ -85,9 +89,13 @@ fn project_browserslist(root: &Path) -> Option<String> {
         serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).ok()?).ok()?;
     match package.get("browserslist")? {
         serde_json::Value::String(query) => Some(query.clone()),
-        serde_json::Value::Array(items) => {
-            Some(items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(", "))
-        }
+        serde_json::Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         _ => None,
     }
 }
@@ -99,7 +107,10 @@ mod tests {
     #[test]
     fn es_versions_and_engines_pass_through() {
         let root = Path::new("/nonexistent");
-        assert_eq!(resolve_targets(Some(&["es2020".into()]), root).unwrap(), vec!["es2020"]);
+        assert_eq!(
+            resolve_targets(Some(&["es2020".into()]), root).unwrap(),
+            vec!["es2020"]
+        );
         assert_eq!(
             resolve_targets(Some(&["Chrome100".into(), "safari15".into()]), root).unwrap(),
             vec!["chrome100", "safari15"]
@@ -117,8 +128,14 @@ mod tests {
     #[test]
     fn project_browserslist_is_read() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("package.json"), r#"{"browserslist": ["firefox >= 100"]}"#)
-            .unwrap();
-        assert_eq!(resolve_targets(None, dir.path()).unwrap(), vec!["firefox100"]);
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"browserslist": ["firefox >= 100"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            resolve_targets(None, dir.path()).unwrap(),
+            vec!["firefox100"]
+        );
     }
 }

@@ -124,7 +124,11 @@ impl<'de> Deserialize<'de> for SourcemapOption {
                 f.write_str(r#"true, false, "inline" or "hidden""#)
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<SourcemapOption, E> {
-                Ok(if v { SourcemapOption::File } else { SourcemapOption::Off })
+                Ok(if v {
+                    SourcemapOption::File
+                } else {
+                    SourcemapOption::Off
+                })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<SourcemapOption, E> {
                 match v {

@@ -24,7 +24,8 @@ pub struct SourceLocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub message: String,
-    pub location: Option<SourceLocation>,
+    /// Boxed: most errors travel in `Result`s, which should stay small.
+    pub location: Option<Box<SourceLocation>>,
     /// An extra line telling the user what to do about it.
     pub help: Option<String>,
     /// Text already rendered by another tool (rolldown renders its own code frames); printed as is.
@@ -33,7 +34,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Self { message: message.into(), location: None, help: None, rendered: None }
+        Self {
+            message: message.into(),
+            location: None,
+            help: None,
+            rendered: None,
+        }
     }
 
     /// An error at `line`/`column` (1-based) of `file`, whose text is `source`.
@@ -46,7 +52,12 @@ impl Diagnostic {
     ) -> Self {
         Self {
             message: message.into(),
-            location: Some(SourceLocation { file: file.into(), line, column, source }),
+            location: Some(Box::new(SourceLocation {
+                file: file.into(),
+                line,
+                column,
+                source,
+            })),
             help: None,
             rendered: None,
         }
@@ -65,7 +76,12 @@ impl Diagnostic {
 
     /// A diagnostic whose text another tool has already rendered.
     pub fn pre_rendered(message: impl Into<String>, rendered: String) -> Self {
-        Self { message: message.into(), location: None, help: None, rendered: Some(rendered) }
+        Self {
+            message: message.into(),
+            location: None,
+            help: None,
+            rendered: Some(rendered),
+        }
     }
 
     #[must_use]
@@ -76,7 +92,7 @@ impl Diagnostic {
 
     #[must_use]
     pub fn with_location(mut self, location: SourceLocation) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 
@@ -87,7 +103,11 @@ impl Diagnostic {
             return rendered.clone();
         }
         let mut out = String::new();
-        let header = if color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+        let header = if color {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        };
         out.push_str(&format!("{header}: {}\n", self.message));
         if let Some(location) = &self.location {
             out.push_str(&format!(
@@ -121,7 +141,11 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
     pub fn render(&self, color: bool) -> String {
-        self.0.iter().map(|d| d.render(color)).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(|d| d.render(color))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -162,13 +186,20 @@ fn code_frame(source: &str, line: usize, column: usize, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 
     let offset = offset_of(source, line, column);
-    let diagnostic = MietteDiagnostic::new("")
-        .with_labels([LabeledSpan::at_offset(offset, "here")]);
+    let diagnostic =
+        MietteDiagnostic::new("").with_labels([LabeledSpan::at_offset(offset, "here")]);
     let report = miette::Report::new(diagnostic).with_source_code(source.to_string());
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(2);
     let mut rendered = String::new();
-    if handler.render_report(&mut rendered, report.as_ref()).is_err() {
+    if handler
+        .render_report(&mut rendered, report.as_ref())
+        .is_err()
+    {
         return String::new();
     }
     // miette prints the (empty) message line first; the frame starts at the first box line.
@@ -183,8 +214,11 @@ pub fn offset_of(source: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (index, text) in source.split_inclusive('\n').enumerate() {
         if index + 1 == line {
-            let within: usize =
-                text.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            let within: usize = text
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return offset + within;
         }
         offset += text.len();
@@ -213,7 +247,13 @@ mod tests {
     #[test]
     fn render_shows_location_and_frame() {
         let source = "const a = 1;\nconst b = ;\nconst c = 3;\n";
-        let diagnostic = Diagnostic::at("Unexpected token", "src/main.ts", Some(source.into()), 2, 11);
+        let diagnostic = Diagnostic::at(
+            "Unexpected token",
+            "src/main.ts",
+            Some(source.into()),
+            2,
+            11,
+        );
         let text = diagnostic.render(false);
         assert!(text.starts_with("error: Unexpected token\n"), "{text}");
         assert!(text.contains("src/main.ts:2:11"), "{text}");

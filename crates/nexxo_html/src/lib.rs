@@ -91,11 +91,16 @@ pub fn is_local_url(url: &str) -> bool {
 }
 
 fn is_module_script(element: &Element) -> bool {
-    element.get_attribute("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
+    element
+        .get_attribute("type")
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
 }
 
 fn link_loads_file(element: &Element) -> bool {
-    let rel = element.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
+    let rel = element
+        .get_attribute("rel")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     ASSET_LINK_RELS.contains(&rel.trim())
 }
 
@@ -147,7 +152,10 @@ pub fn scan_html(html: &str) -> Result<HtmlScan, String> {
                 }
                 Some(_) => {}
                 None => {
-                    scan.scripts.push(ModuleScript::Inline { code: String::new(), offset });
+                    scan.scripts.push(ModuleScript::Inline {
+                        code: String::new(),
+                        offset,
+                    });
                     *open_inline.borrow_mut() = Some(scan.scripts.len() - 1);
                 }
             }
@@ -171,13 +179,24 @@ pub fn scan_html(html: &str) -> Result<HtmlScan, String> {
             }
             let offset = el.source_location().bytes().start;
             let is_stylesheet = el.tag_name() == "link"
-                && el.get_attribute("rel").is_some_and(|r| r.trim().eq_ignore_ascii_case("stylesheet"));
+                && el
+                    .get_attribute("rel")
+                    .is_some_and(|r| r.trim().eq_ignore_ascii_case("stylesheet"));
             for attribute in *attributes {
-                let Some(value) = el.get_attribute(attribute) else { continue };
-                let urls =
-                    if *attribute == "srcset" { srcset_urls(&value) } else { vec![value.trim().to_string()] };
+                let Some(value) = el.get_attribute(attribute) else {
+                    continue;
+                };
+                let urls = if *attribute == "srcset" {
+                    srcset_urls(&value)
+                } else {
+                    vec![value.trim().to_string()]
+                };
                 for url in urls.into_iter().filter(|u| is_local_url(u)) {
-                    scan.borrow_mut().assets.push(AssetReference { url, offset, is_stylesheet });
+                    scan.borrow_mut().assets.push(AssetReference {
+                        url,
+                        offset,
+                        is_stylesheet,
+                    });
                 }
             }
             Ok(())
@@ -193,13 +212,17 @@ type Handler<'h> = (
 );
 
 fn settings_with(handlers: Vec<Handler<'_>>) -> RewriteStrSettings<'_, 'static> {
-    handlers
-        .into_iter()
-        .fold(RewriteStrSettings::new(), RewriteStrSettings::append_element_content_handler)
+    handlers.into_iter().fold(
+        RewriteStrSettings::new(),
+        RewriteStrSettings::append_element_content_handler,
+    )
 }
 
 fn escape_attribute(value: &str) -> String {
-    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 /// Writes the built page: local module scripts removed, one entry script plus preload and
@@ -256,7 +279,9 @@ pub fn rewrite_html(html: &str, output: &HtmlOutput) -> Result<String, String> {
     for (tag, attributes) in URL_ATTRIBUTES {
         handlers.push(element!(*tag, |el| {
             for attribute in *attributes {
-                let Some(value) = el.get_attribute(attribute) else { continue };
+                let Some(value) = el.get_attribute(attribute) else {
+                    continue;
+                };
                 let new_value = if *attribute == "srcset" {
                     rewrite_srcset(&value, &output.asset_urls)
                 } else {
@@ -302,18 +327,31 @@ mod tests {
     fn scan_finds_module_scripts_and_assets() {
         let scan = scan_html(PAGE).unwrap();
         assert_eq!(scan.scripts.len(), 2);
-        assert!(matches!(&scan.scripts[0], ModuleScript::External { src, .. } if src == "/src/main.ts"));
-        assert!(matches!(&scan.scripts[1], ModuleScript::Inline { code, .. } if code == "import './inline.ts'; console.log(1 < 2)"));
+        assert!(
+            matches!(&scan.scripts[0], ModuleScript::External { src, .. } if src == "/src/main.ts")
+        );
+        assert!(
+            matches!(&scan.scripts[1], ModuleScript::Inline { code, .. } if code == "import './inline.ts'; console.log(1 < 2)")
+        );
         let urls: Vec<&str> = scan.assets.iter().map(|a| a.url.as_str()).collect();
-        assert_eq!(urls, vec!["/favicon.svg", "./logo.png", "./logo.png", "./logo@2x.png"]);
+        assert_eq!(
+            urls,
+            vec!["/favicon.svg", "./logo.png", "./logo.png", "./logo@2x.png"]
+        );
     }
 
     #[test]
     fn rewrite_injects_entry_and_replaces_urls() {
         let mut asset_urls = HashMap::new();
-        asset_urls.insert("/favicon.svg".to_string(), "/assets/favicon-abc.svg".to_string());
+        asset_urls.insert(
+            "/favicon.svg".to_string(),
+            "/assets/favicon-abc.svg".to_string(),
+        );
         asset_urls.insert("./logo.png".to_string(), "/assets/logo-1.png".to_string());
-        asset_urls.insert("./logo@2x.png".to_string(), "/assets/logo@2x-2.png".to_string());
+        asset_urls.insert(
+            "./logo@2x.png".to_string(),
+            "/assets/logo@2x-2.png".to_string(),
+        );
         let out = rewrite_html(
             PAGE,
             &HtmlOutput {
@@ -326,13 +364,23 @@ mod tests {
         .unwrap();
         assert!(!out.contains("/src/main.ts"), "{out}");
         assert!(!out.contains("inline.ts"), "{out}");
-        assert!(out.contains("<script src=\"/legacy.js\"></script>"), "{out}");
+        assert!(
+            out.contains("<script src=\"/legacy.js\"></script>"),
+            "{out}"
+        );
         assert!(out.contains("https://cdn.example/x.js"), "{out}");
-        assert!(out.contains(r#"<script type="module" crossorigin src="/assets/index-1.js"></script>"#));
-        assert!(out.contains(r#"<link rel="modulepreload" crossorigin href="/assets/vendor-2.js">"#));
+        assert!(
+            out.contains(r#"<script type="module" crossorigin src="/assets/index-1.js"></script>"#)
+        );
+        assert!(
+            out.contains(r#"<link rel="modulepreload" crossorigin href="/assets/vendor-2.js">"#)
+        );
         assert!(out.contains(r#"href="/assets/favicon-abc.svg""#), "{out}");
         assert!(out.contains(r#"href="/about""#), "{out}");
-        assert!(out.contains(r#"srcset="/assets/logo-1.png 1x, /assets/logo@2x-2.png 2x""#), "{out}");
+        assert!(
+            out.contains(r#"srcset="/assets/logo-1.png 1x, /assets/logo@2x-2.png 2x""#),
+            "{out}"
+        );
         let head_end = out.find("</head>").unwrap();
         assert!(out.find("index-1.js").unwrap() < head_end);
     }

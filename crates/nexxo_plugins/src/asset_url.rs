@@ -25,14 +25,28 @@ pub struct AssetUrls {
 impl AssetUrls {
     /// Output file name (relative to outDir) for a file with these bytes.
     pub fn file_name(&self, path: &Path, bytes: &[u8]) -> String {
-        let stem = path.file_stem().map_or("asset".into(), |s| s.to_string_lossy().into_owned());
+        let stem = path
+            .file_stem()
+            .map_or("asset".into(), |s| s.to_string_lossy().into_owned());
         let stem: String = stem
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._@-".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._@-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
-        let extension =
-            path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-        format!("{}/{stem}-{}{extension}", self.assets_dir, content_hash(bytes))
+        let extension = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        format!(
+            "{}/{stem}-{}{extension}",
+            self.assets_dir,
+            content_hash(bytes)
+        )
     }
 
     /// Whether an import of a file of this size becomes a data URL.
@@ -45,8 +59,13 @@ impl AssetUrls {
         if self.base == "./" {
             // A relative base: resolve against the chunk's own URL, since chunks and assets
             // share the assets folder.
-            let within = file_name.strip_prefix(&format!("{}/", self.assets_dir)).unwrap_or(file_name);
-            format!("new URL({}, import.meta.url).href", js_string(&format!("./{within}")))
+            let within = file_name
+                .strip_prefix(&format!("{}/", self.assets_dir))
+                .unwrap_or(file_name);
+            format!(
+                "new URL({}, import.meta.url).href",
+                js_string(&format!("./{within}"))
+            )
         } else {
             js_string(&format!("{}{file_name}", self.base))
         }
@@ -58,7 +77,14 @@ impl AssetUrls {
             return format!("{}{file_name}", self.base);
         }
         let depth = page_name.matches('/').count();
-        format!("{}{file_name}", if depth == 0 { "./".to_string() } else { "../".repeat(depth) })
+        format!(
+            "{}{file_name}",
+            if depth == 0 {
+                "./".to_string()
+            } else {
+                "../".repeat(depth)
+            }
+        )
     }
 }
 
@@ -86,7 +112,12 @@ mod tests {
     use super::*;
 
     fn urls(base: &str) -> AssetUrls {
-        AssetUrls { base: base.into(), assets_dir: "assets".into(), inline_limit: 4096, always_inline: false }
+        AssetUrls {
+            base: base.into(),
+            assets_dir: "assets".into(),
+            inline_limit: 4096,
+            always_inline: false,
+        }
     }
 
     #[test]
@@ -101,12 +132,21 @@ mod tests {
 
     #[test]
     fn urls_follow_base() {
-        assert_eq!(urls("/app/").js_url_expression("assets/a.png"), "\"/app/assets/a.png\"");
+        assert_eq!(
+            urls("/app/").js_url_expression("assets/a.png"),
+            "\"/app/assets/a.png\""
+        );
         assert_eq!(
             urls("./").js_url_expression("assets/a.png"),
             "new URL(\"./a.png\", import.meta.url).href"
         );
-        assert_eq!(urls("./").html_url("nested/page.html", "assets/a.png"), "../assets/a.png");
-        assert_eq!(urls("./").html_url("index.html", "assets/a.png"), "./assets/a.png");
+        assert_eq!(
+            urls("./").html_url("nested/page.html", "assets/a.png"),
+            "../assets/a.png"
+        );
+        assert_eq!(
+            urls("./").html_url("index.html", "assets/a.png"),
+            "./assets/a.png"
+        );
     }
 }

@@ -18,9 +18,41 @@ use crate::asset_url::{data_url, js_string, AssetUrls};
 
 /// File extensions imported as assets (Vite's list of known asset types).
 pub const ASSET_EXTENSIONS: &[&str] = &[
-    "apng", "bmp", "png", "jpg", "jpeg", "jfif", "pjpeg", "pjp", "gif", "svg", "ico", "webp",
-    "avif", "cur", "jxl", "mp4", "webm", "ogg", "mp3", "wav", "flac", "aac", "opus", "mov", "m4a",
-    "vtt", "woff", "woff2", "eot", "ttf", "otf", "webmanifest", "pdf", "txt", "wasm",
+    "apng",
+    "bmp",
+    "png",
+    "jpg",
+    "jpeg",
+    "jfif",
+    "pjpeg",
+    "pjp",
+    "gif",
+    "svg",
+    "ico",
+    "webp",
+    "avif",
+    "cur",
+    "jxl",
+    "mp4",
+    "webm",
+    "ogg",
+    "mp3",
+    "wav",
+    "flac",
+    "aac",
+    "opus",
+    "mov",
+    "m4a",
+    "vtt",
+    "woff",
+    "woff2",
+    "eot",
+    "ttf",
+    "otf",
+    "webmanifest",
+    "pdf",
+    "txt",
+    "wasm",
 ];
 
 /// What an import asks for, from its query suffix and extension.
@@ -59,7 +91,9 @@ pub fn classify(id: &str) -> Option<AssetImport> {
         return Some(AssetImport::Url);
     }
     let extension = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
-    ASSET_EXTENSIONS.contains(&extension.as_str()).then_some(AssetImport::Url)
+    ASSET_EXTENSIONS
+        .contains(&extension.as_str())
+        .then_some(AssetImport::Url)
 }
 
 /// Emits `path`'s bytes as an asset file and returns its output file name.
@@ -70,7 +104,11 @@ pub fn emit_asset_file(
     bytes: Vec<u8>,
 ) -> anyhow::Result<String> {
     let file_name = urls.file_name(path, &bytes);
-    let original = path.strip_prefix(ctx.cwd()).unwrap_or(path).to_string_lossy().replace('\\', "/");
+    let original = path
+        .strip_prefix(ctx.cwd())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
     ctx.emit_file(
         EmittedAsset {
             name: path.file_name().map(|n| n.to_string_lossy().into_owned()),

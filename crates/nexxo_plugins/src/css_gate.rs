@@ -12,14 +12,15 @@ use std::sync::Mutex;
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::ModuleType;
 use rolldown_plugin::{
-    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookResolveIdArgs, HookResolveIdReturn, HookUsage,
-    Plugin, PluginContext, SharedLoadPluginContext,
+    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookResolveIdArgs, HookResolveIdReturn,
+    HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
 };
 
 use crate::assets::split_query;
 
-pub const STYLESHEET_EXTENSIONS: &[&str] =
-    &[".css", ".scss", ".sass", ".less", ".styl", ".stylus", ".pcss", ".postcss"];
+pub const STYLESHEET_EXTENSIONS: &[&str] = &[
+    ".css", ".scss", ".sass", ".less", ".styl", ".stylus", ".pcss", ".postcss",
+];
 
 pub fn is_stylesheet(id: &str) -> bool {
     let (path, query) = split_query(id);
@@ -69,13 +70,20 @@ impl Plugin for CssGatePlugin {
         HookUsage::ResolveId | HookUsage::Load
     }
 
-    async fn resolve_id(&self, _ctx: &PluginContext, args: &HookResolveIdArgs<'_>) -> HookResolveIdReturn {
+    async fn resolve_id(
+        &self,
+        _ctx: &PluginContext,
+        args: &HookResolveIdArgs<'_>,
+    ) -> HookResolveIdReturn {
         if is_stylesheet(args.specifier) {
             if let Some(importer) = args.importer {
-                self.found.lock().unwrap_or_else(|e| e.into_inner()).push(StylesheetImport {
-                    importer: split_query(importer).0.to_string(),
-                    specifier: args.specifier.to_string(),
-                });
+                self.found
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(StylesheetImport {
+                        importer: split_query(importer).0.to_string(),
+                        specifier: args.specifier.to_string(),
+                    });
             }
         }
         Ok(None)

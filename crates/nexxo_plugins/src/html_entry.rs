@@ -56,7 +56,11 @@ pub struct HtmlEntryPlugin {
 
 impl HtmlEntryPlugin {
     pub fn new(pages: Vec<HtmlPage>, urls: Arc<AssetUrls>) -> Self {
-        Self { pages, urls, emitted_assets: Mutex::new(Vec::new()) }
+        Self {
+            pages,
+            urls,
+            emitted_assets: Mutex::new(Vec::new()),
+        }
     }
 
     fn proxy_code(page: &HtmlPage) -> String {
@@ -79,9 +83,16 @@ impl HtmlEntryPlugin {
         entry: Option<&OutputChunk>,
     ) -> nexxo_html::HtmlOutput {
         let url = |file_name: &str| self.urls.html_url(&page.output_name, file_name);
-        let public = page.public_urls.iter().map(|u| (u.clone(), url(u.trim_start_matches('/'))));
+        let public = page
+            .public_urls
+            .iter()
+            .map(|u| (u.clone(), url(u.trim_start_matches('/'))));
         let mut output = nexxo_html::HtmlOutput {
-            asset_urls: page_assets.iter().map(|(k, v)| (k.clone(), url(v))).chain(public).collect(),
+            asset_urls: page_assets
+                .iter()
+                .map(|(k, v)| (k.clone(), url(v)))
+                .chain(public)
+                .collect(),
             ..Default::default()
         };
         let Some(entry) = entry.filter(|_| !page.scripts.is_empty()) else {
@@ -114,7 +125,11 @@ impl Plugin for HtmlEntryPlugin {
         HookUsage::BuildStart | HookUsage::ResolveId | HookUsage::Load | HookUsage::GenerateBundle
     }
 
-    async fn build_start(&self, ctx: &PluginContext, _args: &HookBuildStartArgs<'_>) -> HookNoopReturn {
+    async fn build_start(
+        &self,
+        ctx: &PluginContext,
+        _args: &HookBuildStartArgs<'_>,
+    ) -> HookNoopReturn {
         let mut emitted = Vec::with_capacity(self.pages.len());
         for page in &self.pages {
             let mut page_assets = HashMap::new();
@@ -127,16 +142,24 @@ impl Plugin for HtmlEntryPlugin {
             }
             emitted.push(page_assets);
         }
-        *self.emitted_assets.lock().unwrap_or_else(|e| e.into_inner()) = emitted;
+        *self
+            .emitted_assets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = emitted;
         Ok(())
     }
 
-    async fn resolve_id(&self, _ctx: &PluginContext, args: &HookResolveIdArgs<'_>) -> HookResolveIdReturn {
+    async fn resolve_id(
+        &self,
+        _ctx: &PluginContext,
+        args: &HookResolveIdArgs<'_>,
+    ) -> HookResolveIdReturn {
         let known = self.pages.iter().any(|page| {
             page.entry_id == args.specifier
-                || page.scripts.iter().any(
-                    |s| matches!(s, PageScript::Inline { id, .. } if id == args.specifier),
-                )
+                || page
+                    .scripts
+                    .iter()
+                    .any(|s| matches!(s, PageScript::Inline { id, .. } if id == args.specifier))
         });
         Ok(known.then(|| HookResolveIdOutput::from_id(args.specifier)))
     }
@@ -170,7 +193,12 @@ impl Plugin for HtmlEntryPlugin {
         _ctx: &PluginContext,
         args: &mut HookGenerateBundleArgs<'_>,
     ) -> HookNoopReturn {
-        let emitted = std::mem::take(&mut *self.emitted_assets.lock().unwrap_or_else(|e| e.into_inner()));
+        let emitted = std::mem::take(
+            &mut *self
+                .emitted_assets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         let mut pages_html = Vec::with_capacity(self.pages.len());
         let mut script_less_entries = HashSet::new();
         {
@@ -184,7 +212,10 @@ impl Plugin for HtmlEntryPlugin {
                 .collect();
             for (index, page) in self.pages.iter().enumerate() {
                 let entry = chunks.values().copied().find(|c| {
-                    c.is_entry && c.facade_module_id.as_ref().is_some_and(|id| id.as_ref() == page.entry_id)
+                    c.is_entry
+                        && c.facade_module_id
+                            .as_ref()
+                            .is_some_and(|id| id.as_ref() == page.entry_id)
                 });
                 if page.scripts.is_empty() {
                     if let Some(entry) = entry {
@@ -197,8 +228,9 @@ impl Plugin for HtmlEntryPlugin {
                     &chunks,
                     entry,
                 );
-                let html = nexxo_html::rewrite_html(&page.html, &output)
-                    .map_err(|err| anyhow::anyhow!("{}: cannot rewrite HTML: {err}", page.output_name))?;
+                let html = nexxo_html::rewrite_html(&page.html, &output).map_err(|err| {
+                    anyhow::anyhow!("{}: cannot rewrite HTML: {err}", page.output_name)
+                })?;
                 pages_html.push(html);
             }
         }
@@ -206,7 +238,9 @@ impl Plugin for HtmlEntryPlugin {
         args.bundle.retain(|o| {
             let name = o.filename();
             !script_less_entries.contains(name)
-                && !name.strip_suffix(".map").is_some_and(|chunk| script_less_entries.contains(chunk))
+                && !name
+                    .strip_suffix(".map")
+                    .is_some_and(|chunk| script_less_entries.contains(chunk))
         });
         for (page, html) in self.pages.iter().zip(pages_html) {
             args.bundle.push(Output::Asset(Arc::new(OutputAsset {

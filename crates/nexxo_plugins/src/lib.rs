@@ -36,6 +36,9 @@ pub fn app_plugins(
 
 /// The plugins of a library build: no HTML, assets always inlined (as Vite's library mode does,
 /// so the library is one self-contained file per format).
-pub fn lib_plugins(css_gate: Arc<CssGatePlugin>, asset_urls: Arc<AssetUrls>) -> Vec<SharedPluginable> {
+pub fn lib_plugins(
+    css_gate: Arc<CssGatePlugin>,
+    asset_urls: Arc<AssetUrls>,
+) -> Vec<SharedPluginable> {
     vec![css_gate, Arc::new(assets::AssetPlugin::new(asset_urls))]
 }
