@@ -1,28 +1,18 @@
 // tests/fixtures/assets: asset imports, ?url/?raw/?inline, wasm, JSON, aliases, tsconfig paths,
 // define, inline module scripts, public files and a non-root base, in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, buildOrThrow, serve, launchBrowser, openPage } from './harness.mjs';
+import { repoRoot, openPage, sharedBrowser, builtApp } from './harness.mjs';
 
 const root = path.join(repoRoot, 'tests/fixtures/assets');
 const dist = path.join(root, 'dist');
-let browser;
-let server;
-
-before(async () => {
-  buildOrThrow(root);
-  server = await serve(dist, { base: '/sub/' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const browser = sharedBrowser();
+const app = builtApp(root, { base: '/sub/' });
 
 test('asset imports and query suffixes behave as in Vite', async () => {
-  const { page, problems } = await openPage(browser, server.url);
+  const { page, problems } = await openPage(browser(), app().url);
   await page.waitForFunction(() => document.querySelector('#results').textContent.length > 0);
   const results = JSON.parse(await page.textContent('#results'));
   assert.match(results.photoUrl, /^\/sub\/assets\/photo-[\w-]{8}\.png$/, 'a large image becomes a hashed file');

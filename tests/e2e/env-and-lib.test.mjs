@@ -1,26 +1,20 @@
 // .env files and modes in the browser; library builds loaded by Node and by a browser page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot, buildOrThrow, serve, launchBrowser, openPage } from './harness.mjs';
+import { repoRoot, buildOrThrow, serve, openPage, sharedBrowser } from './harness.mjs';
 
 const fixture = (name) => path.join(repoRoot, 'tests/fixtures', name);
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = sharedBrowser();
 
 test('env files by mode, real env winning, and only prefixed variables exposed', async () => {
   buildOrThrow(fixture('env'), ['--mode', 'staging'], { NEXXO_FROM_PROCESS: 'process', SECRET_TOKEN: 'never-in-bundle-2' });
   const server = await serve(path.join(fixture('env'), 'dist'));
   try {
-    const { page, problems } = await openPage(browser, server.url);
+    const { page, problems } = await openPage(browser(), server.url);
     await page.waitForFunction(() => document.querySelector('#env').textContent.length > 0);
     const env = JSON.parse(await page.textContent('#env'));
     assert.deepEqual(env, {
@@ -62,7 +56,7 @@ test('library formats load in Node (require and import) and in a browser (iife)'
   );
   const server = await serve(dist);
   try {
-    const { page, problems } = await openPage(browser, `${server.url}iife.html`);
+    const { page, problems } = await openPage(browser(), `${server.url}iife.html`);
     assert.equal(await page.textContent('#out'), 'Hello, iife!');
     assert.deepEqual(problems, []);
     await page.close();

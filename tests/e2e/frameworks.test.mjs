@@ -1,19 +1,13 @@
 // Preact (jsxImportSource from tsconfig), Lit (legacy decorators from tsconfig) and multi-page
 // apps with shared chunks and manualChunks, built and opened in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, buildOrThrow, serve, launchBrowser, openPage } from './harness.mjs';
+import { repoRoot, buildOrThrow, serve, openPage, sharedBrowser } from './harness.mjs';
 
 const fixture = (name) => path.join(repoRoot, 'tests/fixtures', name);
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = sharedBrowser();
 
 async function withBuiltApp(name, fn) {
   buildOrThrow(fixture(name));
@@ -27,7 +21,7 @@ async function withBuiltApp(name, fn) {
 
 test('a Preact app renders with hooks', async () => {
   await withBuiltApp('preact', async (server) => {
-    const { page, problems } = await openPage(browser, server.url);
+    const { page, problems } = await openPage(browser(), server.url);
     await page.waitForSelector('#clicker');
     assert.equal(await page.textContent('#clicker'), 'preact clicks: 0');
     await page.click('#clicker');
@@ -39,7 +33,7 @@ test('a Preact app renders with hooks', async () => {
 
 test('a Lit element with decorators renders into its shadow root', async () => {
   await withBuiltApp('lit', async (server) => {
-    const { page, problems } = await openPage(browser, server.url);
+    const { page, problems } = await openPage(browser(), server.url);
     const greeting = page.locator('greeting-card #greeting');
     await greeting.waitFor();
     assert.equal(await greeting.textContent(), 'Hello, Nexxo!');
@@ -56,7 +50,7 @@ test('a multi-page app shares chunks between pages and honours manualChunks', as
     const assets = readdirSync(path.join(fixture('multi-page'), 'dist/assets'));
     assert.ok(assets.some((n) => /^vendor-lib-[\w-]{8}\.js$/.test(n)), `manual chunk among ${assets}`);
     for (const [url, name] of [[server.url, 'home'], [`${server.url}about/`, 'about']]) {
-      const { page, problems } = await openPage(browser, url);
+      const { page, problems } = await openPage(browser(), url);
       await page.waitForFunction(() => document.querySelector('#shared').textContent.length > 0);
       assert.equal(await page.textContent('#page'), name);
       assert.equal(await page.textContent('#shared'), `shared module on [${name}]`);

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -118,4 +119,32 @@ export async function openPage(browser, url) {
   });
   await page.goto(url);
   return { page, problems };
+}
+
+/** Launches one Chromium for the test file (closed after it); returns a getter for it. */
+export function sharedBrowser() {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
+}
+
+/**
+ * Builds `root` once for the test file and serves its dist/ under `base` (stopped after the
+ * file); returns a getter for the server.
+ */
+export function builtApp(root, { args = [], env = {}, base = '/' } = {}) {
+  let server;
+  before(async () => {
+    buildOrThrow(root, args, env);
+    server = await serve(path.join(root, 'dist'), { base });
+  });
+  after(async () => {
+    await server?.close();
+  });
+  return () => server;
 }

@@ -1,25 +1,15 @@
 // examples/react-ts (React 19 from the committed package-lock) in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { repoRoot, buildOrThrow, serve, launchBrowser, openPage } from './harness.mjs';
+import { repoRoot, openPage, sharedBrowser, builtApp } from './harness.mjs';
 
 const root = path.join(repoRoot, 'examples/react-ts');
-let browser;
-let server;
-
-before(async () => {
-  buildOrThrow(root);
-  server = await serve(path.join(root, 'dist'));
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const browser = sharedBrowser();
+const app = builtApp(root);
 
 test('the React app renders, keeps state, and opens the lazy route on click', async () => {
-  const { page, problems } = await openPage(browser, server.url);
+  const { page, problems } = await openPage(browser(), app().url);
   await page.waitForSelector('#home h1');
   assert.equal(await page.textContent('#home h1'), 'Nexxo + React');
   await page.click('#counter');
@@ -28,7 +18,7 @@ test('the React app renders, keeps state, and opens the lazy route on click', as
   const logoWidth = await page.$eval('#react-logo', (img) => img.complete && img.naturalWidth);
   assert.ok(logoWidth > 0, 'the inlined SVG renders');
 
-  const aboutRequests = () => server.requests.filter((p) => /\/assets\/About-[\w-]+\.js$/.test(p)).length;
+  const aboutRequests = () => app().requests.filter((p) => /\/assets\/About-[\w-]+\.js$/.test(p)).length;
   assert.equal(aboutRequests(), 0, 'the lazy route is not loaded up front');
   await page.click('#nav-about');
   await page.waitForSelector('#about');

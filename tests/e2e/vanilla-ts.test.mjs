@@ -1,28 +1,18 @@
 // examples/vanilla-ts built with the real binary and opened in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SourceMapConsumer } from 'source-map-js';
-import { repoRoot, buildOrThrow, serve, launchBrowser, openPage } from './harness.mjs';
+import { repoRoot, openPage, sharedBrowser, builtApp } from './harness.mjs';
 
 const root = path.join(repoRoot, 'examples/vanilla-ts');
 const dist = path.join(root, 'dist');
-let browser;
-let server;
-
-before(async () => {
-  buildOrThrow(root, ['--sourcemap']);
-  server = await serve(dist);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const browser = sharedBrowser();
+const app = builtApp(root, { args: ['--sourcemap'] });
 
 test('renders TS output, env title, JSON data and a hashed image', async () => {
-  const { page, problems } = await openPage(browser, server.url);
+  const { page, problems } = await openPage(browser(), app().url);
   await page.waitForFunction(() => document.querySelectorAll('#features li').length === 5);
   assert.equal(await page.textContent('#title'), 'Hello from Nexxo');
   assert.equal(await page.getAttribute('#features', 'data-app'), 'vanilla-ts');
@@ -38,9 +28,9 @@ test('renders TS output, env title, JSON data and a hashed image', async () => {
 });
 
 test('the lazy chunk is fetched only when the button is clicked', async () => {
-  const { page, problems } = await openPage(browser, server.url);
+  const { page, problems } = await openPage(browser(), app().url);
   await page.waitForSelector('#features li');
-  const lazyRequests = () => server.requests.filter((p) => /\/assets\/details-[\w-]+\.js$/.test(p)).length;
+  const lazyRequests = () => app().requests.filter((p) => /\/assets\/details-[\w-]+\.js$/.test(p)).length;
   const before = lazyRequests();
   assert.equal(await page.getAttribute('#details', 'data-loaded'), null);
   await page.click('#load-lazy');

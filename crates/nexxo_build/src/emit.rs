@@ -16,8 +16,9 @@ pub struct EmittedFile {
     pub bytes: Vec<u8>,
 }
 
-/// Checks outDir and empties it when that is safe and wanted. Returns warnings to show.
-pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnostic> {
+/// Refuses an outDir that would overwrite the project: the root itself, a folder containing the
+/// root, or one overlapping the public folder.
+pub fn check_out_dir(config: &ResolvedConfig) -> Result<(), Diagnostic> {
     let out_dir = &config.out_dir;
     if config.root.starts_with(out_dir) {
         return Err(Diagnostic::error(format!(
@@ -32,6 +33,13 @@ pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
     {
         return Err(Diagnostic::error("outDir and publicDir must not overlap"));
     }
+    Ok(())
+}
+
+/// Checks outDir and empties it when that is safe and wanted. Returns warnings to show.
+pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnostic> {
+    check_out_dir(config)?;
+    let out_dir = &config.out_dir;
     let mut warnings = Vec::new();
     let inside_root = out_dir.starts_with(&config.root);
     let empty = match config.empty_out_dir {

@@ -31,7 +31,7 @@ pub async fn build(config: &ResolvedConfig) -> Result<BuildReport, Diagnostics> 
     let started = Instant::now();
     // Check outDir before doing any work, but empty it only once the bundle succeeded, so a
     // failed build leaves the previous output in place.
-    emit::output_path(&config.out_dir, "index.html")?;
+    emit::check_out_dir(config)?;
     let bundle = match &config.lib {
         Some(_) => bundle_lib(config).await?,
         None => bundle_app(config).await?,
