@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nexxo_config::ResolvedConfig;
+use nexxo_css::CssOptions;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
-use nexxo_plugins::{AssetUrls, CssGatePlugin};
+use nexxo_plugins::{AssetUrls, ChunkStyles, CssPlugin};
 use rolldown_common::Output;
 
 use crate::bundle::{run_rolldown, BundleResult};
@@ -66,34 +67,35 @@ async fn bundle_app(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
     let page_paths = plan::find_pages(config)?;
     let pages = plan::plan_pages(config, &page_paths)?;
     let options = bundle::app_options(config, &pages);
-    let css_gate = Arc::new(CssGatePlugin::default());
-    let plugins = nexxo_plugins::app_plugins(css_gate.clone(), asset_urls(config), pages);
-    let result = run_rolldown(&config.root, options, plugins).await?;
-    refuse_stylesheets(config, &css_gate)?;
-    Ok(result)
+    let chunk_styles = Arc::new(ChunkStyles::default());
+    let css = Arc::new(css_plugin(config, chunk_styles.clone()));
+    let plugins = nexxo_plugins::app_plugins(css.clone(), chunk_styles, asset_urls(config), pages);
+    let result = run_rolldown(&config.root, options, plugins).await;
+    css_errors(&css)?;
+    result
 }
 
-/// Stylesheet imports are errors until the CSS stage exists; each points at its import.
-fn refuse_stylesheets(
-    config: &ResolvedConfig,
-    css_gate: &CssGatePlugin,
-) -> Result<(), Diagnostics> {
-    let errors: Vec<Diagnostic> = css_gate
-        .found()
-        .into_iter()
-        .map(|import| {
-            let importer = std::path::Path::new(&import.importer);
-            let shown = config.display_path(importer);
-            let message = nexxo_plugins::css_gate::unsupported_message(&import.specifier);
-            match std::fs::read_to_string(importer) {
-                Ok(source) => {
-                    let offset = source.find(&import.specifier).unwrap_or(0);
-                    Diagnostic::at_offset(message, shown, &source, offset)
-                }
-                Err(_) => Diagnostic::error(format!("{shown}: {message}")),
-            }
-        })
-        .collect();
+fn css_plugin(config: &ResolvedConfig, chunk_styles: Arc<ChunkStyles>) -> CssPlugin {
+    let options = CssOptions {
+        root: config.root.clone(),
+        targets: config.targets.clone(),
+        minify: config.minify,
+        sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
+        modules_pattern: config.css_modules_pattern.clone(),
+    };
+    let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
+    CssPlugin::new(
+        options,
+        asset_urls(config),
+        config.public_dir.clone(),
+        chunk_styles,
+        library_css_name,
+    )
+}
+
+/// Stylesheet errors are collected by the CSS plugin (rolldown would drop their text).
+fn css_errors(css: &CssPlugin) -> Result<(), Diagnostics> {
+    let errors = css.errors();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -107,12 +109,20 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
         .lib
         .as_ref()
         .ok_or_else(|| Diagnostic::error("no build.lib config"))?;
-    let css_gate = Arc::new(CssGatePlugin::default());
-    let builds = lib.formats.iter().map(|format| {
-        let options = bundle::lib_options(config, *format);
-        let plugins = nexxo_plugins::lib_plugins(css_gate.clone(), asset_urls(config));
-        run_rolldown(&config.root, options, plugins)
-    });
+    let plugins_per_format: Vec<Arc<CssPlugin>> = lib
+        .formats
+        .iter()
+        .map(|_| Arc::new(css_plugin(config, Arc::default())))
+        .collect();
+    let builds = lib
+        .formats
+        .iter()
+        .zip(&plugins_per_format)
+        .map(|(format, css)| {
+            let options = bundle::lib_options(config, *format);
+            let plugins = nexxo_plugins::lib_plugins(css.clone(), asset_urls(config));
+            run_rolldown(&config.root, options, plugins)
+        });
     let mut merged = BundleResult {
         outputs: Vec::new(),
         warnings: Vec::new(),
@@ -127,7 +137,9 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
             Err(mut diagnostics) => errors.append(&mut diagnostics.0),
         }
     }
-    refuse_stylesheets(config, &css_gate)?;
+    if let Some(css) = plugins_per_format.first() {
+        css_errors(css)?;
+    }
     if errors.is_empty() {
         // The same asset can come out of several formats; keep one copy.
         let mut seen = std::collections::HashSet::new();

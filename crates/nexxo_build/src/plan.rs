@@ -110,6 +110,9 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
         }
     }
 
+    // Stylesheets the page links are bundled like imported CSS, before the page's scripts.
+    let mut stylesheets = Vec::new();
+    let mut bundled_stylesheets = Vec::new();
     let mut assets = Vec::new();
     let mut public_urls = Vec::new();
     for reference in &scan.assets {
@@ -118,12 +121,10 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
             continue;
         }
         match resolve_url(config, page_dir, &reference.url).filter(|f| f.is_file()) {
-            Some(_) if reference.is_stylesheet => errors.push(Diagnostic::at_offset(
-                nexxo_plugins::css_gate::unsupported_message(&reference.url),
-                &shown,
-                &html,
-                reference.offset,
-            )),
+            Some(file) if reference.is_stylesheet => {
+                stylesheets.push(PageScript::File(file));
+                bundled_stylesheets.push(reference.url.clone());
+            }
             Some(file) => assets.push((reference.url.clone(), file)),
             None => eprintln!(
                 "warning: {shown}: `{}` does not resolve to a file; it is left unchanged to be resolved at runtime",
@@ -135,6 +136,8 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     if !errors.is_empty() {
         return Err(errors);
     }
+    stylesheets.append(&mut scripts);
+    let scripts = stylesheets;
     let output_name =
         nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
     let entry_name = output_name.trim_end_matches(".html").replace('/', "-");
@@ -146,6 +149,7 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
         scripts,
         assets,
         public_urls,
+        bundled_stylesheets,
     })
 }
 

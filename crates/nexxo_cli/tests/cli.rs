@@ -196,17 +196,126 @@ fn missing_module_script_points_into_the_html() {
 }
 
 #[test]
-fn css_import_is_refused_clearly_until_the_css_stage_lands() {
+fn css_errors_point_into_the_stylesheet() {
     let dir = project(&[
         ("index.html", INDEX),
-        ("src/main.ts", "import './style.css';\n"),
-        ("src/style.css", "body { color: red }"),
+        ("src/main.ts", "import './a.css';\n"),
+        ("src/a.css", ".a {\n  color: red;\n  .b { color: blue;\n"),
     ]);
     let stderr = build_err(dir.path(), &[]);
-    assert!(stderr.contains("CSS is not supported yet"), "{stderr}");
     assert!(
-        stderr.contains("./style.css") && stderr.contains("src/main.ts:1:"),
+        stderr.contains("Unclosed block") && stderr.contains("src/a.css:3:6"),
         "{stderr}"
+    );
+    assert!(stderr.contains(".b { color: blue;"), "{stderr}");
+
+    std::fs::write(
+        dir.path().join("src/a.css"),
+        "@import './missing.css';\n.a { color: red }\n",
+    )
+    .unwrap();
+    let stderr = build_err(dir.path(), &[]);
+    assert!(
+        stderr.contains("cannot find `./missing.css`") && stderr.contains("src/a.css:1:"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("src/main.ts"), "import './a.scss';\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/a.scss"),
+        ".a {\n  width: $undefined-width;\n}\n",
+    )
+    .unwrap();
+    let stderr = build_err(dir.path(), &[]);
+    assert!(
+        stderr.contains("Undefined variable") && stderr.contains("src/a.scss:2:10"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("width: $undefined-width;"), "{stderr}");
+}
+
+fn css_of(dist: &Path) -> String {
+    files_in(dist)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".css"))
+        .map(|(_, bytes)| text(&bytes))
+        .collect()
+}
+
+#[test]
+fn css_prefixes_and_lowering_follow_the_target() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "import './a.css';\n"),
+        (
+            "src/a.css",
+            ".card { & .title { color: red } }\n.x { user-select: none }\n",
+        ),
+    ]);
+    build_ok(dir.path(), &["--target", "chrome50"]);
+    let old = css_of(&dir.path().join("dist"));
+    assert!(
+        old.contains("-webkit-user-select") && !old.contains('&'),
+        "{old}"
+    );
+    build_ok(dir.path(), &["--target", "chrome120"]);
+    let modern = css_of(&dir.path().join("dist"));
+    assert!(
+        !modern.contains("-webkit-user-select") && modern.contains('&'),
+        "{modern}"
+    );
+}
+
+#[test]
+fn one_css_file_per_chunk_that_imports_css() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import './a.css';\nimport('./lazy');\nimport('./plain');\n",
+        ),
+        ("src/a.css", ".a { color: red }\n"),
+        ("src/lazy.ts", "import './b.css';\nexport const lazy = 1;\n"),
+        ("src/b.css", ".b { color: blue }\n"),
+        ("src/plain.ts", "export const plain = 2;\n"),
+    ]);
+    build_ok(dir.path(), &[]);
+    let files = files_in(&dir.path().join("dist"));
+    let css: Vec<&String> = files.keys().filter(|n| n.ends_with(".css")).collect();
+    assert_eq!(css.len(), 2, "{css:?}");
+    assert!(
+        css.iter().any(|n| n.starts_with("assets/index-"))
+            && css.iter().any(|n| n.starts_with("assets/lazy-"))
+    );
+    let html = text(&files["index.html"]);
+    assert!(
+        html.contains(&format!(
+            "href=\"/{}\"",
+            css.iter().find(|n| n.starts_with("assets/index-")).unwrap()
+        )),
+        "{html}"
+    );
+}
+
+#[test]
+fn library_css_is_one_stylesheet() {
+    let dir = project(&[
+        (
+            "src/index.ts",
+            "import './a.css';\nimport './b.module.css';\nexport const x = 1;\n",
+        ),
+        ("src/a.css", ".a { color: red }\n"),
+        ("src/b.module.css", ".b { color: blue }\n"),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "lib": { "entry": "src/index.ts", "formats": ["es", "cjs"], "fileName": "lib" } } }"#,
+        ),
+    ]);
+    build_ok(dir.path(), &[]);
+    let css = text(&std::fs::read(dir.path().join("dist/style.css")).unwrap());
+    assert!(
+        css.contains(".a{color:red}") && css.contains("color:#00f"),
+        "{css}"
     );
 }
 

@@ -191,6 +191,10 @@ mod schema_tests {
             accepted_keys(r#"{ "build": { "__probe": 1 } }"#)
         );
         assert_eq!(
+            schema_keys(&schema, "/properties/css/properties/modules/properties"),
+            BTreeSet::from(["generateScopedName".to_string()])
+        );
+        assert_eq!(
             schema_keys(&schema, "/properties/resolve/properties"),
             BTreeSet::from(["alias".to_string()])
         );

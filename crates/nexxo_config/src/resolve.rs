@@ -13,6 +13,9 @@ use crate::target::resolve_targets;
 use crate::user_config::{PublicDir, SourcemapOption, UserConfig};
 use crate::CONFIG_FILE_NAME;
 
+/// Vite's default shape of CSS Modules class names.
+pub const DEFAULT_CSS_MODULES_PATTERN: &str = "[name]_[local]_[hash:5]";
+
 /// Which command is running; decides `import.meta.env.DEV`/`PROD` and the default mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -66,6 +69,8 @@ pub struct ResolvedLib {
     pub name: Option<String>,
     pub formats: Vec<LibFormat>,
     pub file_name: String,
+    /// The library's stylesheet, written when it imports CSS.
+    pub css_file_name: String,
     /// Whether the root package.json says `"type": "module"` (decides `.js` vs `.mjs`/`.cjs`).
     pub package_is_module: bool,
 }
@@ -113,6 +118,8 @@ pub struct ResolvedConfig {
     pub manual_chunks: Vec<(String, Vec<String>)>,
     /// `None`: empty it when it is inside the root (Vite's default).
     pub empty_out_dir: Option<bool>,
+    /// CSS Modules class name pattern.
+    pub css_modules_pattern: String,
     pub lib: Option<ResolvedLib>,
 }
 
@@ -315,6 +322,12 @@ pub fn resolve_config(
             .unwrap_or_else(|| "assets".to_string()),
         manual_chunks,
         empty_out_dir: overrides.empty_out_dir.or(build.empty_out_dir),
+        css_modules_pattern: user
+            .css
+            .as_ref()
+            .and_then(|css| css.modules.as_ref())
+            .and_then(|modules| modules.generate_scoped_name.clone())
+            .unwrap_or_else(|| DEFAULT_CSS_MODULES_PATTERN.to_string()),
         lib,
     };
     config.define = build_define(&config, user.define.as_ref());
@@ -420,11 +433,21 @@ fn resolve_lib(
             "build.lib.fileName `{file_name}` must be a plain file name"
         )));
     }
+    let css_file_name = lib
+        .css_file_name
+        .clone()
+        .unwrap_or_else(|| "style.css".to_string());
+    if css_file_name.contains(['/', '\\']) || !css_file_name.ends_with(".css") {
+        return Err(Diagnostic::error(format!(
+            "build.lib.cssFileName `{css_file_name}` must be a plain file name ending in .css"
+        )));
+    }
     Ok(ResolvedLib {
         entry,
         name: lib.name.clone(),
         formats,
         file_name,
+        css_file_name,
         package_is_module,
     })
 }

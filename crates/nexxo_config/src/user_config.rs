@@ -34,7 +34,21 @@ pub struct UserConfig {
     pub env_prefix: Option<StringOrList>,
     /// Folder holding the `.env` files, relative to the root.
     pub env_dir: Option<String>,
+    pub css: Option<CssConfig>,
     pub build: Option<BuildConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CssConfig {
+    pub modules: Option<CssModulesConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CssModulesConfig {
+    /// Class name pattern with `[name]`, `[local]`, `[hash]` and `[hash:N]`.
+    pub generate_scoped_name: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
@@ -70,6 +84,8 @@ pub struct LibConfig {
     pub formats: Option<Vec<String>>,
     /// Base name of the output files (default: the package name, else the entry's name).
     pub file_name: Option<String>,
+    /// Name of the library's stylesheet (default: `style.css`).
+    pub css_file_name: Option<String>,
 }
 
 /// `publicDir`: a path, or `false` for none.

@@ -6,7 +6,7 @@
 //! Both are pure functions on strings: the plugin that calls them owns file access.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, rewrite_str, text, RewriteStrSettings};
@@ -47,6 +47,8 @@ pub struct HtmlOutput {
     pub stylesheets: Vec<String>,
     /// Original attribute URL → output URL.
     pub asset_urls: HashMap<String, String>,
+    /// `<link rel="stylesheet">` URLs whose CSS was bundled: those links are removed.
+    pub removed_stylesheets: HashSet<String>,
 }
 
 /// Attributes that hold URLs of files the page loads, per element (as in Vite's HTML plugin).
@@ -94,6 +96,13 @@ fn is_module_script(element: &Element) -> bool {
     element
         .get_attribute("type")
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
+}
+
+fn is_stylesheet_link(element: &Element) -> bool {
+    element.tag_name() == "link"
+        && element
+            .get_attribute("rel")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("stylesheet"))
 }
 
 fn link_loads_file(element: &Element) -> bool {
@@ -178,10 +187,7 @@ pub fn scan_html(html: &str) -> Result<HtmlScan, String> {
                 return Ok(());
             }
             let offset = el.source_location().bytes().start;
-            let is_stylesheet = el.tag_name() == "link"
-                && el
-                    .get_attribute("rel")
-                    .is_some_and(|r| r.trim().eq_ignore_ascii_case("stylesheet"));
+            let is_stylesheet = is_stylesheet_link(el);
             for attribute in *attributes {
                 let Some(value) = el.get_attribute(attribute) else {
                     continue;
@@ -278,6 +284,11 @@ pub fn rewrite_html(html: &str, output: &HtmlOutput) -> Result<String, String> {
     ];
     for (tag, attributes) in URL_ATTRIBUTES {
         handlers.push(element!(*tag, |el| {
+            let href = el.get_attribute("href").unwrap_or_default();
+            if is_stylesheet_link(el) && output.removed_stylesheets.contains(href.trim()) {
+                el.remove();
+                return Ok(());
+            }
             for attribute in *attributes {
                 let Some(value) = el.get_attribute(attribute) else {
                     continue;
@@ -312,6 +323,7 @@ mod tests {
   <head>
     <link rel="icon" href="/favicon.svg">
     <link rel="canonical" href="/about">
+    <link rel="stylesheet" href="/src/style.css">
     <script type="module" src="/src/main.ts"></script>
     <script src="/legacy.js"></script>
     <script type="module" src="https://cdn.example/x.js"></script>
@@ -336,8 +348,15 @@ mod tests {
         let urls: Vec<&str> = scan.assets.iter().map(|a| a.url.as_str()).collect();
         assert_eq!(
             urls,
-            vec!["/favicon.svg", "./logo.png", "./logo.png", "./logo@2x.png"]
+            vec![
+                "/favicon.svg",
+                "/src/style.css",
+                "./logo.png",
+                "./logo.png",
+                "./logo@2x.png"
+            ]
         );
+        assert!(scan.assets[1].is_stylesheet);
     }
 
     #[test]
@@ -357,8 +376,9 @@ mod tests {
             &HtmlOutput {
                 entry_script: Some("/assets/index-1.js".into()),
                 preloads: vec!["/assets/vendor-2.js".into()],
-                stylesheets: vec![],
+                stylesheets: vec!["/assets/index-3.css".into()],
                 asset_urls,
+                removed_stylesheets: HashSet::from(["/src/style.css".to_string()]),
             },
         )
         .unwrap();
@@ -376,6 +396,8 @@ mod tests {
             out.contains(r#"<link rel="modulepreload" crossorigin href="/assets/vendor-2.js">"#)
         );
         assert!(out.contains(r#"href="/assets/favicon-abc.svg""#), "{out}");
+        assert!(!out.contains("/src/style.css"), "{out}");
+        assert!(out.contains(r#"<link rel="stylesheet" crossorigin href="/assets/index-3.css">"#));
         assert!(out.contains(r#"href="/about""#), "{out}");
         assert!(
             out.contains(r#"srcset="/assets/logo-1.png 1x, /assets/logo@2x-2.png 2x""#),

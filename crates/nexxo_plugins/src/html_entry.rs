@@ -18,11 +18,13 @@ use rolldown_plugin::{
 
 use crate::asset_url::{js_string, AssetUrls};
 use crate::assets::emit_asset_file;
+use crate::css::ChunkStyles;
 
 /// A module script of a page, resolved to what the bundler loads.
 #[derive(Debug, Clone)]
 pub enum PageScript {
-    /// `<script type="module" src>`: the absolute path of the file.
+    /// `<script type="module" src>` or `<link rel="stylesheet" href>`: the absolute path of the
+    /// file (stylesheets come first, in document order).
     File(PathBuf),
     /// An inline module script, loaded as the virtual module `id`.
     Inline { id: String, code: String },
@@ -44,21 +46,35 @@ pub struct HtmlPage {
     pub assets: Vec<(String, PathBuf)>,
     /// Root-relative URLs of files in `public/` (e.g. `/favicon.svg`): they get the base prefix.
     pub public_urls: Vec<String>,
+    /// `<link rel="stylesheet">` URLs that are bundled (and so removed from the page).
+    pub bundled_stylesheets: Vec<String>,
+}
+
+impl HtmlPage {
+    /// Whether the page runs any JS (pages with only stylesheets need no entry script).
+    pub fn has_code(&self) -> bool {
+        self.scripts.iter().any(|script| match script {
+            PageScript::File(path) => !crate::css::is_stylesheet(&path.to_string_lossy()),
+            PageScript::Inline { .. } => true,
+        })
+    }
 }
 
 #[derive(Debug)]
 pub struct HtmlEntryPlugin {
     pages: Vec<HtmlPage>,
     urls: Arc<AssetUrls>,
+    chunk_styles: Arc<ChunkStyles>,
     /// Per page: asset URL as written → output file name. Filled in `build_start`.
     emitted_assets: Mutex<Vec<HashMap<String, String>>>,
 }
 
 impl HtmlEntryPlugin {
-    pub fn new(pages: Vec<HtmlPage>, urls: Arc<AssetUrls>) -> Self {
+    pub fn new(pages: Vec<HtmlPage>, urls: Arc<AssetUrls>, chunk_styles: Arc<ChunkStyles>) -> Self {
         Self {
             pages,
             urls,
+            chunk_styles,
             emitted_assets: Mutex::new(Vec::new()),
         }
     }
@@ -93,27 +109,55 @@ impl HtmlEntryPlugin {
                 .map(|(k, v)| (k.clone(), url(v)))
                 .chain(public)
                 .collect(),
+            removed_stylesheets: page.bundled_stylesheets.iter().cloned().collect(),
             ..Default::default()
         };
         let Some(entry) = entry.filter(|_| !page.scripts.is_empty()) else {
             return output;
         };
-        output.entry_script = Some(url(&entry.filename));
-        // Every chunk the entry needs before it runs, so the browser fetches them in parallel.
-        let mut seen = HashSet::new();
-        let mut queue: Vec<&str> = entry.imports.iter().map(|i| i.as_str()).collect();
-        while let Some(file) = queue.pop() {
-            if !seen.insert(file) {
-                continue;
+        // A page with only stylesheets needs its CSS, not its (empty) entry chunk.
+        let has_code = page.has_code();
+        if has_code {
+            output.entry_script = Some(url(&entry.filename));
+        }
+        // Every chunk the entry needs before it runs, dependencies first (their CSS comes before
+        // the entry's, as their modules run first); preloads let the browser fetch in parallel.
+        let mut order = Vec::new();
+        collect_static_imports(entry, chunks, &mut HashSet::new(), &mut order);
+        for chunk in order {
+            let css = chunk
+                .module_ids
+                .first()
+                .and_then(|id| self.chunk_styles.css_file_for(id.as_ref()));
+            if let Some(css) = css.map(|css| url(&css)) {
+                if !output.stylesheets.contains(&css) {
+                    output.stylesheets.push(css);
+                }
             }
-            output.preloads.push(url(file));
-            if let Some(chunk) = chunks.get(file) {
-                queue.extend(chunk.imports.iter().map(|i| i.as_str()));
+            if has_code && chunk.filename != entry.filename {
+                output.preloads.push(url(&chunk.filename));
             }
         }
-        output.preloads.sort();
         output
     }
+}
+
+/// Post-order walk of a chunk's static imports: each chunk after the chunks it imports.
+fn collect_static_imports<'a>(
+    chunk: &'a OutputChunk,
+    chunks: &HashMap<&str, &'a OutputChunk>,
+    seen: &mut HashSet<&'a str>,
+    order: &mut Vec<&'a OutputChunk>,
+) {
+    if !seen.insert(chunk.filename.as_str()) {
+        return;
+    }
+    for import in &chunk.imports {
+        if let Some(imported) = chunks.get(import.as_str()) {
+            collect_static_imports(imported, chunks, seen, order);
+        }
+    }
+    order.push(chunk);
 }
 
 impl Plugin for HtmlEntryPlugin {
@@ -200,6 +244,7 @@ impl Plugin for HtmlEntryPlugin {
                 .unwrap_or_else(|e| e.into_inner()),
         );
         let mut pages_html = Vec::with_capacity(self.pages.len());
+        // Entry chunks of pages without JS: nothing loads them.
         let mut script_less_entries = HashSet::new();
         {
             let chunks: HashMap<&str, &OutputChunk> = args
@@ -217,7 +262,7 @@ impl Plugin for HtmlEntryPlugin {
                             .as_ref()
                             .is_some_and(|id| id.as_ref() == page.entry_id)
                 });
-                if page.scripts.is_empty() {
+                if !page.has_code() {
                     if let Some(entry) = entry {
                         script_less_entries.insert(entry.filename.to_string());
                     }
@@ -234,7 +279,6 @@ impl Plugin for HtmlEntryPlugin {
                 pages_html.push(html);
             }
         }
-        // A page without module scripts still gets an (empty) entry chunk; nothing loads it.
         args.bundle.retain(|o| {
             let name = o.filename();
             !script_less_entries.contains(name)

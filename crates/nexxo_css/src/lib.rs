@@ -1,0 +1,227 @@
+//! The CSS stage: one stylesheet (and everything it `@import`s) in, one CSS string out.
+//!
+//! - Sass (`.scss`, `.sass`) compiles through `grass`, with `node_modules` on the load path.
+//! - Plain CSS goes through lightningcss's bundler, which inlines `@import` (relative paths and
+//!   bare package specifiers such as `@import 'normalize.css'`).
+//! - lightningcss then lowers and prefixes for the browser targets, scopes CSS Modules
+//!   (`*.module.css`, `*.module.scss`), minifies, and replaces every `url()` by a placeholder
+//!   listed in [`CompiledCss::urls`], so the caller decides what each URL becomes (hashed file,
+//!   data URL, base prefix) without this crate knowing about output files.
+//!
+//! [`compile_stylesheet`] is the single-file entry point: the build calls it per imported
+//! stylesheet, and the dev server will call it per changed file.
+
+mod modules;
+mod provider;
+mod targets;
+
+use std::path::{Path, PathBuf};
+
+use lightningcss::bundler::Bundler;
+use lightningcss::dependencies::{Dependency, DependencyOptions};
+use lightningcss::printer::PrinterOptions;
+use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleSheet};
+use nexxo_diagnostics::Diagnostic;
+
+pub use modules::is_css_module;
+
+/// How stylesheets are compiled for one build.
+#[derive(Debug, Clone)]
+pub struct CssOptions {
+    /// Project root: file names in hashes, maps and messages are relative to it.
+    pub root: PathBuf,
+    /// esbuild-style targets (`chrome107`, `safari16`, or `es2020` which sets none).
+    pub targets: Vec<String>,
+    pub minify: bool,
+    /// Produce a source map.
+    pub sourcemap: bool,
+    /// CSS Modules class name pattern: `[name]`, `[local]`, `[hash]` (`[hash:N]` is read as `[hash]`).
+    pub modules_pattern: String,
+}
+
+/// A `url()` found in the stylesheet, replaced by `placeholder` in [`CompiledCss::code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CssUrl {
+    pub placeholder: String,
+    /// The URL as written.
+    pub url: String,
+    /// The file the `url()` was written in (relative URLs resolve from its folder).
+    pub from_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CompiledCss {
+    pub code: String,
+    pub urls: Vec<CssUrl>,
+    /// CSS Modules: exported name → class list (the scoped name plus composed ones).
+    pub module_exports: Option<Vec<(String, String)>>,
+    /// Source map JSON, when asked for.
+    pub map: Option<String>,
+    /// Every file read, for watching and cache keys.
+    pub files: Vec<PathBuf>,
+}
+
+fn is_sass(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("scss" | "sass")
+    )
+}
+
+/// Compiles the stylesheet at `path` (CSS, Sass, or a CSS Module of either).
+pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledCss, Diagnostic> {
+    let relative = relative_name(&options.root, path);
+    let css_modules = if is_css_module(path) {
+        Some(modules::config(&options.modules_pattern).map_err(Diagnostic::error)?)
+    } else {
+        None
+    };
+    let parser_options = |filename: String| ParserOptions {
+        filename,
+        css_modules: css_modules.clone(),
+        ..ParserOptions::default()
+    };
+
+    let provider = provider::NodeStyleProvider::new(&options.root);
+    let sass_output;
+    let mut source_map = options
+        .sourcemap
+        .then(|| parcel_sourcemap::SourceMap::new(&options.root.to_string_lossy()));
+    let mut stylesheet = if is_sass(path) {
+        sass_output = compile_sass(path, options)?;
+        if let Some(map) = source_map.as_mut() {
+            // grass writes no source map, so the map leads to the compiled CSS of the file.
+            map.add_source(&relative);
+            let _ = map.set_source_content(0, &sass_output);
+        }
+        StyleSheet::parse(
+            &sass_output,
+            parser_options(path.to_string_lossy().into_owned()),
+        )
+        .map_err(|err| {
+            css_error(
+                err.to_string(),
+                err.loc.as_ref(),
+                Some(&sass_output),
+                options,
+            )
+        })?
+    } else {
+        let mut bundler = Bundler::new(
+            &provider,
+            source_map.as_mut(),
+            parser_options(String::new()),
+        );
+        let bundled = bundler.bundle(path);
+        if let Some(error) = provider.structure_error() {
+            return Err(error);
+        }
+        bundled.map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?
+    };
+
+    let browser_targets = targets::browsers(&options.targets);
+    stylesheet
+        .minify(MinifyOptions {
+            targets: browser_targets.into(),
+            ..MinifyOptions::default()
+        })
+        .map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?;
+    let root = options.root.to_string_lossy().into_owned();
+    let result = stylesheet
+        .to_css(PrinterOptions {
+            minify: options.minify,
+            source_map: source_map.as_mut(),
+            project_root: Some(&root),
+            targets: browser_targets.into(),
+            analyze_dependencies: Some(DependencyOptions {
+                remove_imports: true,
+            }),
+            ..PrinterOptions::default()
+        })
+        .map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?;
+
+    let urls = result
+        .dependencies
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dependency| match dependency {
+            Dependency::Url(url) => Some(CssUrl {
+                placeholder: url.placeholder,
+                url: url.url,
+                from_file: PathBuf::from(url.loc.file_path),
+            }),
+            Dependency::Import(_) => None,
+        })
+        .collect();
+    let mut files = provider.files_read();
+    files.push(path.to_path_buf());
+    files.sort();
+    files.dedup();
+    Ok(CompiledCss {
+        code: result.code,
+        urls,
+        module_exports: result.exports.map(modules::class_lists),
+        map: source_map.and_then(|mut map| map.to_json(None).ok()),
+        files,
+    })
+}
+
+fn compile_sass(path: &Path, options: &CssOptions) -> Result<String, Diagnostic> {
+    let sass_options = grass::Options::default()
+        .load_path(options.root.join("node_modules"))
+        .style(grass::OutputStyle::Expanded);
+    grass::from_path(path, &sass_options).map_err(|err| {
+        let rendered = err.to_string();
+        match (*err).clone().kind() {
+            grass::ErrorKind::ParseError { message, loc, .. } => {
+                let file = PathBuf::from(loc.file.name());
+                Diagnostic::at(
+                    format!("Sass error: {message}"),
+                    relative_name(&options.root, &file),
+                    std::fs::read_to_string(&file).ok(),
+                    loc.begin.line + 1,
+                    loc.begin.column + 1,
+                )
+            }
+            _ => Diagnostic::error(format!("Sass error: {rendered}")),
+        }
+    })
+}
+
+/// A lightningcss error with its location and a code frame.
+fn css_error(
+    message: String,
+    location: Option<&lightningcss::error::ErrorLocation>,
+    compiled_source: Option<&str>,
+    options: &CssOptions,
+) -> Diagnostic {
+    let Some(location) = location else {
+        return Diagnostic::error(format!("CSS error: {message}"));
+    };
+    let file = PathBuf::from(&location.filename);
+    // Errors in compiled Sass point into the compiled CSS; show that text.
+    let source = compiled_source
+        .map(str::to_string)
+        .or_else(|| std::fs::read_to_string(&file).ok());
+    Diagnostic::at(
+        format!("CSS error: {message}"),
+        relative_name(&options.root, &file),
+        source,
+        location.line as usize + 1,
+        location.column.max(1) as usize,
+    )
+}
+
+/// `path` relative to `root`, with forward slashes.
+pub fn relative_name(root: &Path, path: &Path) -> String {
+    nexxo_diagnostics::display_path(path.strip_prefix(root).unwrap_or(path))
+}
+
+/// Replaces each `url()` placeholder in `code` with `resolve(url)`.
+pub fn replace_urls(code: &str, urls: &[CssUrl], resolve: impl Fn(&CssUrl) -> String) -> String {
+    let mut code = code.to_string();
+    for url in urls {
+        code = code.replace(&url.placeholder, &resolve(url));
+    }
+    code
+}

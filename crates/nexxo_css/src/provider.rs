@@ -1,0 +1,228 @@
+//! Files for lightningcss's `@import` bundler: reading is lightningcss's own `FileProvider`;
+//! resolving follows the web and the npm ecosystem: relative to the importing file first, then
+//! `node_modules` packages (`@import 'normalize.css'`, `@import 'pkg/dist/x.css'`, with or without
+//! webpack's `~` prefix), using a package's `style` field when the specifier names the package.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lightningcss::bundler::{FileProvider, ResolveResult, SourceProvider};
+use nexxo_diagnostics::Diagnostic;
+
+pub struct NodeStyleProvider {
+    files: FileProvider,
+    root: PathBuf,
+    read: Mutex<Vec<PathBuf>>,
+    /// The first unbalanced brace found in a file read, with its precise location.
+    structure_error: Mutex<Option<Diagnostic>>,
+}
+
+impl NodeStyleProvider {
+    pub fn new(root: &Path) -> Self {
+        Self {
+            files: FileProvider::new(),
+            root: root.to_path_buf(),
+            read: Mutex::new(Vec::new()),
+            structure_error: Mutex::new(None),
+        }
+    }
+
+    /// An unclosed block (or stray `}`) in any file read: browsers silently auto-close blocks,
+    /// which hides mistakes, so Nexxo reports them as PostCSS does.
+    pub fn structure_error(&self) -> Option<Diagnostic> {
+        self.structure_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every file read so far.
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn resolve_package(&self, specifier: &str, from_dir: &Path) -> Option<PathBuf> {
+        let (package, subpath) = split_package(specifier);
+        for dir in from_dir.ancestors() {
+            // Folders above the root count too: workspaces hoist node_modules upwards.
+            let package_dir = dir.join("node_modules").join(package);
+            if !package_dir.is_dir() {
+                continue;
+            }
+            if let Some(subpath) = subpath {
+                let file = package_dir.join(subpath);
+                return with_css_extension(&file);
+            }
+            return package_entry(&package_dir);
+        }
+        None
+    }
+}
+
+impl SourceProvider for NodeStyleProvider {
+    type Error = std::io::Error;
+
+    fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
+        self.read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(file.to_path_buf());
+        let text = self.files.read(file)?;
+        if let Some((message, offset)) = unbalanced_brace(text) {
+            let mut first = self
+                .structure_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if first.is_none() {
+                let shown = crate::relative_name(&self.root, file);
+                *first = Some(Diagnostic::at_offset(
+                    format!("CSS error: {message}"),
+                    shown,
+                    text,
+                    offset,
+                ));
+            }
+        }
+        Ok(text)
+    }
+
+    fn resolve(
+        &self,
+        specifier: &str,
+        originating_file: &Path,
+    ) -> Result<ResolveResult, Self::Error> {
+        if specifier.contains("://") || specifier.starts_with("//") {
+            return Ok(ResolveResult::External(specifier.to_string()));
+        }
+        let from_dir = originating_file.parent().unwrap_or(&self.root);
+        let specifier = specifier.strip_prefix('~').unwrap_or(specifier);
+        let local = match specifier.strip_prefix('/') {
+            Some(rest) => self.root.join(rest),
+            None => from_dir.join(specifier),
+        };
+        if let Some(file) = with_css_extension(&local) {
+            return Ok(ResolveResult::File(file));
+        }
+        let is_relative = specifier.starts_with('.') || specifier.starts_with('/');
+        if !is_relative {
+            if let Some(file) = self.resolve_package(specifier, from_dir) {
+                return Ok(ResolveResult::File(file));
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "cannot find `{specifier}` imported from {}",
+                originating_file.display()
+            ),
+        ))
+    }
+}
+
+/// The first structural brace problem: an unclosed `{` (at its offset) or a stray `}`.
+/// Strings, comments and escapes are skipped.
+pub fn unbalanced_brace(text: &str) -> Option<(&'static str, usize)> {
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |end| i + 2 + end + 1);
+            }
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            // The guard pops the innermost open block; only a `}` with none open is an error.
+            b'}' if open.pop().is_none() => {
+                return Some(("Unexpected `}`: no block is open here", i));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.pop()
+        .map(|offset| ("Unclosed block: this `{` is never closed", offset))
+}
+
+/// `@scope/pkg/sub/x.css` → (`@scope/pkg`, `Some("sub/x.css")`).
+fn split_package(specifier: &str) -> (&str, Option<&str>) {
+    let mut parts = specifier.splitn(if specifier.starts_with('@') { 3 } else { 2 }, '/');
+    let first = parts.next().unwrap_or("");
+    let (name_len, rest) = if specifier.starts_with('@') {
+        let second = parts.next().unwrap_or("");
+        (first.len() + 1 + second.len(), parts.next())
+    } else {
+        (first.len(), parts.next())
+    };
+    (&specifier[..name_len.min(specifier.len())], rest)
+}
+
+/// The file itself, or with `.css` added.
+fn with_css_extension(file: &Path) -> Option<PathBuf> {
+    if file.is_file() {
+        return Some(file.to_path_buf());
+    }
+    let with_extension = PathBuf::from(format!("{}.css", file.to_string_lossy()));
+    with_extension.is_file().then_some(with_extension)
+}
+
+/// A package's stylesheet: package.json `style`, else a `.css` `main`, else `index.css`.
+fn package_entry(package_dir: &Path) -> Option<PathBuf> {
+    let manifest: serde_json::Value = std::fs::read_to_string(package_dir.join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let field = |name: &str| {
+        manifest
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    [
+        field("style"),
+        field("main").filter(|main| main.ends_with(".css")),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(std::iter::once("index.css".to_string()))
+    .map(|candidate| package_dir.join(candidate))
+    .find(|path| path.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_package, unbalanced_brace};
+
+    #[test]
+    fn unbalanced_braces_are_found() {
+        assert_eq!(unbalanced_brace(".a { color: red; }"), None);
+        assert_eq!(unbalanced_brace(".a { content: '}'; } /* { */"), None);
+        assert_eq!(
+            unbalanced_brace(".a {\n .b { color: red; }\n"),
+            Some(("Unclosed block: this `{` is never closed", 3))
+        );
+        assert_eq!(unbalanced_brace(".a {} }").map(|e| e.1), Some(6));
+    }
+
+    #[test]
+    fn package_specifiers_split() {
+        assert_eq!(split_package("normalize.css"), ("normalize.css", None));
+        assert_eq!(split_package("pkg/dist/a.css"), ("pkg", Some("dist/a.css")));
+        assert_eq!(
+            split_package("@scope/pkg/a.css"),
+            ("@scope/pkg", Some("a.css"))
+        );
+        assert_eq!(split_package("@scope/pkg"), ("@scope/pkg", None));
+    }
+}

@@ -1,0 +1,394 @@
+//! Stylesheets in the build, on the CSS stage (`nexxo_css`):
+//!
+//! - `import './a.css'` (and `.scss`, `.sass`, CSS Modules) compiles the file; the JS module is
+//!   empty, or the class map for a CSS Module (default export plus named exports).
+//! - `?inline` gives the compiled CSS as a string; `?url` the URL of the compiled CSS as a file;
+//!   `?raw` is left to the asset plugin (the source text).
+//! - `url()`s become hashed assets, data URLs under the inline limit, or base-prefixed public
+//!   files.
+//! - Per chunk: the CSS of the chunk's modules, in execution (= import) order, becomes one
+//!   `assets/<chunk>-<hash>.css`. Entry pages link theirs (see [`ChunkStyles`]); a lazy chunk
+//!   starts by loading its CSS (top-level await), so its styles apply before it renders.
+//! - Library builds collect all CSS into one `style.css`.
+//!
+//! rolldown drops a plugin's own message from load errors, so compile errors are collected here
+//! and reported by the build once rolldown returns.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use nexxo_css::{compile_stylesheet, CompiledCss, CssOptions, CssUrl};
+use nexxo_diagnostics::Diagnostic;
+use rolldown_common::side_effects::HookSideEffects;
+use rolldown_common::{EmittedAsset, ModuleType, Output, OutputAsset, StrOrBytes};
+use rolldown_plugin::{
+    HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn, HookNoopReturn,
+    HookRenderChunkArgs, HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap,
+    HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
+};
+
+use crate::asset_url::{content_hash, data_url, js_string, AssetUrls};
+use crate::assets::{emit_asset_file, split_query};
+
+pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
+
+/// Whether the CSS plugin handles this module id (`?raw` stays a plain text import).
+pub fn is_stylesheet(id: &str) -> bool {
+    let (path, query) = split_query(id);
+    let lower = path.to_ascii_lowercase();
+    let raw = query.is_some_and(|q| q.split('&').any(|p| p == "raw"));
+    STYLESHEET_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) && !raw
+}
+
+/// Which CSS file holds the styles of which chunk: filled while chunks render, read by the HTML
+/// plugin to link each page's styles.
+#[derive(Debug, Default)]
+pub struct ChunkStyles {
+    /// Module id → CSS file of the chunk holding that module.
+    by_module: Mutex<HashMap<String, String>>,
+}
+
+impl ChunkStyles {
+    /// The CSS file of the chunk whose modules include `module_id`.
+    pub fn css_file_for(&self, module_id: &str) -> Option<String> {
+        self.by_module
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(module_id)
+            .cloned()
+    }
+}
+
+#[derive(Debug)]
+pub struct CssPlugin {
+    options: CssOptions,
+    urls: Arc<AssetUrls>,
+    public_dir: Option<PathBuf>,
+    chunk_styles: Arc<ChunkStyles>,
+    /// Module id → its final CSS (URLs resolved), for the chunk step.
+    compiled: Mutex<HashMap<String, String>>,
+    /// Library builds: all CSS in chunk order, written as one file.
+    library_css_name: Option<String>,
+    library_css: Mutex<Vec<String>>,
+    errors: Mutex<Vec<Diagnostic>>,
+}
+
+impl CssPlugin {
+    pub fn new(
+        options: CssOptions,
+        urls: Arc<AssetUrls>,
+        public_dir: Option<PathBuf>,
+        chunk_styles: Arc<ChunkStyles>,
+        library_css_name: Option<String>,
+    ) -> Self {
+        Self {
+            options,
+            urls,
+            public_dir,
+            chunk_styles,
+            compiled: Mutex::default(),
+            library_css_name,
+            library_css: Mutex::default(),
+            errors: Mutex::default(),
+        }
+    }
+
+    /// Errors met while compiling stylesheets.
+    pub fn errors(&self) -> Vec<Diagnostic> {
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The CSS with every `url()` turned into its output URL (emitting assets as needed).
+    fn resolve_urls(&self, ctx: &PluginContext, compiled: &CompiledCss) -> String {
+        nexxo_css::replace_urls(&compiled.code, &compiled.urls, |url| {
+            self.output_url(ctx, url).unwrap_or_else(|| url.url.clone())
+        })
+    }
+
+    /// `None` keeps the URL as written (external, data, fragment, or not a file).
+    fn output_url(&self, ctx: &PluginContext, url: &CssUrl) -> Option<String> {
+        let written = url.url.as_str();
+        if !nexxo_html::is_local_url(written) {
+            return None;
+        }
+        let path_part = written.split(['?', '#']).next()?;
+        let suffix = &written[path_part.len()..];
+        if let Some(rest) = path_part.strip_prefix('/') {
+            if let Some(public) = &self.public_dir {
+                if public.join(rest).is_file() {
+                    return Some(format!("{}{}", self.css_base(), rest) + suffix);
+                }
+            }
+        }
+        let file = match path_part.strip_prefix('/') {
+            Some(rest) => self.options.root.join(rest),
+            None => url.from_file.parent()?.join(path_part),
+        };
+        let bytes = std::fs::read(&file).ok()?;
+        if self.urls.should_inline(bytes.len()) {
+            return Some(data_url(&file, &bytes));
+        }
+        let file_name = emit_asset_file(ctx, &self.urls, &file, bytes).ok()?;
+        Some(self.css_url_of(&file_name) + suffix)
+    }
+
+    /// Prefix for URLs written in CSS files (which live in the assets folder).
+    fn css_base(&self) -> String {
+        if self.urls.base == "./" {
+            "../".to_string()
+        } else {
+            self.urls.base.clone()
+        }
+    }
+
+    /// URL of an emitted file as written inside a CSS file in the assets folder.
+    fn css_url_of(&self, file_name: &str) -> String {
+        if self.urls.base == "./" {
+            let within = file_name
+                .strip_prefix(&format!("{}/", self.urls.assets_dir))
+                .unwrap_or(file_name);
+            format!("./{within}")
+        } else {
+            format!("{}{file_name}", self.urls.base)
+        }
+    }
+
+    fn emit_css_file(
+        &self,
+        ctx: &PluginContext,
+        stem: &str,
+        code: String,
+    ) -> anyhow::Result<String> {
+        let file_name = format!(
+            "{}/{stem}-{}.css",
+            self.urls.assets_dir,
+            content_hash(code.as_bytes())
+        );
+        ctx.emit_file(
+            EmittedAsset {
+                name: Some(format!("{stem}.css")),
+                original_file_name: None,
+                file_name: Some(file_name.as_str().into()),
+                source: StrOrBytes::Str(code),
+            },
+            None,
+            None,
+        )?;
+        Ok(file_name)
+    }
+
+    fn load_stylesheet(&self, ctx: &PluginContext, id: &str) -> HookLoadReturn {
+        let (path_text, query) = split_query(id);
+        let path = Path::new(path_text);
+        let compiled = match compile_stylesheet(path, &self.options) {
+            Ok(compiled) => compiled,
+            Err(diagnostic) => {
+                self.errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(diagnostic);
+                return Ok(Some(js_module(
+                    "export {};\n".into(),
+                    HookSideEffects::False,
+                )));
+            }
+        };
+        for file in &compiled.files {
+            ctx.add_watch_file(&file.to_string_lossy());
+        }
+        let code = self.resolve_urls(ctx, &compiled);
+        let has_flag = |flag: &str| query.is_some_and(|q| q.split('&').any(|p| p == flag));
+        if has_flag("inline") {
+            let js = format!("export default {};\n", js_string(&code));
+            return Ok(Some(js_module(js, HookSideEffects::False)));
+        }
+        if has_flag("url") {
+            let stem = path
+                .file_stem()
+                .map_or("style".into(), |s| s.to_string_lossy().into_owned());
+            let file_name = self.emit_css_file(ctx, &stem, code)?;
+            let js = format!(
+                "export default {};\n",
+                self.urls.js_url_expression(&file_name)
+            );
+            return Ok(Some(js_module(js, HookSideEffects::False)));
+        }
+        self.compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), code);
+        let js = match &compiled.module_exports {
+            Some(exports) => class_map_module(exports),
+            None => "export {};\n".to_string(),
+        };
+        // The module must stay in its chunk even when nothing reads its exports: its CSS does.
+        Ok(Some(js_module(js, HookSideEffects::NoTreeshake)))
+    }
+}
+
+fn js_module(code: String, side_effects: HookSideEffects) -> HookLoadOutput {
+    HookLoadOutput {
+        code: code.into(),
+        module_type: Some(ModuleType::Js),
+        side_effects: Some(side_effects),
+        ..Default::default()
+    }
+}
+
+/// `export default { local: "scoped" }` plus a named export per JS-safe class name.
+fn class_map_module(exports: &[(String, String)]) -> String {
+    let entries: Vec<String> = exports
+        .iter()
+        .map(|(local, classes)| format!("  {}: {}", js_string(local), js_string(classes)))
+        .collect();
+    let mut js = format!("export default {{\n{}\n}};\n", entries.join(",\n"));
+    for (local, classes) in exports {
+        let is_identifier = local
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        if is_identifier && local != "default" {
+            js.push_str(&format!("export const {local} = {};\n", js_string(classes)));
+        }
+    }
+    js
+}
+
+/// Code that loads a lazy chunk's stylesheet before the chunk's own code runs.
+fn css_loader(href_expression: &str) -> String {
+    format!(
+        "await new Promise((resolve, reject) => {{ const href = new URL({href_expression}, document.baseURI).href; \
+if ([...document.querySelectorAll('link[rel=\"stylesheet\"]')].some((link) => link.href === href)) return resolve(); \
+const link = document.createElement('link'); link.rel = 'stylesheet'; link.href = href; link.onload = resolve; \
+link.onerror = () => reject(new Error('Unable to load stylesheet ' + href)); document.head.appendChild(link); }});\n"
+    )
+}
+
+impl Plugin for CssPlugin {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("nexxo:css")
+    }
+
+    fn register_hook_usage(&self) -> HookUsage {
+        HookUsage::Load | HookUsage::RenderChunk | HookUsage::GenerateBundle
+    }
+
+    async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
+        if !is_stylesheet(args.id) {
+            return Ok(None);
+        }
+        self.load_stylesheet(&ctx, args.id)
+    }
+
+    async fn render_chunk(
+        &self,
+        ctx: &PluginContext,
+        args: &HookRenderChunkArgs<'_>,
+    ) -> HookRenderChunkReturn {
+        let chunk = &args.chunk;
+        let css: Vec<String> = {
+            let compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+            chunk
+                .modules
+                .keys
+                .iter()
+                .filter_map(|id| compiled.get(id.as_ref()).cloned())
+                .collect()
+        };
+        if css.is_empty() {
+            return Ok(None);
+        }
+        let css = css.join(if self.options.minify { "" } else { "\n" });
+        if self.library_css_name.is_some() {
+            self.library_css
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(css);
+            return Ok(None);
+        }
+        let file_name = self.emit_css_file(ctx, &chunk.name, css)?;
+        {
+            let mut by_module = self
+                .chunk_styles
+                .by_module
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for id in &chunk.module_ids {
+                by_module.insert(id.to_string(), file_name.clone());
+            }
+        }
+        if chunk.is_entry {
+            // Entry pages link their CSS in the HTML.
+            return Ok(None);
+        }
+        let mut code = string_wizard::MagicString::new(args.code.as_str());
+        code.prepend(css_loader(&self.urls.js_url_expression(&file_name)));
+        Ok(Some(HookRenderChunkOutput {
+            code: code.to_string(),
+            map: HookTransformOutputMap::from_if_enabled(args.options.sourcemap.is_some(), || {
+                code.source_map(string_wizard::SourceMapOptions {
+                    hires: string_wizard::Hires::Boundary,
+                    include_content: false,
+                    source: Arc::from(chunk.filename.as_str()),
+                })
+            }),
+        }))
+    }
+
+    async fn generate_bundle(
+        &self,
+        _ctx: &PluginContext,
+        args: &mut HookGenerateBundleArgs<'_>,
+    ) -> HookNoopReturn {
+        let Some(name) = &self.library_css_name else {
+            return Ok(());
+        };
+        let css = self
+            .library_css
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .concat();
+        if !css.is_empty() {
+            args.bundle.push(Output::Asset(Arc::new(OutputAsset {
+                names: vec![name.clone()],
+                original_file_names: vec![],
+                filename: name.as_str().into(),
+                source: StrOrBytes::Str(css),
+            })));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_map_exports_default_and_named() {
+        let js = class_map_module(&[
+            ("title".into(), "a_title_x".into()),
+            ("is-big".into(), "a_is-big_x".into()),
+        ]);
+        assert!(js.contains("\"title\": \"a_title_x\""));
+        assert!(js.contains("\"is-big\": \"a_is-big_x\""));
+        assert!(js.contains("export const title = \"a_title_x\";"));
+        assert!(!js.contains("export const is-big"));
+    }
+
+    #[test]
+    fn stylesheet_ids() {
+        assert!(is_stylesheet("/a/b.module.scss"));
+        assert!(is_stylesheet("/a/b.css?inline"));
+        assert!(!is_stylesheet("/a/b.css?raw"));
+        assert!(!is_stylesheet("/a/b.ts"));
+    }
+}
