@@ -84,13 +84,35 @@ fn css_plugin(config: &ResolvedConfig, chunk_styles: Arc<ChunkStyles>) -> CssPlu
         modules_pattern: config.css_modules_pattern.clone(),
     };
     let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
+    // CSS maps sit in outDir/assets; their sources are relative to the root.
+    let depth = config
+        .assets_dir
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .count();
+    let out_to_root = relative_path(&config.out_dir, &config.root);
+    let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
     CssPlugin::new(
         options,
         asset_urls(config),
         config.public_dir.clone(),
         chunk_styles,
         library_css_name,
+        map_source_root,
     )
+}
+
+/// The relative URL path from folder `from` to folder `to`, ending in `/` (empty when equal).
+fn relative_path(from: &std::path::Path, to: &std::path::Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path = "../".repeat(from.len() - common);
+    for part in &to[common..] {
+        path.push_str(&part.as_os_str().to_string_lossy());
+        path.push('/');
+    }
+    path
 }
 
 /// Stylesheet errors are collected by the CSS plugin (rolldown would drop their text).

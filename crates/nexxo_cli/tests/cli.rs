@@ -541,3 +541,40 @@ fn library_formats_are_written_with_vite_file_names() {
         ]
     );
 }
+
+#[test]
+fn css_source_maps_follow_the_sourcemap_option() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        ("src/main.ts", "import './a.css';\nimport './b.scss';\n"),
+        ("src/a.css", ".a {\n  color: red;\n}\n"),
+        ("src/b.scss", "$w: 3px;\n.b { width: $w; }\n"),
+    ]);
+    let dist = dir.path().join("dist");
+    build_ok(dir.path(), &["--sourcemap"]);
+    let files = files_in(&dist);
+    let (map_name, map) = files
+        .iter()
+        .find(|(name, _)| name.ends_with(".css.map"))
+        .expect("a CSS map");
+    let map = text(map);
+    assert!(
+        map.contains("\"src/a.css\"") && map.contains("\"src/b.scss\""),
+        "{map}"
+    );
+    assert!(map.contains("\"sourceRoot\":\"../../\""), "{map}");
+    let css_name = map_name.trim_end_matches(".map");
+    let file_name = css_name.rsplit('/').next().unwrap();
+    assert!(text(&files[css_name]).ends_with(&format!("/*# sourceMappingURL={file_name}.map */")));
+
+    build_ok(dir.path(), &["--sourcemap", "hidden"]);
+    assert!(files_in(&dist).keys().any(|n| n.ends_with(".css.map")));
+    assert!(!css_of(&dist).contains("sourceMappingURL"));
+
+    build_ok(dir.path(), &["--sourcemap", "inline"]);
+    assert!(!files_in(&dist).keys().any(|n| n.ends_with(".map")));
+    assert!(css_of(&dist).contains("sourceMappingURL=data:application/json;base64,"));
+
+    build_ok(dir.path(), &[]);
+    assert!(!css_of(&dist).contains("sourceMappingURL"));
+}

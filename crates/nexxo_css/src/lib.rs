@@ -225,3 +225,37 @@ pub fn replace_urls(code: &str, urls: &[CssUrl], resolve: impl Fn(&CssUrl) -> St
     }
     code
 }
+
+/// Joins the CSS of several stylesheets (in order) into one file, one stylesheet per line
+/// group, and merges their source maps when every part has one. `source_root` is written as the
+/// map's `sourceRoot`: the way from the output file's folder back to the project root.
+pub fn concat_stylesheets(
+    parts: &[(&str, Option<&str>)],
+    root: &Path,
+    source_root: &str,
+) -> (String, Option<String>) {
+    let code = parts
+        .iter()
+        .map(|(code, _)| *code)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if parts.is_empty() || parts.iter().any(|(_, map)| map.is_none()) {
+        return (code, None);
+    }
+    let root_text = root.to_string_lossy();
+    let mut merged = parcel_sourcemap::SourceMap::new(&root_text);
+    let mut line_offset: i64 = 0;
+    for (part, map) in parts {
+        let Some(Ok(mut map)) =
+            map.map(|json| parcel_sourcemap::SourceMap::from_json(&root_text, json))
+        else {
+            return (code, None);
+        };
+        if merged.add_sourcemap(&mut map, line_offset).is_err() {
+            return (code, None);
+        }
+        line_offset += i64::try_from(part.matches('\n').count()).unwrap_or(0) + 1;
+    }
+    let map = merged.to_json(Some(source_root)).ok();
+    (code, map)
+}

@@ -19,10 +19,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use nexxo_css::{compile_stylesheet, CompiledCss, CssOptions, CssUrl};
 use nexxo_diagnostics::Diagnostic;
 use rolldown_common::side_effects::HookSideEffects;
-use rolldown_common::{EmittedAsset, ModuleType, Output, OutputAsset, StrOrBytes};
+use rolldown_common::{EmittedAsset, ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
 use rolldown_plugin::{
     HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn, HookNoopReturn,
     HookRenderChunkArgs, HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap,
@@ -67,8 +68,10 @@ pub struct CssPlugin {
     urls: Arc<AssetUrls>,
     public_dir: Option<PathBuf>,
     chunk_styles: Arc<ChunkStyles>,
-    /// Module id → its final CSS (URLs resolved), for the chunk step.
-    compiled: Mutex<HashMap<String, String>>,
+    /// Module id → its final CSS (URLs resolved) and source map, for the chunk step.
+    compiled: Mutex<HashMap<String, (String, Option<String>)>>,
+    /// `sourceRoot` of CSS maps: from the assets folder back to the project root.
+    map_source_root: String,
     /// Library builds: all CSS in chunk order, written as one file.
     library_css_name: Option<String>,
     library_css: Mutex<Vec<String>>,
@@ -82,9 +85,11 @@ impl CssPlugin {
         public_dir: Option<PathBuf>,
         chunk_styles: Arc<ChunkStyles>,
         library_css_name: Option<String>,
+        map_source_root: String,
     ) -> Self {
         Self {
             options,
+            map_source_root,
             urls,
             public_dir,
             chunk_styles,
@@ -169,17 +174,78 @@ impl CssPlugin {
             self.urls.assets_dir,
             content_hash(code.as_bytes())
         );
+        self.emit_named(ctx, &file_name, code)?;
+        Ok(file_name)
+    }
+
+    /// Writes a chunk's CSS (and its source map in the mode the JS maps use).
+    fn emit_chunk_css(
+        &self,
+        ctx: &PluginContext,
+        stem: &str,
+        parts: &[(String, Option<String>)],
+        sourcemap: Option<&SourceMapType>,
+    ) -> anyhow::Result<String> {
+        let Some(sourcemap) = sourcemap else {
+            let css: Vec<&str> = parts.iter().map(|(code, _)| code.as_str()).collect();
+            return self.emit_css_file(
+                ctx,
+                stem,
+                css.join(if self.options.minify { "" } else { "\n" }),
+            );
+        };
+        let borrowed: Vec<(&str, Option<&str>)> = parts
+            .iter()
+            .map(|(code, map)| (code.as_str(), map.as_deref()))
+            .collect();
+        let (code, map) =
+            nexxo_css::concat_stylesheets(&borrowed, &self.options.root, &self.map_source_root);
+        let Some(map) = map else {
+            return self.emit_css_file(ctx, stem, code);
+        };
+        // The name hashes the CSS only, so the map's own bytes never change it.
+        let file_name = format!(
+            "{}/{stem}-{}.css",
+            self.urls.assets_dir,
+            content_hash(code.as_bytes())
+        );
+        let base_name = file_name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&file_name)
+            .to_string();
+        let comment = match sourcemap {
+            SourceMapType::File => format!("\n/*# sourceMappingURL={base_name}.map */"),
+            SourceMapType::Inline => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(map.as_bytes());
+                format!("\n/*# sourceMappingURL=data:application/json;base64,{encoded} */")
+            }
+            SourceMapType::Hidden => String::new(),
+        };
+        if !matches!(sourcemap, SourceMapType::Inline) {
+            self.emit_named(ctx, &format!("{file_name}.map"), map)?;
+        }
+        self.emit_named(ctx, &file_name, code + &comment)?;
+        Ok(file_name)
+    }
+
+    fn emit_named(
+        &self,
+        ctx: &PluginContext,
+        file_name: &str,
+        source: String,
+    ) -> anyhow::Result<()> {
         ctx.emit_file(
             EmittedAsset {
-                name: Some(format!("{stem}.css")),
+                name: file_name.rsplit('/').next().map(str::to_string),
                 original_file_name: None,
-                file_name: Some(file_name.as_str().into()),
-                source: StrOrBytes::Str(code),
+                file_name: Some(file_name.into()),
+                source: StrOrBytes::Str(source),
             },
             None,
             None,
         )?;
-        Ok(file_name)
+        Ok(())
     }
 
     fn load_stylesheet(&self, ctx: &PluginContext, id: &str) -> HookLoadReturn {
@@ -221,7 +287,7 @@ impl CssPlugin {
         self.compiled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), code);
+            .insert(id.to_string(), (code, compiled.map.clone()));
         let js = match &compiled.module_exports {
             Some(exports) => class_map_module(exports),
             None => "export {};\n".to_string(),
@@ -294,7 +360,7 @@ impl Plugin for CssPlugin {
         args: &HookRenderChunkArgs<'_>,
     ) -> HookRenderChunkReturn {
         let chunk = &args.chunk;
-        let css: Vec<String> = {
+        let parts: Vec<(String, Option<String>)> = {
             let compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
             chunk
                 .modules
@@ -303,18 +369,19 @@ impl Plugin for CssPlugin {
                 .filter_map(|id| compiled.get(id.as_ref()).cloned())
                 .collect()
         };
-        if css.is_empty() {
+        if parts.is_empty() {
             return Ok(None);
         }
-        let css = css.join(if self.options.minify { "" } else { "\n" });
         if self.library_css_name.is_some() {
+            let css: Vec<&str> = parts.iter().map(|(code, _)| code.as_str()).collect();
             self.library_css
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(css);
+                .push(css.join(if self.options.minify { "" } else { "\n" }));
             return Ok(None);
         }
-        let file_name = self.emit_css_file(ctx, &chunk.name, css)?;
+        let file_name =
+            self.emit_chunk_css(ctx, &chunk.name, &parts, args.options.sourcemap.as_ref())?;
         {
             let mut by_module = self
                 .chunk_styles
