@@ -22,6 +22,8 @@ test('stylesheets linked and imported apply in the browser', async () => {
   assert.equal(await style(page, '.card .title', 'color'), 'rgb(200, 0, 0)', 'a nested rule');
   assert.equal(await style(page, '#sass-box', 'width'), '123px', 'a Sass variable from a partial');
   assert.equal(await style(page, '#sass-box', 'height'), '45px');
+  assert.equal(await style(page, '#sass-box', 'color'), 'rgb(7, 8, 9)', '@use of a folder that @forwards a partial');
+  assert.equal(await style(page, '#sass-indented', 'width'), '17px', 'indented .sass syntax with sass:math');
 
   const background = await style(page, '#bg-box', 'background-image');
   assert.match(background, /\/assets\/bg-[\w-]{8}\.png/, 'url() points at the hashed asset');
@@ -41,6 +43,7 @@ test('stylesheets linked and imported apply in the browser', async () => {
   assert.equal(await style(page, '#composed-box', 'border-top-color'), 'rgb(0, 0, 255)', 'composes from another file');
   assert.equal(await style(page, '#composed-box', 'background-color'), 'rgb(0, 128, 0)');
   assert.match(info.inlineCss, /\.from-inline\{color:#040506\}/, '?inline gives the CSS text');
+  assert.equal(info.rawCss, '.from-inline { color: rgb(4, 5, 6); }\n', '?raw gives the source text');
   assert.match(info.cssUrl, /^\/assets\/inline-[\w-]{8}\.css$/, '?url gives the emitted file');
   assert.match(await (await page.request.get(new URL(info.cssUrl, app().url).href)).text(), /\.from-inline/);
   assert.equal(await page.$('link[href="/src/global.css"]'), null, 'the source stylesheet link is replaced');
@@ -65,7 +68,7 @@ test('entry CSS is linked from the HTML in import order', () => {
   const html = readFileSync(path.join(root, 'dist/index.html'), 'utf8');
   const href = html.match(/<link rel="stylesheet" crossorigin href="\/(assets\/index-[\w-]{8}\.css)">/)[1];
   const css = readFileSync(path.join(root, 'dist', href), 'utf8');
-  const order = ['normalize.css', '--brand', '.card', '#sass-box', 'shared-module__bordered', 'button-module__padded'];
+  const order = ['normalize.css', '--brand', '.card', '#sass-box', '#sass-indented', 'shared-module__bordered', 'button-module__padded'];
   const positions = order.map((marker) => css.indexOf(marker));
   assert.ok(positions.every((p) => p >= 0), `${positions}`);
   assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'rules follow import order');

@@ -17,6 +17,9 @@ test('the React app renders, keeps state, and opens the lazy route on click', as
   assert.equal(await page.textContent('#counter'), 'count is 2');
   const logoWidth = await page.$eval('#react-logo', (img) => img.complete && img.naturalWidth);
   assert.ok(logoWidth > 0, 'the inlined SVG renders');
+  assert.equal(await page.$eval('#react-logo', (img) => getComputedStyle(img).height), '64px', 'CSS Module class');
+  assert.equal(await page.$eval('nav', (nav) => getComputedStyle(nav).display), 'flex', 'nested rule in a CSS Module');
+  assert.equal(await page.$eval('body', (body) => getComputedStyle(body).marginTop), '0px', 'global CSS');
 
   const aboutRequests = () => app().requests.filter((p) => /\/assets\/About-[\w-]+\.js$/.test(p)).length;
   assert.equal(aboutRequests(), 0, 'the lazy route is not loaded up front');

@@ -15,6 +15,7 @@ test('renders TS output, env title, JSON data and a hashed image', async () => {
   const { page, problems } = await openPage(browser(), app().url);
   await page.waitForFunction(() => document.querySelectorAll('#features li').length === 5);
   assert.equal(await page.textContent('#title'), 'Hello from Nexxo');
+  assert.equal(await page.$eval('#title', (h) => getComputedStyle(h).color), 'rgb(109, 40, 217)', 'linked stylesheet');
   assert.equal(await page.getAttribute('#features', 'data-app'), 'vanilla-ts');
   await page.waitForFunction(() => document.querySelector('#logo').complete);
   const logo = await page.$eval('#logo', (img) => ({ width: img.naturalWidth, src: img.getAttribute('src') }));

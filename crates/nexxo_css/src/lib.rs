@@ -167,8 +167,16 @@ pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledC
 }
 
 fn compile_sass(path: &Path, options: &CssOptions) -> Result<String, Diagnostic> {
+    // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
+    // (workspaces hoist packages).
+    let load_paths: Vec<PathBuf> = options
+        .root
+        .ancestors()
+        .map(|dir| dir.join("node_modules"))
+        .filter(|dir| dir.is_dir())
+        .collect();
     let sass_options = grass::Options::default()
-        .load_path(options.root.join("node_modules"))
+        .load_paths(&load_paths)
         .style(grass::OutputStyle::Expanded);
     grass::from_path(path, &sass_options).map_err(|err| {
         let rendered = err.to_string();
