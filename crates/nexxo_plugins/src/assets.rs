@@ -74,7 +74,8 @@ pub fn split_query(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn has_query_flag(query: Option<&str>, flag: &str) -> bool {
+/// Whether a query string (without `?`) holds `flag`, e.g. `raw` in `raw&lang.css`.
+pub fn has_query_flag(query: Option<&str>, flag: &str) -> bool {
     query.is_some_and(|q| q.split('&').any(|part| part == flag))
 }
 

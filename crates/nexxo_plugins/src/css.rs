@@ -31,7 +31,7 @@ use rolldown_plugin::{
 };
 
 use crate::asset_url::{content_hash, data_url, js_string, AssetUrls};
-use crate::assets::{emit_asset_file, split_query};
+use crate::assets::{emit_asset_file, has_query_flag, split_query};
 
 pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
 
@@ -39,7 +39,7 @@ pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
 pub fn is_stylesheet(id: &str) -> bool {
     let (path, query) = split_query(id);
     let lower = path.to_ascii_lowercase();
-    let raw = query.is_some_and(|q| q.split('&').any(|p| p == "raw"));
+    let raw = has_query_flag(query, "raw");
     STYLESHEET_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) && !raw
 }
 
@@ -268,12 +268,11 @@ impl CssPlugin {
             ctx.add_watch_file(&file.to_string_lossy());
         }
         let code = self.resolve_urls(ctx, &compiled);
-        let has_flag = |flag: &str| query.is_some_and(|q| q.split('&').any(|p| p == flag));
-        if has_flag("inline") {
+        if has_query_flag(query, "inline") {
             let js = format!("export default {};\n", js_string(&code));
             return Ok(Some(js_module(js, HookSideEffects::False)));
         }
-        if has_flag("url") {
+        if has_query_flag(query, "url") {
             let stem = path
                 .file_stem()
                 .map_or("style".into(), |s| s.to_string_lossy().into_owned());
