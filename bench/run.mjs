@@ -247,7 +247,14 @@ async function benchmark() {
     await browser.close();
   }
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(path.join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const resultsFile = path.join(resultsDir, 'results.json');
+  // Another run of the same day keeps the apps it did not measure again.
+  if (existsSync(resultsFile) && !smoke) {
+    const earlier = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    results.apps = { ...earlier.apps, ...results.apps };
+    results.tools = { ...earlier.tools, ...results.tools };
+  }
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`results in ${path.join(resultsDir, 'results.json')}`);
   return { results, resultsDir };
 }

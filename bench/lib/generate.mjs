@@ -365,7 +365,8 @@ export function generateSassApp(root, partials) {
 `);
     uses.push(`@use 'styles/part${i}';`);
   }
-  write(root, 'src/main.scss', `@import 'bootstrap/scss/bootstrap';\n${uses.join('\n')}\n`);
+  // Sass wants every @use before other rules, so Bootstrap's @import comes last.
+  write(root, 'src/main.scss', `${uses.join('\n')}\n@import 'bootstrap/scss/bootstrap';\n`);
   write(root, 'src/main.ts', `import './main.scss';\ndocument.body.dataset.ready = 'yes';\n`);
   write(root, 'index.html', INDEX_HTML.replace('/src/main.tsx', '/src/main.ts').replace('<div id="root"></div>', ''));
   write(root, 'package.json', JSON.stringify({ name: path.basename(root), private: true, type: 'module', browserslist: BROWSERSLIST }, null, 2));

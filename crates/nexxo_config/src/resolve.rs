@@ -13,8 +13,9 @@ use crate::target::resolve_targets;
 use crate::user_config::{PublicDir, SourcemapOption, UserConfig};
 use crate::CONFIG_FILE_NAME;
 
-/// Vite's default shape of CSS Modules class names.
-pub const DEFAULT_CSS_MODULES_PATTERN: &str = "[name]_[local]_[hash:5]";
+/// The default CSS Modules class name: short, like postcss-modules' `_[local]_[hash:base64:5]`
+/// that Vite uses (the file name in every class made 10k-module apps' CSS a third bigger).
+pub const DEFAULT_CSS_MODULES_PATTERN: &str = "_[local]_[hash]";
 
 /// Which command is running; decides `import.meta.env.DEV`/`PROD` and the default mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
