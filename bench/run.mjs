@@ -117,7 +117,7 @@ async function hmrLatencies(page, dir, file, selector, search, edits) {
       writeFileSync(target, original.replace(search, `${search} ${marker}`));
       await page.waitForFunction(([s, m]) => document.querySelector(s)?.textContent.includes(m), [selector, marker], {
         polling: 'raf',
-        timeout: 60000,
+        timeout: 180000,
       });
       latencies.push(performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -166,7 +166,8 @@ async function attempt(result, keys, action) {
     const reason = `failed: ${String(error.message).split('\n')[0].slice(0, 160)}`;
     log(reason);
     log(String(error.message).slice(0, 2000));
-    for (const key of keys) result.notes[key] = reason;
+    // Metrics this attempt measured before failing keep their samples.
+    for (const key of keys) if (!result.samples[key]?.length) result.notes[key] = reason;
   }
 }
 
