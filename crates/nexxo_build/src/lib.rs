@@ -131,7 +131,8 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
         .lib
         .as_ref()
         .ok_or_else(|| Diagnostic::error("no build.lib config"))?;
-    let plugins_per_format: Vec<Arc<CssPlugin>> = lib
+    // One CSS plugin per format: each build collects its own library stylesheet.
+    let css_per_format: Vec<Arc<CssPlugin>> = lib
         .formats
         .iter()
         .map(|_| Arc::new(css_plugin(config, Arc::default())))
@@ -139,7 +140,7 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
     let builds = lib
         .formats
         .iter()
-        .zip(&plugins_per_format)
+        .zip(&css_per_format)
         .map(|(format, css)| {
             let options = bundle::lib_options(config, *format);
             let plugins = nexxo_plugins::lib_plugins(css.clone(), asset_urls(config));
@@ -159,7 +160,8 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
             Err(mut diagnostics) => errors.append(&mut diagnostics.0),
         }
     }
-    if let Some(css) = plugins_per_format.first() {
+    // Every format compiles the same stylesheets, so the first holds every CSS error.
+    if let Some(css) = css_per_format.first() {
         css_errors(css)?;
     }
     if errors.is_empty() {
