@@ -57,35 +57,49 @@ impl AssetUrls {
     /// A JS expression giving the URL of an emitted file, as seen from a chunk in `assets_dir`.
     pub fn js_url_expression(&self, file_name: &str) -> String {
         if self.base == "./" {
-            // A relative base: resolve against the chunk's own URL, since chunks and assets
-            // share the assets folder.
-            let within = file_name
-                .strip_prefix(&format!("{}/", self.assets_dir))
-                .unwrap_or(file_name);
-            format!(
-                "new URL({}, import.meta.url).href",
-                js_string(&format!("./{within}"))
-            )
+            // A relative base: resolve against the chunk's own URL.
+            let relative = relative_url(&self.assets_dir, file_name);
+            format!("new URL({}, import.meta.url).href", js_string(&relative))
         } else {
             js_string(&format!("{}{file_name}", self.base))
         }
     }
 
-    /// The URL of an emitted file as written in an HTML page at `page_name` (relative to outDir).
+    /// The URL of a file in outDir as written in an HTML page at `page_name` (relative to outDir).
     pub fn html_url(&self, page_name: &str, file_name: &str) -> String {
-        if self.base != "./" {
-            return format!("{}{file_name}", self.base);
-        }
-        let depth = page_name.matches('/').count();
-        format!(
-            "{}{file_name}",
-            if depth == 0 {
-                "./".to_string()
-            } else {
-                "../".repeat(depth)
-            }
-        )
+        let page_dir = page_name.rsplit_once('/').map_or("", |(dir, _)| dir);
+        self.url_from(page_dir, file_name)
     }
+
+    /// The URL of a file in outDir as written in a CSS file, which lives in `assets_dir`.
+    pub fn css_url(&self, file_name: &str) -> String {
+        self.url_from(&self.assets_dir, file_name)
+    }
+
+    /// `file_name` (relative to outDir) as written in a file in `from_dir`: base-prefixed, or
+    /// relative to `from_dir` when the base is `./`.
+    fn url_from(&self, from_dir: &str, file_name: &str) -> String {
+        if self.base == "./" {
+            relative_url(from_dir, file_name)
+        } else {
+            format!("{}{file_name}", self.base)
+        }
+    }
+}
+
+/// The relative URL from folder `from_dir` to `file_name`, both relative to outDir
+/// (`assets`, `assets/a.png` → `./a.png`; `docs`, `assets/a.png` → `../assets/a.png`).
+fn relative_url(from_dir: &str, file_name: &str) -> String {
+    let from: Vec<&str> = from_dir.split('/').filter(|p| !p.is_empty()).collect();
+    let to: Vec<&str> = file_name.split('/').collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let ups = from.len() - common;
+    let prefix = if ups == 0 {
+        "./".to_string()
+    } else {
+        "../".repeat(ups)
+    };
+    format!("{prefix}{}", to[common..].join("/"))
 }
 
 /// A `data:` URL for a file.
@@ -148,5 +162,8 @@ mod tests {
             urls("./").html_url("index.html", "assets/a.png"),
             "./assets/a.png"
         );
+        assert_eq!(urls("./").css_url("assets/a.png"), "./a.png");
+        assert_eq!(urls("./").css_url("favicon.svg"), "../favicon.svg");
+        assert_eq!(urls("/app/").css_url("favicon.svg"), "/app/favicon.svg");
     }
 }

@@ -110,17 +110,28 @@ pub fn emit_asset_file(
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
+    emit_named_file(ctx, &file_name, Some(original), StrOrBytes::Bytes(bytes))?;
+    Ok(file_name)
+}
+
+/// Emits a file under the exact output name Nexxo chose (see [`AssetUrls::file_name`]).
+pub fn emit_named_file(
+    ctx: &PluginContext,
+    file_name: &str,
+    original_file_name: Option<String>,
+    source: StrOrBytes,
+) -> anyhow::Result<()> {
     ctx.emit_file(
         EmittedAsset {
-            name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
-            original_file_name: Some(original),
-            file_name: Some(file_name.as_str().into()),
-            source: StrOrBytes::Bytes(bytes),
+            name: file_name.rsplit('/').next().map(str::to_string),
+            original_file_name,
+            file_name: Some(file_name.into()),
+            source,
         },
         None,
         None,
     )?;
-    Ok(file_name)
+    Ok(())
 }
 
 #[derive(Debug)]

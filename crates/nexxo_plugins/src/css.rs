@@ -23,15 +23,15 @@ use base64::Engine as _;
 use nexxo_css::{compile_stylesheet, CompiledCss, CssOptions, CssUrl};
 use nexxo_diagnostics::Diagnostic;
 use rolldown_common::side_effects::HookSideEffects;
-use rolldown_common::{EmittedAsset, ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
+use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
 use rolldown_plugin::{
     HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn, HookNoopReturn,
     HookRenderChunkArgs, HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap,
     HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
 };
 
-use crate::asset_url::{content_hash, data_url, js_string, AssetUrls};
-use crate::assets::{emit_asset_file, has_query_flag, split_query};
+use crate::asset_url::{data_url, js_string, AssetUrls};
+use crate::assets::{emit_asset_file, emit_named_file, has_query_flag, split_query};
 
 pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
 
@@ -126,7 +126,7 @@ impl CssPlugin {
         if let Some(rest) = path_part.strip_prefix('/') {
             if let Some(public) = &self.public_dir {
                 if public.join(rest).is_file() {
-                    return Some(format!("{}{}", self.css_base(), rest) + suffix);
+                    return Some(self.urls.css_url(rest) + suffix);
                 }
             }
         }
@@ -139,28 +139,13 @@ impl CssPlugin {
             return Some(data_url(&file, &bytes));
         }
         let file_name = emit_asset_file(ctx, &self.urls, &file, bytes).ok()?;
-        Some(self.css_url_of(&file_name) + suffix)
+        Some(self.urls.css_url(&file_name) + suffix)
     }
 
-    /// Prefix for URLs written in CSS files (which live in the assets folder).
-    fn css_base(&self) -> String {
-        if self.urls.base == "./" {
-            "../".to_string()
-        } else {
-            self.urls.base.clone()
-        }
-    }
-
-    /// URL of an emitted file as written inside a CSS file in the assets folder.
-    fn css_url_of(&self, file_name: &str) -> String {
-        if self.urls.base == "./" {
-            let within = file_name
-                .strip_prefix(&format!("{}/", self.urls.assets_dir))
-                .unwrap_or(file_name);
-            format!("./{within}")
-        } else {
-            format!("{}{file_name}", self.urls.base)
-        }
+    /// Output name of a CSS file: `assets/<stem>-<hash of the CSS>.css`.
+    fn css_file_name(&self, stem: &str, code: &str) -> String {
+        self.urls
+            .file_name(Path::new(&format!("{stem}.css")), code.as_bytes())
     }
 
     fn emit_css_file(
@@ -169,13 +154,16 @@ impl CssPlugin {
         stem: &str,
         code: String,
     ) -> anyhow::Result<String> {
-        let file_name = format!(
-            "{}/{stem}-{}.css",
-            self.urls.assets_dir,
-            content_hash(code.as_bytes())
-        );
-        self.emit_named(ctx, &file_name, code)?;
+        let file_name = self.css_file_name(stem, &code);
+        emit_named_file(ctx, &file_name, None, StrOrBytes::Str(code))?;
         Ok(file_name)
+    }
+
+    /// Stylesheets of one chunk or library, in order, without maps.
+    fn join_css<'a>(&self, parts: impl Iterator<Item = &'a str>) -> String {
+        parts
+            .collect::<Vec<_>>()
+            .join(if self.options.minify { "" } else { "\n" })
     }
 
     /// Writes a chunk's CSS (and its source map in the mode the JS maps use).
@@ -187,12 +175,8 @@ impl CssPlugin {
         sourcemap: Option<&SourceMapType>,
     ) -> anyhow::Result<String> {
         let Some(sourcemap) = sourcemap else {
-            let css: Vec<&str> = parts.iter().map(|(code, _)| code.as_str()).collect();
-            return self.emit_css_file(
-                ctx,
-                stem,
-                css.join(if self.options.minify { "" } else { "\n" }),
-            );
+            let css = self.join_css(parts.iter().map(|(code, _)| code.as_str()));
+            return self.emit_css_file(ctx, stem, css);
         };
         let borrowed: Vec<(&str, Option<&str>)> = parts
             .iter()
@@ -204,11 +188,7 @@ impl CssPlugin {
             return self.emit_css_file(ctx, stem, code);
         };
         // The name hashes the CSS only, so the map's own bytes never change it.
-        let file_name = format!(
-            "{}/{stem}-{}.css",
-            self.urls.assets_dir,
-            content_hash(code.as_bytes())
-        );
+        let file_name = self.css_file_name(stem, &code);
         let base_name = file_name
             .rsplit('/')
             .next()
@@ -223,29 +203,10 @@ impl CssPlugin {
             SourceMapType::Hidden => String::new(),
         };
         if !matches!(sourcemap, SourceMapType::Inline) {
-            self.emit_named(ctx, &format!("{file_name}.map"), map)?;
+            emit_named_file(ctx, &format!("{file_name}.map"), None, StrOrBytes::Str(map))?;
         }
-        self.emit_named(ctx, &file_name, code + &comment)?;
+        emit_named_file(ctx, &file_name, None, StrOrBytes::Str(code + &comment))?;
         Ok(file_name)
-    }
-
-    fn emit_named(
-        &self,
-        ctx: &PluginContext,
-        file_name: &str,
-        source: String,
-    ) -> anyhow::Result<()> {
-        ctx.emit_file(
-            EmittedAsset {
-                name: file_name.rsplit('/').next().map(str::to_string),
-                original_file_name: None,
-                file_name: Some(file_name.into()),
-                source: StrOrBytes::Str(source),
-            },
-            None,
-            None,
-        )?;
-        Ok(())
     }
 
     fn load_stylesheet(&self, ctx: &PluginContext, id: &str) -> HookLoadReturn {
@@ -372,11 +333,11 @@ impl Plugin for CssPlugin {
             return Ok(None);
         }
         if self.library_css_name.is_some() {
-            let css: Vec<&str> = parts.iter().map(|(code, _)| code.as_str()).collect();
+            let css = self.join_css(parts.iter().map(|(code, _)| code.as_str()));
             self.library_css
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(css.join(if self.options.minify { "" } else { "\n" }));
+                .push(css);
             return Ok(None);
         }
         let file_name =
