@@ -148,3 +148,60 @@ export function builtApp(root, { args = [], env = {}, base = '/' } = {}) {
   });
   return () => server;
 }
+
+/**
+ * Copies a project to a fresh temporary folder so a test can edit its files; `node_modules`
+ * is linked, not copied.
+ */
+export async function copyProject(source) {
+  const { mkdtemp, cp, symlink } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const target = await mkdtemp(path.join(os.tmpdir(), 'nexxo-dev-'));
+  await cp(source, target, {
+    recursive: true,
+    filter: (file) => !/[\\/](node_modules|dist)$/.test(file),
+  });
+  if (existsSync(path.join(source, 'node_modules'))) {
+    await symlink(path.join(source, 'node_modules'), path.join(target, 'node_modules'));
+  }
+  return target;
+}
+
+/**
+ * Starts `nexxo dev <root>` on a free port of 127.0.0.1 and waits until it prints its URL.
+ * Returns the URL, the output so far, and `stop()`.
+ */
+export async function startDev(root, args = []) {
+  const { spawn } = await import('node:child_process');
+  if (!existsSync(nexxoBin)) throw new Error(`nexxo binary not found at ${nexxoBin}`);
+  const child = spawn(nexxoBin, ['dev', root, '--port', '0', ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nexxo dev did not start:\n${output}`)), 60_000);
+    const check = () => {
+      const match = /Local:\s+http:\/\/localhost:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => reject(new Error(`nexxo dev exited with ${code}:\n${output}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -29,6 +29,70 @@ enum CliCommand {
         after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false"
     )]
     Build(BuildArgs),
+    /// Start the dev server: the app on 127.0.0.1:5173 with hot updates as you edit.
+    #[command(
+        after_help = "Examples:\n  nexxo dev\n  nexxo dev examples/react-ts --port 3000\n  nexxo dev --host            expose on the network\n  nexxo dev --debug hmr       log each hot update's latency"
+    )]
+    Dev(ServeArgs),
+    /// Serve the built outDir locally (compression, cache headers, SPA fallback).
+    #[command(after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080")]
+    Preview(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Project root holding index.html (and nexxo.config.json). Example: `nexxo dev apps/web`
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Config file to use instead of <root>/nexxo.config.json.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Mode: picks `.env.[mode]` files (default: development for dev, production for preview).
+    #[arg(long, short = 'm')]
+    mode: Option<String>,
+
+    /// Public base path. Example: `--base /my-app/`
+    #[arg(long)]
+    base: Option<String>,
+
+    /// Port; the next free one is used when it is taken, 0 picks any (default: 5173, preview 4173).
+    #[arg(long, short = 'p')]
+    port: Option<u16>,
+
+    /// Listen on the network too: a bare `--host` means every interface; a name or address
+    /// also allows that `Host` header. Example: `--host 192.168.1.20`
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    host: Option<String>,
+
+    /// Open the app in the browser.
+    #[arg(long)]
+    open: bool,
+
+    /// Debug output: `hmr` logs each hot update's time from file event to message sent.
+    #[arg(long, value_name = "WHAT", value_parser = ["hmr"])]
+    debug: Option<String>,
+}
+
+impl ServeArgs {
+    fn overrides(&self) -> ConfigOverrides {
+        ConfigOverrides {
+            config_file: self.config.clone(),
+            mode: self.mode.clone(),
+            base: self.base.clone(),
+            ..ConfigOverrides::default()
+        }
+    }
+
+    fn options(&self, default_port: u16) -> nexxo_dev::ServeOptions {
+        nexxo_dev::ServeOptions {
+            port: self.port.unwrap_or(default_port),
+            host: self.host.clone(),
+            open: self.open,
+            debug_hmr: self.debug.as_deref() == Some("hmr"),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -116,8 +180,15 @@ fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let what = match cli.command {
+        CliCommand::Build(_) => "build",
+        CliCommand::Dev(_) => "dev server",
+        CliCommand::Preview(_) => "preview",
+    };
     let result = match cli.command {
         CliCommand::Build(args) => runtime.block_on(build(args)),
+        CliCommand::Dev(args) => runtime.block_on(serve(args, Command::Serve)),
+        CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -125,7 +196,7 @@ fn run(cli: Cli) -> ExitCode {
             eprintln!("{}", diagnostics.render(color));
             let count = diagnostics.0.len();
             eprintln!(
-                "build failed with {count} error{}",
+                "{what} failed with {count} error{}",
                 if count == 1 { "" } else { "s" }
             );
             ExitCode::FAILURE
@@ -151,6 +222,18 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
     }
     print!("{}", report.render());
     Ok(())
+}
+
+/// `nexxo dev` (command Serve) or `nexxo preview` (the build's config, to find outDir).
+async fn serve(args: ServeArgs, command: Command) -> Result<(), Diagnostics> {
+    let process_env: BTreeMap<String, String> = std::env::vars().collect();
+    let overrides = args.overrides();
+    let config = resolve_config(&args.root, command, &overrides, &process_env)?;
+    let result = match command {
+        Command::Serve => nexxo_dev::dev(config, overrides, args.options(5173)).await,
+        Command::Build => nexxo_dev::preview(config, args.options(4173)).await,
+    };
+    result.map_err(|d| Diagnostics(vec![d]))
 }
 
 fn install_panic_hook() {

@@ -253,6 +253,16 @@ pub fn rewrite_html(html: &str, output: &HtmlOutput) -> Result<String, String> {
             escape_attribute(href)
         ));
     }
+    rewrite_with_tags(html, &tags, output)
+}
+
+/// The dev server's page: local module scripts removed (the server serves the page's modules
+/// as one script) and `tags` added at the end of `<head>`. Asset URLs stay as written.
+pub fn rewrite_dev_html(html: &str, tags: &str) -> Result<String, String> {
+    rewrite_with_tags(html, tags, &HtmlOutput::default())
+}
+
+fn rewrite_with_tags(html: &str, tags: &str, output: &HtmlOutput) -> Result<String, String> {
     let injected = RefCell::new(false);
     let inject = |el: &mut Element, at_start: bool| {
         if !*injected.borrow() && !tags.is_empty() {

@@ -1,0 +1,363 @@
+// Nexxo dev client: the module registry the page's scripts define modules into, the
+// `import.meta.hot` API, and the WebSocket connection that delivers hot updates.
+//
+// The server compiles each module with oxc's module-runner transform, so a module is an async
+// function that imports through `__vite_ssr_import__` and exports onto `__vite_ssr_exports__`.
+// Scripts call `__nexxo.define(id, specifiers, flags, factory)`; nothing runs until
+// `__nexxo.start` imports the page's entries. Embedded into the nexxo binary (after overlay.js).
+'use strict';
+
+(() => {
+  const scriptUrl = new URL(document.currentScript.src);
+  // `<base>@nexxo/client.js` → `<base>`
+  const base = scriptUrl.pathname.replace(/@nexxo\/client\.js$/, '');
+
+  /** @type {Map<string, {id: string, specifiers: Record<string,string>, flags: {interop?: boolean, refresh?: boolean}, factory: Function, exports: object|null, namespace: object|null, promise: Promise<object>|null, refreshBoundary?: boolean}>} */
+  const modules = new Map();
+  /** Hot state per module id; `data` survives updates. */
+  const hotStates = new Map();
+  const lazyRequests = new Map();
+  let replacingDefinitions = false;
+  let page = null;
+  let Refresh = null;
+  let fatalError = false;
+
+  function define(id, specifiers, flags, factory) {
+    const existing = modules.get(id);
+    if (existing && !replacingDefinitions) return;
+    if (existing) {
+      Object.assign(existing, { specifiers, flags, factory });
+      return;
+    }
+    modules.set(id, { id, specifiers, flags, factory, exports: null, namespace: null, promise: null });
+  }
+
+  function resolveSpecifier(record, specifier) {
+    const id = record.specifiers[specifier];
+    if (!id) throw new Error(`[nexxo] ${record.id} imports "${specifier}", which the server did not resolve`);
+    return id;
+  }
+
+  /** Loads a module the page has not defined yet: a lazily compiled `import()` target. */
+  function fetchLazy(id) {
+    let request = lazyRequests.get(id);
+    if (!request) {
+      request = new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = `${base}@nexxo/lazy.js?id=${encodeURIComponent(id)}&page=${encodeURIComponent(page ? page.page : '')}`;
+        script.onload = () => resolve();
+        script.onerror = () => reject(new Error(`[nexxo] failed to load ${id}`));
+        document.head.appendChild(script);
+      });
+      lazyRequests.set(id, request);
+    }
+    return request;
+  }
+
+  async function load(id, chain = []) {
+    let record = modules.get(id);
+    if (!record) {
+      await fetchLazy(id);
+      record = modules.get(id);
+      if (!record) throw new Error(`[nexxo] module ${id} is not defined`);
+    }
+    if (record.promise) {
+      // A circular import gets the partly initialised exports, as native modules do.
+      if (chain.includes(id)) return record.namespace || record.exports;
+      return record.promise;
+    }
+    return instantiate(record, chain);
+  }
+
+  function interopNamespace(exports) {
+    const value = exports.default;
+    if (value && value.__esModule) return value;
+    const namespace = Object.create(null);
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+      for (const key of Object.keys(value)) {
+        Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => value[key] });
+      }
+    }
+    // The bundle's own named exports (shared between dependency chunks) win.
+    for (const key of Object.keys(exports)) {
+      if (key !== 'default') Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => exports[key] });
+    }
+    namespace.default = value;
+    return namespace;
+  }
+
+  function instantiate(record, chain) {
+    const exports = Object.create(null);
+    Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+    record.exports = exports;
+    record.namespace = null;
+    const ownChain = chain.concat(record.id);
+    const importModule = (specifier) => load(resolveSpecifier(record, specifier), ownChain);
+    const dynamicImport = (specifier) => {
+      const id = record.specifiers[specifier];
+      return id ? load(id) : import(specifier);
+    };
+    const exportAll = (source) => {
+      for (const key in source) {
+        if (key !== 'default' && !(key in exports)) {
+          Object.defineProperty(exports, key, { enumerable: true, configurable: true, get: () => source[key] });
+        }
+      }
+    };
+    const meta = {
+      url: new URL(record.id, location.origin).href,
+      hot: hotContext(record),
+      resolve: (specifier) => new URL(resolveSpecifier(record, specifier), location.origin).href,
+    };
+    const register = (type, localId) => Refresh && Refresh.register(type, `${record.id} ${localId}`);
+    const signature = () => (Refresh ? Refresh.createSignatureFunctionForTransform() : (type) => type);
+    record.promise = (async () => {
+      await record.factory(importModule, dynamicImport, exports, exportAll, meta, register, signature);
+      record.namespace = record.flags.interop ? interopNamespace(exports) : exports;
+      if (record.flags.refresh && Refresh) {
+        record.refreshBoundary = isRefreshBoundary(exports);
+      }
+      return record.namespace;
+    })();
+    return record.promise;
+  }
+
+  function isRefreshBoundary(exports) {
+    const names = Object.keys(exports);
+    return names.length > 0 && names.every((name) => Refresh.isLikelyComponentType(exports[name]));
+  }
+
+  // ---- import.meta.hot ----------------------------------------------------------------------
+
+  function hotState(id) {
+    let state = hotStates.get(id);
+    if (!state) {
+      state = { data: {}, selfAccept: [], depAccept: [], dispose: [], prune: [], listeners: new Map() };
+      hotStates.set(id, state);
+    }
+    return state;
+  }
+
+  function hotContext(record) {
+    const state = hotState(record.id);
+    // A fresh instance registers its handlers again.
+    Object.assign(state, { selfAccept: [], depAccept: [], dispose: [], prune: [] });
+    if (record.flags.refresh) state.selfAccept.push(REFRESH_ACCEPT);
+    return {
+      get data() {
+        return state.data;
+      },
+      accept(deps, callback) {
+        if (typeof deps === 'function' || deps === undefined) {
+          state.selfAccept.push(deps || (() => {}));
+        } else {
+          const single = !Array.isArray(deps);
+          const ids = (single ? [deps] : deps).map((s) => resolveSpecifier(record, s));
+          state.depAccept.push({ ids, callback, single });
+        }
+      },
+      acceptExports(_names, callback) {
+        state.selfAccept.push(callback || (() => {}));
+      },
+      dispose(callback) {
+        state.dispose.push(callback);
+      },
+      prune(callback) {
+        state.prune.push(callback);
+      },
+      decline() {},
+      invalidate(message) {
+        send({ type: 'invalidate', id: record.id, message: message || '' });
+      },
+      on(event, callback) {
+        const list = listeners.get(event) || [];
+        list.push(callback);
+        listeners.set(event, list);
+      },
+      off(event, callback) {
+        listeners.set(event, (listeners.get(event) || []).filter((c) => c !== callback));
+      },
+      send(event, data) {
+        send({ type: 'custom', event, data });
+      },
+    };
+  }
+
+  /** Marker for the accept React Refresh modules get automatically. */
+  const REFRESH_ACCEPT = () => {};
+  const listeners = new Map();
+
+  function emit(event, payload) {
+    for (const callback of listeners.get(event) || []) callback(payload);
+  }
+
+  let refreshTimer = null;
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => Refresh.performReactRefresh(), 16);
+  }
+
+  async function applyUpdate(message) {
+    emit('vite:beforeUpdate', message);
+    replacingDefinitions = true;
+    try {
+      for (const code of message.modules) (0, eval)(code);
+    } finally {
+      replacingDefinitions = false;
+    }
+    // Handlers registered by the instances being replaced (Vite calls the old ones).
+    const handlers = message.boundaries.map((b) => {
+      const state = hotState(b.boundary);
+      return {
+        boundary: b,
+        selfAccept: state.selfAccept.slice(),
+        depAccept: state.depAccept.slice(),
+        wasRefreshBoundary: modules.get(b.boundary) ? modules.get(b.boundary).refreshBoundary : false,
+      };
+    });
+    const stale = new Set(message.boundaries.flatMap((b) => b.stale));
+    for (const id of stale) {
+      const state = hotState(id);
+      const data = {};
+      for (const callback of state.dispose) callback(data);
+      state.data = data;
+      const record = modules.get(id);
+      if (record) Object.assign(record, { promise: null, exports: null, namespace: null });
+    }
+    for (const { boundary, selfAccept, depAccept, wasRefreshBoundary } of handlers) {
+      if (boundary.boundary === boundary.accepted) {
+        const namespace = await load(boundary.boundary);
+        for (const callback of selfAccept) {
+          if (callback === REFRESH_ACCEPT) {
+            if (wasRefreshBoundary && modules.get(boundary.boundary).refreshBoundary) scheduleRefresh();
+            else send({ type: 'invalidate', id: boundary.boundary, message: 'not a React Refresh boundary' });
+          } else {
+            callback(namespace);
+          }
+        }
+      } else {
+        const namespace = await load(boundary.accepted);
+        for (const { ids, callback, single } of depAccept) {
+          if (!callback || !ids.includes(boundary.accepted)) continue;
+          callback(single ? namespace : ids.map((id) => (id === boundary.accepted ? namespace : undefined)));
+        }
+      }
+    }
+    emit('vite:afterUpdate', message);
+  }
+
+  function updateStyle(id, css) {
+    let style = document.querySelector(`style[data-nexxo-id="${CSS.escape(id)}"]`);
+    if (!style) {
+      style = document.createElement('style');
+      style.setAttribute('data-nexxo-id', id);
+      document.head.appendChild(style);
+    }
+    style.textContent = css;
+  }
+
+  function removeStyle(id) {
+    const style = document.querySelector(`style[data-nexxo-id="${CSS.escape(id)}"]`);
+    if (style) style.remove();
+  }
+
+  /** A `<link rel="stylesheet">` whose file changed: load the new one, then drop the old. */
+  function reloadLinkedStylesheet(url) {
+    for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+      const href = new URL(link.href, location.href);
+      if (href.pathname !== url) continue;
+      const next = link.cloneNode();
+      href.searchParams.set('t', Date.now());
+      next.href = href.pathname + href.search;
+      next.onload = () => link.remove();
+      link.after(next);
+    }
+  }
+
+  // ---- server connection --------------------------------------------------------------------
+
+  let socket = null;
+  const outbox = [];
+  function send(message) {
+    const text = JSON.stringify(message);
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(text);
+    else outbox.push(text);
+  }
+
+  let updates = Promise.resolve();
+  function onMessage(message) {
+    switch (message.type) {
+      case 'update':
+        if (fatalError) return location.reload();
+        clearErrorOverlay();
+        updates = updates.then(() => applyUpdate(message)).catch((error) => {
+          console.error('[nexxo] hot update failed, reloading', error);
+          location.reload();
+        });
+        break;
+      case 'css-update':
+        reloadLinkedStylesheet(message.url);
+        break;
+      case 'prune':
+        for (const id of message.ids) {
+          for (const callback of hotState(id).prune) callback(hotState(id).data);
+        }
+        break;
+      case 'error':
+        emit('vite:error', message);
+        showErrorOverlay(message.error);
+        break;
+      case 'error-cleared':
+        if (fatalError) return location.reload();
+        clearErrorOverlay();
+        break;
+      case 'full-reload':
+        location.reload();
+        break;
+      case 'custom':
+        emit(message.event, message.data);
+        break;
+    }
+  }
+
+  function connect() {
+    const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(`${protocol}//${location.host}${base}@nexxo/ws`);
+    socket.addEventListener('open', () => {
+      while (outbox.length) socket.send(outbox.shift());
+    });
+    socket.addEventListener('message', (event) => onMessage(JSON.parse(event.data)));
+    socket.addEventListener('close', () => {
+      // The server restarted (config change) or stopped: reload once it answers again.
+      console.info('[nexxo] connection lost, waiting for the dev server…');
+      const retry = () =>
+        fetch(`${base}@nexxo/client.js`, { method: 'HEAD' }).then(
+          () => location.reload(),
+          () => setTimeout(retry, 1000),
+        );
+      setTimeout(retry, 500);
+    });
+  }
+
+  async function start(options) {
+    page = options;
+    if (options.refresh) {
+      Refresh = await load(options.refresh);
+      Refresh.injectIntoGlobalHook(window);
+      window.$RefreshReg$ = () => {};
+      window.$RefreshSig$ = () => (type) => type;
+    }
+    for (const entry of options.entries) await load(entry);
+  }
+
+  function fail(error) {
+    fatalError = true;
+    console.error(`[nexxo] ${error.message}\n${error.file ? `${error.file}:${error.line}:${error.column}` : ''}\n${error.frame || ''}`);
+    const show = () => showErrorOverlay(error);
+    if (document.body) show();
+    else document.addEventListener('DOMContentLoaded', show);
+  }
+
+  window.__nexxo = { define, start, fail, updateStyle, removeStyle, reload: () => location.reload(), modules };
+  connect();
+})();

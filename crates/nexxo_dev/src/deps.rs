@@ -1,0 +1,127 @@
+//! Pre-bundling of npm dependencies: the bare specifiers the app imports are bundled once with
+//! rolldown into ES modules (CommonJS converted, shared code in common chunks), then turned into
+//! registry modules with ids `/@deps/<specifier>`. The browser gets them as one cacheable script.
+
+use std::collections::BTreeSet;
+use std::collections::HashMap;
+
+use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::Diagnostic;
+use rolldown::{BundlerOptions, InputItem, OutputFormat, Platform, ResolveOptions};
+use rolldown_common::Output;
+
+use crate::page::{wrap_module, ModuleFlags};
+use crate::resolve::DEPS_PREFIX;
+use crate::transform::compile_bundled_chunk;
+
+/// The pre-bundled dependencies served to the page.
+#[derive(Debug, Clone, Default)]
+pub struct DepBundle {
+    /// The specifiers it holds.
+    pub specifiers: BTreeSet<String>,
+    /// Registry definitions of every chunk.
+    pub script: String,
+    /// Changes whenever `script` does: the URL's cache buster.
+    pub version: String,
+}
+
+impl DepBundle {
+    pub fn holds(&self, specifiers: &BTreeSet<String>) -> bool {
+        specifiers.is_subset(&self.specifiers)
+    }
+}
+
+/// An input name rolldown accepts for a specifier (`react-dom/client` → `react-dom_client`).
+fn entry_name(specifier: &str) -> String {
+    specifier
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .collect()
+}
+
+/// Bundles `specifiers` (bare imports found in the app).
+pub async fn prebundle(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -> Result<DepBundle, Diagnostic> {
+    if specifiers.is_empty() {
+        return Ok(DepBundle::default());
+    }
+    let inputs: Vec<InputItem> = specifiers
+        .iter()
+        .map(|s| InputItem {
+            name: Some(entry_name(s)),
+            import: s.clone(),
+        })
+        .collect();
+    let options = BundlerOptions {
+        input: Some(inputs),
+        cwd: Some(config.root.clone()),
+        platform: Some(Platform::Browser),
+        format: Some(OutputFormat::Esm),
+        entry_filenames: Some("[name].js".to_string().into()),
+        chunk_filenames: Some("chunk-[name]-[hash].js".to_string().into()),
+        define: Some(vec![(
+            "process.env.NODE_ENV".to_string(),
+            "\"development\"".to_string(),
+        )]
+        .into_iter()
+        .collect()),
+        resolve: Some(ResolveOptions {
+            condition_names: Some(vec![
+                "browser".into(),
+                "development".into(),
+                "import".into(),
+                "module".into(),
+                "default".into(),
+            ]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut bundler = rolldown::Bundler::new(options).map_err(|errors| bundle_error(&errors.into_vec()))?;
+    let output = bundler.generate().await;
+    let _ = bundler.close().await;
+    let output = output.map_err(|errors| bundle_error(&errors.into_vec()))?;
+
+    // Chunk file name → registry id: entries keep their specifier, shared chunks their file.
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let by_name: HashMap<String, &String> = specifiers.iter().map(|s| (entry_name(s), s)).collect();
+    for item in &output.assets {
+        if let Output::Chunk(chunk) = item {
+            let id = match (chunk.is_entry, by_name.get(chunk.name.as_str())) {
+                (true, Some(specifier)) => format!("{DEPS_PREFIX}{specifier}"),
+                _ => format!("{DEPS_PREFIX}.chunks/{}", chunk.filename),
+            };
+            ids.insert(chunk.filename.to_string(), id);
+        }
+    }
+    let mut script = String::new();
+    for item in &output.assets {
+        let Output::Chunk(chunk) = item else { continue };
+        let id = &ids[chunk.filename.as_str()];
+        let (code, imports) = compile_bundled_chunk(id, &chunk.code)?;
+        let specifier_map: Vec<(String, String)> = imports
+            .into_iter()
+            .filter_map(|spec| {
+                let target = ids.get(spec.trim_start_matches("./"))?;
+                Some((spec, target.clone()))
+            })
+            .collect();
+        // A CommonJS package comes out with only a default export (its `module.exports`); the
+        // registry then offers its properties as named exports, as Vite's interop does.
+        let flags = ModuleFlags {
+            interop: chunk.is_entry && chunk.exports.iter().all(|e| e == "default"),
+            refresh: false,
+        };
+        script.push_str(&wrap_module(id, &specifier_map, flags, &code).text);
+    }
+    let version = nexxo_plugins::asset_url::content_hash(script.as_bytes());
+    Ok(DepBundle {
+        specifiers: specifiers.clone(),
+        script,
+        version,
+    })
+}
+
+fn bundle_error(errors: &[rolldown_error::BuildDiagnostic]) -> Diagnostic {
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    Diagnostic::error(format!("pre-bundling dependencies failed: {}", text.join("\n")))
+}

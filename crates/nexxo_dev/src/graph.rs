@@ -1,0 +1,415 @@
+//! The dev server's module graph: every compiled module, its resolved imports, its importers,
+//! and what it accepts for hot updates. Plain data; `server.rs` owns the lock around it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::Diagnostic;
+use rayon::prelude::*;
+
+use crate::load::{load_module, LoadedModule};
+use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX};
+use crate::transform::TransformSettings;
+
+/// One module of the graph.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleNode {
+    pub file: PathBuf,
+    /// The compiled module, or the error that stopped it.
+    pub loaded: Option<LoadedModule>,
+    pub error: Option<Diagnostic>,
+    /// The module failed because an import did not resolve: a new file may fix it.
+    pub unresolved_import: bool,
+    /// Specifier as written → module id (static and dynamic imports).
+    pub specifiers: BTreeMap<String, String>,
+    pub static_deps: Vec<String>,
+    pub dynamic_deps: Vec<String>,
+    pub importers: BTreeSet<String>,
+    /// Ids of the modules this one accepts updates for (`import.meta.hot.accept(deps)`).
+    pub accepted_deps: BTreeSet<String>,
+}
+
+impl ModuleNode {
+    pub fn self_accepting(&self) -> bool {
+        self.loaded
+            .as_ref()
+            .is_some_and(|m| m.compiled.hot.self_accepting)
+    }
+}
+
+#[derive(Default)]
+pub struct ModuleGraph {
+    pub nodes: HashMap<String, ModuleNode>,
+    /// Bare specifiers of npm packages the app imports (what the dependency bundle must hold).
+    pub dependencies: BTreeSet<String>,
+    /// Importers of modules not compiled yet (a lazy route's target), by target id.
+    pending_importers: HashMap<String, BTreeSet<String>>,
+}
+
+/// The result of compiling one module and resolving its imports, before it joins the graph.
+struct Compiled {
+    id: String,
+    node: ModuleNode,
+    dependencies: Vec<String>,
+}
+
+/// What a hot update must do: re-run `stale` modules and call the boundary's accept handlers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HotBoundary {
+    /// The module whose accept handler runs.
+    pub boundary: String,
+    /// The module it accepts (itself for a self-accepting module).
+    pub accepted: String,
+    /// Every module on the paths from the changed modules up to `accepted`.
+    pub stale: Vec<String>,
+}
+
+impl ModuleGraph {
+    /// Compiles `ids` and everything they import statically that is not in the graph yet.
+    /// Independent modules of one level are compiled in parallel.
+    pub fn ensure(
+        &mut self,
+        config: &ResolvedConfig,
+        settings: &TransformSettings,
+        resolver: &ModuleResolver,
+        ids: &[String],
+    ) {
+        let mut frontier: Vec<String> = ids
+            .iter()
+            .filter(|id| !self.nodes.contains_key(*id) && !id.starts_with(DEPS_PREFIX))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        while !frontier.is_empty() {
+            let compiled: Vec<Compiled> = frontier
+                .par_iter()
+                .map(|id| compile(config, settings, resolver, id))
+                .collect();
+            let mut next = BTreeSet::new();
+            for result in compiled {
+                for dep in &result.node.static_deps {
+                    if !self.nodes.contains_key(dep) && !dep.starts_with(DEPS_PREFIX) {
+                        next.insert(dep.clone());
+                    }
+                }
+                self.insert(result);
+            }
+            next.retain(|id| !self.nodes.contains_key(id));
+            frontier = next.into_iter().collect();
+        }
+    }
+
+    /// Recompiles `id` in place (after its file changed); new static imports are compiled too.
+    /// Returns whether the compiled output changed.
+    pub fn recompile(
+        &mut self,
+        config: &ResolvedConfig,
+        settings: &TransformSettings,
+        resolver: &ModuleResolver,
+        id: &str,
+    ) -> bool {
+        let result = compile(config, settings, resolver, id);
+        let old = self.nodes.get(id);
+        let unchanged = old.is_some_and(|old| {
+            old.error.is_none()
+                && result.node.error.is_none()
+                && old.loaded.as_ref().map(|m| m.content_hash)
+                    == result.node.loaded.as_ref().map(|m| m.content_hash)
+                && old.specifiers == result.node.specifiers
+        });
+        if unchanged {
+            return false;
+        }
+        let new_deps = result.node.static_deps.clone();
+        self.insert(result);
+        self.ensure(config, settings, resolver, &new_deps);
+        true
+    }
+
+    fn insert(&mut self, result: Compiled) {
+        let Compiled {
+            id,
+            mut node,
+            dependencies,
+        } = result;
+        self.dependencies.extend(dependencies);
+        if let Some(old) = self.nodes.remove(&id) {
+            node.importers = old.importers;
+            for dep in old.static_deps.iter().chain(&old.dynamic_deps) {
+                if let Some(dep_node) = self.nodes.get_mut(dep) {
+                    dep_node.importers.remove(&id);
+                }
+            }
+        }
+        for dep in node.static_deps.iter().chain(&node.dynamic_deps) {
+            match self.nodes.get_mut(dep) {
+                Some(dep_node) => {
+                    dep_node.importers.insert(id.clone());
+                }
+                None => {
+                    self.pending_importers
+                        .entry(dep.clone())
+                        .or_default()
+                        .insert(id.clone());
+                }
+            }
+        }
+        // Importers compiled before this module (lazy routes, cycles) are waiting for it.
+        if let Some(waiting) = self.pending_importers.remove(&id) {
+            node.importers.extend(waiting);
+        }
+        self.nodes.insert(id, node);
+    }
+
+    /// Modules statically reachable from `entries`, in a stable order (dependencies first).
+    pub fn static_closure(&self, entries: &[String]) -> Vec<String> {
+        let mut order = Vec::new();
+        let mut seen = HashSet::new();
+        for entry in entries {
+            self.visit(entry, &mut seen, &mut order);
+        }
+        order
+    }
+
+    fn visit(&self, id: &str, seen: &mut HashSet<String>, order: &mut Vec<String>) {
+        if !seen.insert(id.to_string()) {
+            return;
+        }
+        if let Some(node) = self.nodes.get(id) {
+            for dep in &node.static_deps {
+                self.visit(dep, seen, order);
+            }
+            order.push(id.to_string());
+        }
+    }
+
+    /// Module ids whose compilation read `path`.
+    pub fn modules_reading(&self, path: &Path) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, node)| {
+                node.file == path
+                    || node
+                        .loaded
+                        .as_ref()
+                        .is_some_and(|m| m.files.iter().any(|f| f == path))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The first error among `ids`.
+    pub fn first_error(&self, ids: &[String]) -> Option<&Diagnostic> {
+        ids.iter()
+            .filter_map(|id| self.nodes.get(id))
+            .find_map(|node| node.error.as_ref())
+    }
+
+    /// Finds the hot-update boundaries for changed modules, like Vite's `propagateUpdate`:
+    /// walk importers until a module accepts itself or the dependency it came through.
+    /// `None` means some path reaches an entry without a boundary: the page must reload.
+    pub fn hot_boundaries(&self, changed: &[String]) -> Option<Vec<HotBoundary>> {
+        let mut boundaries: Vec<HotBoundary> = Vec::new();
+        for id in changed {
+            let mut path = Vec::new();
+            let mut visited = HashSet::new();
+            if !self.propagate(id, &mut path, &mut visited, &mut boundaries) {
+                return None;
+            }
+        }
+        Some(boundaries)
+    }
+
+    fn propagate(
+        &self,
+        id: &str,
+        path: &mut Vec<String>,
+        visited: &mut HashSet<String>,
+        boundaries: &mut Vec<HotBoundary>,
+    ) -> bool {
+        if !visited.insert(id.to_string()) {
+            return true;
+        }
+        let Some(node) = self.nodes.get(id) else {
+            return false;
+        };
+        path.push(id.to_string());
+        let result = if node.self_accepting() {
+            add_boundary(boundaries, id, id, path);
+            true
+        } else if node.importers.is_empty() {
+            false
+        } else {
+            node.importers.iter().all(|importer| {
+                let accepts = self
+                    .nodes
+                    .get(importer)
+                    .is_some_and(|n| n.accepted_deps.contains(id));
+                if accepts {
+                    add_boundary(boundaries, importer, id, path);
+                    true
+                } else {
+                    self.propagate(importer, path, visited, boundaries)
+                }
+            })
+        };
+        path.pop();
+        result
+    }
+}
+
+fn add_boundary(boundaries: &mut Vec<HotBoundary>, boundary: &str, accepted: &str, path: &[String]) {
+    if let Some(existing) = boundaries
+        .iter_mut()
+        .find(|b| b.boundary == boundary && b.accepted == accepted)
+    {
+        for id in path {
+            if !existing.stale.contains(id) {
+                existing.stale.push(id.clone());
+            }
+        }
+        return;
+    }
+    boundaries.push(HotBoundary {
+        boundary: boundary.to_string(),
+        accepted: accepted.to_string(),
+        stale: path.to_vec(),
+    });
+}
+
+/// Compiles one module and resolves its imports (runs on rayon's threads).
+fn compile(
+    config: &ResolvedConfig,
+    settings: &TransformSettings,
+    resolver: &ModuleResolver,
+    id: &str,
+) -> Compiled {
+    let file = path_for_id(&config.root, id);
+    let mut node = ModuleNode {
+        file: file.clone(),
+        ..ModuleNode::default()
+    };
+    let mut dependencies = Vec::new();
+    match load_module(config, settings, id, &file) {
+        Err(error) => node.error = Some(error),
+        Ok(loaded) => {
+            let compiled = &loaded.compiled;
+            let importer = &file;
+            let mut resolve = |specifier: &str| -> Option<String> {
+                match resolver.resolve(importer, specifier) {
+                    Ok(Resolved::File { path, query }) => {
+                        Some(id_for_path(&config.root, &path, query.as_deref()))
+                    }
+                    Ok(Resolved::Dependency(bare)) => {
+                        dependencies.push(bare.clone());
+                        Some(format!("{DEPS_PREFIX}{bare}"))
+                    }
+                    Err(reason) => {
+                        if node.error.is_none() {
+                            node.error = Some(import_error(config, &file, specifier, &reason));
+                            node.unresolved_import = true;
+                        }
+                        None
+                    }
+                }
+            };
+            for specifier in &compiled.imports {
+                if let Some(target) = resolve(specifier) {
+                    node.specifiers.insert(specifier.clone(), target.clone());
+                    node.static_deps.push(target);
+                }
+            }
+            for specifier in &compiled.dynamic_imports {
+                if let Some(target) = resolve(specifier) {
+                    node.specifiers.insert(specifier.clone(), target.clone());
+                    node.dynamic_deps.push(target);
+                }
+            }
+            node.accepted_deps = compiled
+                .hot
+                .accepted_deps
+                .iter()
+                .filter_map(|s| node.specifiers.get(s).cloned())
+                .collect();
+            node.loaded = Some(loaded);
+        }
+    }
+    Compiled {
+        id: id.to_string(),
+        node,
+        dependencies,
+    }
+}
+
+/// "Cannot resolve" with the import's line and column in the original file.
+fn import_error(config: &ResolvedConfig, file: &Path, specifier: &str, reason: &str) -> Diagnostic {
+    let display = config.display_path(file);
+    let message = format!("cannot resolve import \"{specifier}\" ({reason})");
+    let source = std::fs::read_to_string(file).unwrap_or_default();
+    let offset = ["'", "\"", "`"]
+        .iter()
+        .find_map(|quote| source.find(&format!("{quote}{specifier}{quote}")));
+    match offset {
+        Some(offset) => Diagnostic::at_offset(message, display, &source, offset),
+        None => Diagnostic::error(format!("{display}: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(importers: &[&str], self_accepting: bool, accepted: &[&str]) -> ModuleNode {
+        let mut loaded = None;
+        if self_accepting {
+            let mut compiled = crate::transform::CompiledModule {
+                code: String::new(),
+                map: None,
+                imports: vec![],
+                dynamic_imports: vec![],
+                hot: Default::default(),
+            };
+            compiled.hot.self_accepting = true;
+            loaded = Some(LoadedModule {
+                compiled,
+                files: vec![],
+                content_hash: 0,
+            });
+        }
+        ModuleNode {
+            importers: importers.iter().map(|s| s.to_string()).collect(),
+            accepted_deps: accepted.iter().map(|s| s.to_string()).collect(),
+            loaded,
+            ..ModuleNode::default()
+        }
+    }
+
+    #[test]
+    fn propagation_finds_boundaries_or_asks_for_reload() {
+        let mut graph = ModuleGraph::default();
+        graph.nodes.insert("/main".into(), node(&[], false, &[]));
+        graph.nodes.insert("/App".into(), node(&["/main"], true, &[]));
+        graph.nodes.insert("/util".into(), node(&["/App"], false, &[]));
+        graph.nodes.insert("/store".into(), node(&["/main"], false, &[]));
+        graph.nodes.insert("/watcher".into(), node(&[], false, &["/cfg"]));
+        graph.nodes.insert("/cfg".into(), node(&["/watcher"], false, &[]));
+
+        let found = graph.hot_boundaries(&["/util".into()]).unwrap();
+        assert_eq!(
+            found,
+            [HotBoundary {
+                boundary: "/App".into(),
+                accepted: "/App".into(),
+                stale: vec!["/util".into(), "/App".into()],
+            }]
+        );
+        assert_eq!(graph.hot_boundaries(&["/store".into()]), None);
+        let found = graph.hot_boundaries(&["/cfg".into()]).unwrap();
+        assert_eq!((found[0].boundary.as_str(), found[0].stale.clone()), ("/watcher", vec!["/cfg".to_string()]));
+    }
+}

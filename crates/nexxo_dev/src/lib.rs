@@ -1,0 +1,156 @@
+//! `nexxo dev` and `nexxo preview`.
+//!
+//! The dev server is bundled, not Vite-style unbundled: each module is compiled on its own
+//! (`transform.rs`, `load.rs`) into a small registry format, and the browser gets a page's
+//! modules as one script (`page.rs`), `import()` targets compiled when first requested, and
+//! npm packages pre-bundled with rolldown (`deps.rs`). `graph.rs` knows who imports whom, so a
+//! file change (`hmr.rs`) sends only the new module code to the boundary that accepts it.
+//!
+//! ```text
+//! request ─ server.rs ─ graph.rs ─ load.rs ─ transform.rs (oxc) ─ page.rs ─ browser (client/)
+//! file event ─ hmr.rs ─ graph.rs (recompile, boundaries) ─ WebSocket ─ client/runtime.js
+//! ```
+
+mod deps;
+mod graph;
+mod hmr;
+mod load;
+mod page;
+mod preview;
+mod resolve;
+mod security;
+mod server;
+mod transform;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::routing::get;
+use axum::Router;
+use nexxo_config::{ConfigOverrides, ResolvedConfig};
+use nexxo_diagnostics::Diagnostic;
+use tokio::net::TcpListener;
+
+pub use preview::preview;
+pub use server::{DevServer, Session};
+
+/// How the user asked the server to listen.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Preferred port; the next free one is used when it is taken. 0 picks any free port.
+    pub port: u16,
+    /// `None`: loopback only. `Some("")`: every interface. `Some(name)`: that address or name.
+    pub host: Option<String>,
+    pub open: bool,
+    /// Log each hot update's time from file event to message sent.
+    pub debug_hmr: bool,
+}
+
+/// Binds `host:port`, trying the following ports when it is taken (as Vite does).
+pub(crate) async fn bind(options: &ServeOptions) -> Result<(TcpListener, Vec<String>), Diagnostic> {
+    let (address, allowed_hosts): (IpAddr, Vec<String>) = match options.host.as_deref() {
+        None => (IpAddr::V4(Ipv4Addr::LOCALHOST), Vec::new()),
+        Some("" | "0.0.0.0" | "true") => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Vec::new()),
+        Some(host) => match host.parse::<IpAddr>() {
+            Ok(ip) => (ip, Vec::new()),
+            // A name: listen everywhere, accept that name in `Host`.
+            Err(_) => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), vec![host.to_string()]),
+        },
+    };
+    let attempts = if options.port == 0 { 1 } else { 50 };
+    let mut last_error = None;
+    for offset in 0..attempts {
+        let port = options.port.saturating_add(offset);
+        match TcpListener::bind(SocketAddr::new(address, port)).await {
+            Ok(listener) => return Ok((listener, allowed_hosts)),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(Diagnostic::error(format!(
+        "cannot listen on {address}:{}: {}",
+        options.port,
+        last_error.map(|e| e.to_string()).unwrap_or_default()
+    )))
+}
+
+pub(crate) fn print_urls(listener: &TcpListener, options: &ServeOptions, base: &str, started: Instant, what: &str) {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(options.port);
+    println!(
+        "\n  nexxo {what} ready in {} ms\n\n  ➜  Local:   http://localhost:{port}{base}",
+        started.elapsed().as_millis()
+    );
+    match &options.host {
+        None => println!("  ➜  Network: use --host to expose"),
+        Some(host) => println!("  ➜  Network: http://{}:{port}{base}", if host.is_empty() { "0.0.0.0" } else { host }),
+    }
+    if options.open {
+        let url = format!("http://localhost:{port}{base}");
+        // Opening a browser is a convenience: failing to is not an error.
+        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+    }
+}
+
+/// Runs the dev server until the process is stopped.
+pub async fn dev(config: ResolvedConfig, overrides: ConfigOverrides, options: ServeOptions) -> Result<(), Diagnostic> {
+    let started = Instant::now();
+    let session = Session::new(config)?;
+    let base = load::dev_base(&session.config).to_string();
+    let root = session.config.root.clone();
+    let (listener, allowed_hosts) = bind(&options).await?;
+    let server = Arc::new(DevServer {
+        session: RwLock::new(Arc::new(session)),
+        graph: Mutex::new(Default::default()),
+        deps: tokio::sync::Mutex::new(Default::default()),
+        hmr: tokio::sync::broadcast::channel(256).0,
+        linked_css: Mutex::new(Default::default()),
+        allowed_hosts: allowed_hosts.clone(),
+        error_shown: Mutex::new(false),
+        debug_hmr: options.debug_hmr,
+        overrides,
+    });
+    // Compile the pages' modules and bundle the dependencies before saying "ready", so the first
+    // page load only concatenates.
+    warm_up(&server).await;
+    let _watcher = hmr::watch(server.clone())
+        .map_err(|err| Diagnostic::error(format!("cannot watch {}: {err}", root.display())))?;
+    let app = Router::new()
+        .route(&format!("{base}@nexxo/ws"), get(server::websocket))
+        .fallback(server::handle)
+        .with_state(server.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(allowed_hosts),
+            server::check_host,
+        ));
+    print_urls(&listener, &options, &base, started, "dev server");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| Diagnostic::error(format!("the dev server stopped: {err}")))
+}
+
+async fn warm_up(server: &Arc<DevServer>) {
+    let session = server.session();
+    let index = session.config.root.join("index.html");
+    let Ok(html) = std::fs::read_to_string(&index) else { return };
+    let Ok(entries) = server::page_entries(&session, &index, &html) else { return };
+    server.ensure_modules(entries).await;
+    if let Err(error) = server.ensure_deps().await {
+        eprintln!("{}", error.render(false));
+    }
+}
+
+pub(crate) async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

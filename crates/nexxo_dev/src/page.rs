@@ -1,0 +1,121 @@
+//! What the browser loads: the page's HTML with Nexxo's scripts, and the page script that
+//! defines every module the page imports statically (one request instead of thousands), with an
+//! index source map whose sections point at each module's own map.
+
+use serde::Serialize;
+
+use crate::graph::ModuleGraph;
+use crate::transform::CompiledModule;
+
+/// The registry function's parameters, named as oxc's module-runner transform writes them.
+const MODULE_PARAMS: &str = "__vite_ssr_import__, __vite_ssr_dynamic_import__, __vite_ssr_exports__, __vite_ssr_exportAll__, __vite_ssr_import_meta__, $RefreshReg$, $RefreshSig$";
+
+/// Per-module facts the registry needs at run time.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ModuleFlags {
+    /// A CommonJS dependency: named imports read properties of its default export.
+    pub interop: bool,
+    /// Registers React components: accept updates through React Refresh.
+    pub refresh: bool,
+}
+
+/// One module's registry definition.
+pub struct WrappedModule {
+    pub text: String,
+    /// Line of `text` where the module's own code starts (its map's offset).
+    pub code_line: usize,
+}
+
+/// `__nexxo.define(id, specifiers, flags, async function (...) { code })`.
+pub fn wrap_module(id: &str, specifiers: &[(String, String)], flags: ModuleFlags, code: &str) -> WrappedModule {
+    let specifiers: serde_json::Map<String, serde_json::Value> = specifiers
+        .iter()
+        .map(|(s, t)| (s.clone(), t.clone().into()))
+        .collect();
+    let header = format!(
+        "__nexxo.define({}, {}, {}, async function ({MODULE_PARAMS}) {{\n",
+        serde_json::Value::from(id),
+        serde_json::Value::Object(specifiers),
+        serde_json::to_string(&flags).unwrap_or_else(|_| "{}".into()),
+    );
+    let mut text = header;
+    text.push_str(code);
+    if !code.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("});\n");
+    WrappedModule { text, code_line: 1 }
+}
+
+/// The registry definition of a graph module.
+pub fn wrap_graph_module(graph: &ModuleGraph, id: &str) -> Option<(WrappedModule, Option<String>)> {
+    let node = graph.nodes.get(id)?;
+    let loaded = node.loaded.as_ref()?;
+    let CompiledModule { code, map, hot, .. } = &loaded.compiled;
+    let specifiers: Vec<(String, String)> = node
+        .specifiers
+        .iter()
+        .map(|(s, t)| (s.clone(), t.clone()))
+        .collect();
+    let flags = ModuleFlags {
+        interop: false,
+        refresh: hot.refresh,
+    };
+    Some((wrap_module(id, &specifiers, flags, code), map.clone()))
+}
+
+/// A script of several modules plus its index source map.
+pub struct ScriptWithMap {
+    pub code: String,
+    pub map: String,
+}
+
+/// Concatenates the definitions of `ids` and appends `footer`; the map's sections place each
+/// module's map at the line its code starts.
+pub fn concat_modules(graph: &ModuleGraph, ids: &[String], footer: &str, map_url: &str) -> ScriptWithMap {
+    let mut code = String::new();
+    let mut sections = Vec::new();
+    let mut line = 0usize;
+    for id in ids {
+        let Some((wrapped, map)) = wrap_graph_module(graph, id) else {
+            continue;
+        };
+        if let Some(map) = map {
+            sections.push(format!(
+                "{{\"offset\":{{\"line\":{},\"column\":0}},\"map\":{map}}}",
+                line + wrapped.code_line
+            ));
+        }
+        line += wrapped.text.matches('\n').count();
+        code.push_str(&wrapped.text);
+    }
+    code.push_str(footer);
+    code.push_str(&format!("\n//# sourceMappingURL={map_url}\n"));
+    let map = format!("{{\"version\":3,\"sections\":[{}]}}", sections.join(","));
+    ScriptWithMap { code, map }
+}
+
+/// One module's definition for a hot update, with an inline map so devtools show the source.
+pub fn hot_module_code(graph: &ModuleGraph, id: &str) -> Option<String> {
+    let (wrapped, map) = wrap_graph_module(graph, id)?;
+    let mut code = wrapped.text;
+    if let Some(map) = map {
+        // Shift the module's map by the wrapper's header line.
+        let shifted = format!(
+            "{{\"version\":3,\"sections\":[{{\"offset\":{{\"line\":{},\"column\":0}},\"map\":{map}}}]}}",
+            wrapped.code_line
+        );
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, shifted);
+        code.push_str(&format!("//# sourceMappingURL=data:application/json;base64,{encoded}\n"));
+    }
+    code.push_str(&format!("//# sourceURL=nexxo-hot://{id}\n"));
+    Some(code)
+}
+
+/// The tags the dev server adds to every page: the client (registry, HMR, overlay), the
+/// dependency bundle and the page's own script, in that order.
+pub fn page_tags(base: &str, deps_version: &str, page_script: &str) -> String {
+    format!(
+        "\n    <script src=\"{base}@nexxo/client.js\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
+    )
+}

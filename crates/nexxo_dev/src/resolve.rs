@@ -1,0 +1,128 @@
+//! Module ids and import resolution for the dev server.
+//!
+//! A module id is the URL path the browser would use for the file: `/src/App.tsx` under the
+//! root, `/@fs/abs/path` outside it (only the workspace's `node_modules` are served from there),
+//! `/@deps/<specifier>` for a pre-bundled npm package. A `?query` (`?raw`, `?url`, `?inline`)
+//! stays part of the id.
+
+use std::path::{Path, PathBuf};
+
+use nexxo_config::ResolvedConfig;
+use oxc_resolver::{AliasValue, ResolveOptions, Resolver, TsconfigDiscovery};
+
+/// Prefix of pre-bundled dependency ids.
+pub const DEPS_PREFIX: &str = "/@deps/";
+/// Prefix of ids for files outside the root.
+pub const FS_PREFIX: &str = "/@fs";
+
+/// The id of the file at `path` (absolute) with an optional query.
+pub fn id_for_path(root: &Path, path: &Path, query: Option<&str>) -> String {
+    let mut id = match path.strip_prefix(root) {
+        Ok(relative) => format!("/{}", nexxo_diagnostics::display_path(relative)),
+        Err(_) => format!("{FS_PREFIX}{}", nexxo_diagnostics::display_path(path)),
+    };
+    if let Some(query) = query {
+        id.push('?');
+        id.push_str(query);
+    }
+    id
+}
+
+/// The file behind a source module id (query removed).
+pub fn path_for_id(root: &Path, id: &str) -> PathBuf {
+    let (path, _) = nexxo_plugins::assets::split_query(id);
+    match path.strip_prefix(FS_PREFIX) {
+        Some(absolute) => PathBuf::from(absolute),
+        None => root.join(path.trim_start_matches('/')),
+    }
+}
+
+/// What an import specifier points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A file the dev server compiles itself (source, CSS, asset, JSON), with its query.
+    File { path: PathBuf, query: Option<String> },
+    /// An npm package's JavaScript, served pre-bundled: the bare specifier.
+    Dependency(String),
+}
+
+pub struct ModuleResolver {
+    resolver: Resolver,
+    root: PathBuf,
+}
+
+impl ModuleResolver {
+    pub fn new(config: &ResolvedConfig) -> Self {
+        let alias = config
+            .alias
+            .iter()
+            .map(|(find, to)| (find.clone(), vec![AliasValue::from(to.as_str())]))
+            .collect();
+        let options = ResolveOptions {
+            alias,
+            extensions: [".mjs", ".js", ".mts", ".ts", ".jsx", ".tsx", ".json"]
+                .map(String::from)
+                .to_vec(),
+            extension_alias: vec![
+                (".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()]),
+                (".jsx".into(), vec![".tsx".into(), ".jsx".into()]),
+            ],
+            condition_names: ["browser", "development", "import", "module", "default"]
+                .map(String::from)
+                .to_vec(),
+            main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
+            tsconfig: Some(TsconfigDiscovery::Auto),
+            ..ResolveOptions::default()
+        };
+        Self {
+            resolver: Resolver::new(options),
+            root: config.root.clone(),
+        }
+    }
+
+    /// Resolves `specifier` imported from the file `importer`.
+    pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<Resolved, String> {
+        let (request, query) = nexxo_plugins::assets::split_query(specifier);
+        let directory = importer.parent().unwrap_or(&self.root);
+        // `/src/x.ts` means the root's file, as in Vite and in the browser.
+        if request.starts_with('/') && !request.starts_with("//") {
+            let candidate = self.root.join(request.trim_start_matches('/'));
+            if let Ok(found) = self.resolver.resolve(&self.root, &candidate.to_string_lossy()) {
+                return Ok(Resolved::File {
+                    path: found.full_path(),
+                    query: query.map(String::from),
+                });
+            }
+        }
+        let found = self
+            .resolver
+            .resolve(directory, request)
+            .map_err(|error| error.to_string())?;
+        let path = found.full_path();
+        let bare = !(request.starts_with('.') || request.starts_with('/'));
+        let in_node_modules = path.components().any(|c| c.as_os_str() == "node_modules");
+        if bare && in_node_modules && query.is_none() && crate::transform::is_script(&path) {
+            return Ok(Resolved::Dependency(request.to_string()));
+        }
+        Ok(Resolved::File {
+            path,
+            query: query.map(String::from),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        let root = Path::new("/p");
+        let id = id_for_path(root, Path::new("/p/src/a.svg"), Some("raw"));
+        assert_eq!(id, "/src/a.svg?raw");
+        assert_eq!(path_for_id(root, &id), Path::new("/p/src/a.svg"));
+        let outside = id_for_path(root, Path::new("/q/node_modules/x/a.css"), None);
+        assert_eq!(outside, "/@fs/q/node_modules/x/a.css");
+        assert_eq!(path_for_id(root, &outside), Path::new("/q/node_modules/x/a.css"));
+    }
+}

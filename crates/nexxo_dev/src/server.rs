@@ -1,0 +1,548 @@
+//! The dev server: HTTP routes, the WebSocket, and the state they share.
+//!
+//! Routes (under `base`):
+//! - `@nexxo/client.js` the browser runtime (`client/`), `@nexxo/deps.js` pre-bundled packages,
+//!   `@nexxo/page/<page>.js` a page's modules in one script (+ `.map`), `@nexxo/lazy.js?id=` an
+//!   `import()` target compiled on first request, `@nexxo/ws` hot updates;
+//! - everything else: HTML pages (with Nexxo's scripts added), `public/`, stylesheets compiled,
+//!   other files as they are, and `index.html` for unknown routes (SPA fallback).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::Diagnostic;
+use tokio::sync::broadcast;
+
+use crate::deps::{prebundle, DepBundle};
+use crate::graph::ModuleGraph;
+use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, INLINE_SCRIPT_QUERY};
+use crate::page::{concat_modules, page_tags};
+use crate::resolve::{id_for_path, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
+use crate::security::{checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused};
+use crate::transform::TransformSettings;
+
+const CLIENT_JS: &str = concat!(include_str!("../client/overlay.js"), "\n", include_str!("../client/runtime.js"));
+
+/// Compiling state that depends on the config: rebuilt when the config or `.env` changes.
+pub struct Session {
+    pub config: Arc<ResolvedConfig>,
+    pub settings: TransformSettings,
+    pub resolver: ModuleResolver,
+    /// Registry id of `react-refresh/runtime` when the app has it.
+    pub refresh_runtime: Option<String>,
+    /// Roots files may be served from (canonical): the project root and `node_modules` folders
+    /// of its parents (workspaces).
+    pub allowed_roots: Vec<PathBuf>,
+}
+
+impl Session {
+    pub fn new(config: ResolvedConfig) -> Result<Self, Diagnostic> {
+        let resolver = ModuleResolver::new(&config);
+        let refresh_runtime = match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
+            Ok(Resolved::Dependency(specifier)) => Some(specifier),
+            _ => None,
+        };
+        let settings = TransformSettings::new(&config.define, refresh_runtime.is_some())?;
+        let mut allowed_roots = vec![config.root.clone()];
+        for ancestor in config.root.ancestors().skip(1) {
+            if let Ok(modules) = ancestor.join("node_modules").canonicalize() {
+                allowed_roots.push(modules);
+            }
+        }
+        Ok(Self {
+            config: Arc::new(config),
+            settings,
+            resolver,
+            refresh_runtime,
+            allowed_roots,
+        })
+    }
+}
+
+pub struct DevServer {
+    pub session: RwLock<Arc<Session>>,
+    pub graph: Mutex<ModuleGraph>,
+    pub deps: tokio::sync::Mutex<Arc<DepBundle>>,
+    /// Messages for every connected page (JSON text).
+    pub hmr: broadcast::Sender<String>,
+    /// Stylesheets requested by `<link>` (URL path → files they read), for CSS-only updates.
+    pub linked_css: Mutex<HashMap<String, Vec<PathBuf>>>,
+    /// Host names the user allowed besides loopback and IPs (`--host <name>`).
+    pub allowed_hosts: Vec<String>,
+    /// Whether the last compile left an error on screen.
+    pub error_shown: Mutex<bool>,
+    pub debug_hmr: bool,
+    /// The command line's overrides, applied again when the config is re-read.
+    pub overrides: nexxo_config::ConfigOverrides,
+}
+
+impl DevServer {
+    pub fn session(&self) -> Arc<Session> {
+        self.session.read().expect("session lock").clone()
+    }
+
+    pub fn broadcast(&self, message: serde_json::Value) {
+        // No page connected is not an error.
+        let _ = self.hmr.send(message.to_string());
+    }
+
+    /// Compiles `ids` and their static imports (on rayon's threads, off the async runtime).
+    pub async fn ensure_modules(self: &Arc<Self>, ids: Vec<String>) {
+        let server = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let session = server.session();
+            let mut graph = server.graph.lock().expect("graph lock");
+            graph.ensure(&session.config, &session.settings, &session.resolver, &ids);
+        })
+        .await;
+    }
+
+    /// The dependency bundle, re-bundled when the graph imports packages it lacks. Returns
+    /// whether it changed.
+    pub async fn ensure_deps(&self) -> Result<(Arc<DepBundle>, bool), Diagnostic> {
+        let session = self.session();
+        let mut wanted: BTreeSet<String> = self.graph.lock().expect("graph lock").dependencies.clone();
+        if let Some(refresh) = &session.refresh_runtime {
+            wanted.insert(refresh.clone());
+        }
+        let mut current = self.deps.lock().await;
+        if current.holds(&wanted) {
+            return Ok((current.clone(), false));
+        }
+        // Keep what was bundled before so a package never disappears from the page.
+        wanted.extend(current.specifiers.iter().cloned());
+        let started = Instant::now();
+        let bundle = prebundle(&session.config, &wanted).await?;
+        eprintln!(
+            "  pre-bundled {} dependenc{} in {} ms",
+            wanted.len(),
+            if wanted.len() == 1 { "y" } else { "ies" },
+            started.elapsed().as_millis()
+        );
+        *current = Arc::new(bundle);
+        Ok((current.clone(), true))
+    }
+}
+
+/// The module ids of a page's module scripts.
+pub fn page_entries(session: &Session, html_path: &Path, html: &str) -> Result<Vec<String>, Diagnostic> {
+    let config = &session.config;
+    let scan = nexxo_html::scan_html(html).map_err(|err| {
+        Diagnostic::error(format!("{}: cannot read the HTML: {err}", config.display_path(html_path)))
+    })?;
+    let mut entries = Vec::new();
+    let mut inline_index = 0;
+    for script in scan.scripts {
+        match script {
+            nexxo_html::ModuleScript::External { src, offset } => {
+                if !nexxo_html::is_local_url(&src) {
+                    continue;
+                }
+                let request = src.strip_prefix(dev_base(config)).map(|s| format!("/{s}")).unwrap_or(src.clone());
+                match session.resolver.resolve(html_path, &request) {
+                    Ok(Resolved::File { path, query }) => entries.push(id_for_path(&config.root, &path, query.as_deref())),
+                    Ok(Resolved::Dependency(bare)) => entries.push(format!("{DEPS_PREFIX}{bare}")),
+                    Err(reason) => {
+                        return Err(Diagnostic::at_offset(
+                            format!("cannot find the script \"{src}\" ({reason})"),
+                            config.display_path(html_path),
+                            html,
+                            offset,
+                        ))
+                    }
+                }
+            }
+            nexxo_html::ModuleScript::Inline { .. } => {
+                entries.push(id_for_path(
+                    &config.root,
+                    html_path,
+                    Some(&format!("{INLINE_SCRIPT_QUERY}{inline_index}")),
+                ));
+                inline_index += 1;
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// JSON the overlay shows for a diagnostic.
+pub fn error_payload(diagnostic: &Diagnostic) -> serde_json::Value {
+    let location = diagnostic.location.as_deref();
+    serde_json::json!({
+        "message": diagnostic.message,
+        "file": location.map(|l| nexxo_diagnostics::display_path(&l.file)),
+        "line": location.map(|l| l.line),
+        "column": location.map(|l| l.column),
+        "frame": diagnostic.render(false),
+    })
+}
+
+fn script_response(code: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        code,
+    )
+        .into_response()
+}
+
+fn failure_script(diagnostic: &Diagnostic) -> Response {
+    eprintln!("{}", diagnostic.render(std::io::IsTerminal::is_terminal(&std::io::stderr())));
+    script_response(format!("__nexxo.fail({});\n", error_payload(diagnostic)))
+}
+
+fn status(code: StatusCode, text: &str) -> Response {
+    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text.to_string()).into_response()
+}
+
+/// Refuses requests whose `Host` is not this server (DNS rebinding).
+pub async fn check_host(State(allowed): State<Arc<Vec<String>>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !host_allowed(host, &allowed) {
+        return status(
+            StatusCode::FORBIDDEN,
+            &format!("Blocked request: host \"{host}\" is not allowed. Start the server with --host {} to allow it.", host.split(':').next().unwrap_or(host)),
+        );
+    }
+    next.run(request).await
+}
+
+/// Every request except the WebSocket.
+pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return status(StatusCode::METHOD_NOT_ALLOWED, "the dev server only answers GET and HEAD");
+    }
+    let session = server.session();
+    let base = dev_base(&session.config).to_string();
+    let uri = request.uri().clone();
+    let Some(path) = uri.path().strip_prefix(&base).map(|p| format!("/{p}")) else {
+        if uri.path() == "/" || uri.path() == base.trim_end_matches('/') {
+            return (StatusCode::FOUND, [(header::LOCATION, base.clone())]).into_response();
+        }
+        return status(StatusCode::NOT_FOUND, &format!("not found: the app is served under {base}"));
+    };
+    let query = uri.query().unwrap_or("");
+    let accepts_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+
+    match path.as_str() {
+        "/@nexxo/client.js" => return script_response(CLIENT_JS.to_string()),
+        "/@nexxo/deps.js" => {
+            return match server.ensure_deps().await {
+                Ok((bundle, _)) => (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        // The URL carries the bundle's version.
+                        (header::CACHE_CONTROL, "max-age=31536000, immutable"),
+                    ],
+                    bundle.script.clone(),
+                )
+                    .into_response(),
+                Err(error) => failure_script(&error),
+            }
+        }
+        "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map" => {
+            return lazy_script(&server, query, path.ends_with(".map")).await;
+        }
+        _ => {}
+    }
+    if let Some(page) = path.strip_prefix("/@nexxo/page") {
+        return page_script(&server, page, query).await;
+    }
+
+    // Files.
+    let segments = match url_path_segments(&path) {
+        Ok(segments) => segments,
+        Err(refused) => return refusal(refused),
+    };
+    let config = &session.config;
+    if let Some(public) = &config.public_dir {
+        if let Ok(public) = public.canonicalize() {
+            if let Ok(file) = file_under(&public, &segments, std::slice::from_ref(&public)) {
+                return file_response(&file).await;
+            }
+        }
+    }
+    let file = if path.starts_with(&format!("{FS_PREFIX}/")) {
+        checked_file(Path::new(&path[FS_PREFIX.len()..]), &session.allowed_roots)
+    } else {
+        file_under(&config.root, &segments, &session.allowed_roots)
+    };
+    let file = match file {
+        Ok(file) => Ok(file),
+        // A folder: its index.html.
+        Err(Refused::NotFound) if path.ends_with('/') => {
+            let mut with_index = segments.clone();
+            with_index.push("index.html".into());
+            file_under(&config.root, &with_index, &session.allowed_roots)
+        }
+        Err(refused) => Err(refused),
+    };
+    match file {
+        Ok(file) if file.extension().is_some_and(|e| e == "html") => html_page(&server, &file).await,
+        Ok(file) if is_stylesheet(&file) && !query.contains("raw") => linked_stylesheet(&server, &path, &file),
+        Ok(file) => file_response(&file).await,
+        Err(Refused::Forbidden) => refusal(Refused::Forbidden),
+        Err(Refused::NotFound) => {
+            let index = config.root.join("index.html");
+            if accepts_html && index.is_file() {
+                html_page(&server, &index).await
+            } else {
+                refusal(Refused::NotFound)
+            }
+        }
+    }
+}
+
+fn refusal(refused: Refused) -> Response {
+    match refused {
+        Refused::Forbidden => status(StatusCode::FORBIDDEN, "403: outside the served folders"),
+        Refused::NotFound => status(StatusCode::NOT_FOUND, "404: not found"),
+    }
+}
+
+async fn file_response(file: &Path) -> Response {
+    match tokio::fs::read(file).await {
+        Ok(bytes) => {
+            let mime = mime_guess::from_path(file).first_or_octet_stream();
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_str(mime.as_ref()).unwrap_or(HeaderValue::from_static("application/octet-stream"))),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                ],
+                Body::from(bytes),
+            )
+                .into_response()
+        }
+        Err(_) => refusal(Refused::NotFound),
+    }
+}
+
+/// A page: its modules compiled first (so the dependency bundle is ready), then the HTML with
+/// the client, dependency and page scripts added.
+async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
+    let session = server.session();
+    let html = match tokio::fs::read_to_string(file).await {
+        Ok(html) => html,
+        Err(err) => return status(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot read the page: {err}")),
+    };
+    let mut entries = page_entries(&session, file, &html).unwrap_or_default();
+    if let Some(refresh) = &session.refresh_runtime {
+        entries.retain(|e| e != refresh);
+    }
+    server.ensure_modules(entries).await;
+    let deps_version = match server.ensure_deps().await {
+        Ok((bundle, _)) => bundle.version.clone(),
+        Err(error) => {
+            eprintln!("{}", error.render(false));
+            String::new()
+        }
+    };
+    let base = dev_base(&session.config);
+    let page_id = id_for_path(&session.config.root, file, None);
+    let page_script = format!("{base}@nexxo/page{page_id}.js?v={deps_version}");
+    let tags = page_tags(base, &deps_version, &page_script);
+    match nexxo_html::rewrite_dev_html(&html, &tags) {
+        Ok(page) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            page,
+        )
+            .into_response(),
+        Err(err) => status(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot rewrite the page: {err}")),
+    }
+}
+
+/// `@nexxo/page/<page>.html.js`: every module the page imports statically, then `start`.
+async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Response {
+    let session = server.session();
+    let config = &session.config;
+    let is_map = page.ends_with(".js.map");
+    let page_id = page.trim_end_matches(".map").trim_end_matches(".js");
+    let segments = match url_path_segments(page_id) {
+        Ok(segments) => segments,
+        Err(refused) => return refusal(refused),
+    };
+    let file = match file_under(&config.root, &segments, &session.allowed_roots) {
+        Ok(file) => file,
+        Err(refused) => return refusal(refused),
+    };
+    let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+    let entries = match page_entries(&session, &file, &html) {
+        Ok(entries) => entries,
+        Err(error) => return failure_script(&error),
+    };
+    server.ensure_modules(entries.clone()).await;
+    let (bundle, changed) = match server.ensure_deps().await {
+        Ok(result) => result,
+        Err(error) => return failure_script(&error),
+    };
+    // The page was served with another dependency bundle: load the page again, once.
+    let requested_version = query.split('&').find_map(|p| p.strip_prefix("v=")).unwrap_or("");
+    if !is_map && (changed || requested_version != bundle.version) {
+        return script_response("__nexxo.reload();\n".into());
+    }
+    let graph = server.graph.lock().expect("graph lock");
+    let ids = graph.static_closure(&entries);
+    if let Some(error) = graph.first_error(&ids) {
+        *server.error_shown.lock().expect("error lock") = true;
+        return failure_script(error);
+    }
+    let start = serde_json::json!({
+        "page": page_id,
+        "entries": entries,
+        "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
+    });
+    let map_url = format!("{}@nexxo/page{page_id}.js.map", dev_base(config));
+    let script = concat_modules(&graph, &ids, &format!("__nexxo.start({start});\n"), &map_url);
+    if is_map {
+        return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
+    }
+    script_response(script.code)
+}
+
+/// `@nexxo/lazy.js?id=<module>&page=<page>`: an `import()` target and what it imports that the
+/// page does not have yet, compiled on the first request.
+async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Response {
+    let params: HashMap<String, String> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()))
+        .collect();
+    let Some(id) = params.get("id").cloned() else {
+        return status(StatusCode::BAD_REQUEST, "missing id");
+    };
+    if id.starts_with(DEPS_PREFIX) {
+        // A package imported only through `import()`: in the dependency bundle after a reload.
+        let _ = server.ensure_deps().await;
+        return script_response("__nexxo.reload();\n".into());
+    }
+    if url_path_segments(nexxo_plugins::assets::split_query(&id).0).is_err() {
+        return refusal(Refused::Forbidden);
+    }
+    let session = server.session();
+    let page_entries_ids = match params.get("page") {
+        Some(page) if !page.is_empty() => {
+            let file = session.config.root.join(page.trim_start_matches('/'));
+            let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+            page_entries(&session, &file, &html).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    server.ensure_modules(vec![id.clone()]).await;
+    match server.ensure_deps().await {
+        Ok((_, true)) => return script_response("__nexxo.reload();\n".into()),
+        Ok(_) => {}
+        Err(error) => return failure_script(&error),
+    }
+    let graph = server.graph.lock().expect("graph lock");
+    let have: HashSet<String> = graph.static_closure(&page_entries_ids).into_iter().collect();
+    let ids: Vec<String> = graph
+        .static_closure(std::slice::from_ref(&id))
+        .into_iter()
+        .filter(|m| !have.contains(m))
+        .collect();
+    if let Some(error) = graph.first_error(&ids) {
+        *server.error_shown.lock().expect("error lock") = true;
+        eprintln!("{}", error.render(false));
+        return script_response(format!("__nexxo.fail({});\n", error_payload(error)));
+    }
+    let map_url = format!("{}@nexxo/lazy.js.map?{query}", dev_base(&session.config));
+    let script = concat_modules(&graph, &ids, "", &map_url);
+    if is_map {
+        return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
+    }
+    script_response(script.code)
+}
+
+/// A stylesheet requested by `<link rel="stylesheet">`: compiled CSS.
+fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Response {
+    let session = server.session();
+    match compile_css_for_dev(&session.config, file) {
+        Ok((css, compiled)) => {
+            let mut files = compiled.files;
+            files.push(file.to_path_buf());
+            server
+                .linked_css
+                .lock()
+                .expect("css lock")
+                .insert(url_path.to_string(), files);
+            (
+                [
+                    (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                css,
+            )
+                .into_response()
+        }
+        Err(error) => {
+            eprintln!("{}", error.render(false));
+            server.broadcast(serde_json::json!({"type": "error", "error": error_payload(&error)}));
+            *server.error_shown.lock().expect("error lock") = true;
+            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/css")], format!("/* {} */", error.message.replace("*/", "* /"))).into_response()
+        }
+    }
+}
+
+/// `@nexxo/ws`: checks the page's origin, then relays hot-update messages.
+pub async fn websocket(
+    State(server): State<Arc<DevServer>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if let Some(origin) = origin {
+        if !origin_allowed(origin, &server.allowed_hosts) {
+            return status(StatusCode::FORBIDDEN, "WebSocket origin not allowed");
+        }
+    }
+    upgrade.on_upgrade(move |socket| relay(server, socket))
+}
+
+async fn relay(server: Arc<DevServer>, mut socket: WebSocket) {
+    let mut updates = server.hmr.subscribe();
+    let _ = socket
+        .send(Message::Text(r#"{"type":"connected"}"#.into()))
+        .await;
+    loop {
+        tokio::select! {
+            update = updates.recv() => match update {
+                Ok(text) => {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = socket.send(Message::Text(r#"{"type":"full-reload"}"#.into())).await;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => crate::hmr::client_message(&server, &text).await,
+                Some(Ok(_)) => {}
+                _ => break,
+            },
+        }
+    }
+}

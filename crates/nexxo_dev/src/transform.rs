@@ -1,0 +1,253 @@
+//! One JavaScript/TypeScript module in, registry code out.
+//!
+//! Each source module is compiled on its own with oxc: `define` replacement (env variables),
+//! TypeScript and JSX (with React Refresh registrations when the app has `react-refresh`), then
+//! oxc's module-runner transform, which turns `import`/`export` into calls on the registry that
+//! runs in the page (`client/runtime.js`). The result is a function body; `page.rs` wraps it.
+
+use std::path::Path;
+
+use nexxo_diagnostics::Diagnostic;
+use oxc_allocator::Allocator;
+use oxc_codegen::{Codegen, CodegenOptions};
+use oxc_diagnostics::OxcDiagnostic;
+use oxc_parser::Parser;
+use oxc_semantic::SemanticBuilder;
+use oxc_span::SourceType;
+use oxc_transformer::{JsxRuntime, ReactRefreshOptions, TransformOptions, Transformer};
+use oxc_transformer_plugins::{ModuleRunnerTransform, ReplaceGlobalDefines, ReplaceGlobalDefinesConfig};
+
+/// How every module of one dev session is compiled.
+pub struct TransformSettings {
+    pub defines: ReplaceGlobalDefinesConfig,
+    /// Emit React Refresh registrations for JSX/TSX files.
+    pub react_refresh: bool,
+}
+
+impl TransformSettings {
+    pub fn new(define: &[(String, String)], react_refresh: bool) -> Result<Self, Diagnostic> {
+        let defines = ReplaceGlobalDefinesConfig::new(define).map_err(|errors| {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Diagnostic::error(format!("invalid `define` value: {}", text.join("; ")))
+        })?;
+        Ok(Self {
+            defines,
+            react_refresh,
+        })
+    }
+}
+
+/// A compiled module: the body of its registry function.
+#[derive(Debug, Clone)]
+pub struct CompiledModule {
+    pub code: String,
+    /// Source map of `code` (JSON), sources relative to the project root.
+    pub map: Option<String>,
+    /// Static import specifiers, as written.
+    pub imports: Vec<String>,
+    /// `import()` specifiers, as written.
+    pub dynamic_imports: Vec<String>,
+    /// Hot-update facts read from the code (see [`HotFacts`]).
+    pub hot: HotFacts,
+}
+
+/// What a module says about hot updates, read from its compiled code like Vite does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HotFacts {
+    /// `import.meta.hot.accept()` / `accept(cb)`, or a React Refresh component module.
+    pub self_accepting: bool,
+    /// Specifiers passed to `import.meta.hot.accept(deps, cb)`.
+    pub accepted_deps: Vec<String>,
+    /// The module registers React components for Fast Refresh.
+    pub refresh: bool,
+}
+
+/// Whether oxc can compile a file with this extension.
+pub fn is_script(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx")
+    )
+}
+
+/// Compiles `source` (the file at `path`, shown as `display_name`) to registry code.
+pub fn compile_module(
+    path: &Path,
+    display_name: &str,
+    source: &str,
+    settings: &TransformSettings,
+) -> Result<CompiledModule, Diagnostic> {
+    let source_type = SourceType::from_path(path)
+        .unwrap_or_default()
+        .with_module(true);
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, source, source_type).parse();
+    if let Some(error) = parsed.diagnostics.first() {
+        return Err(oxc_error(error, display_name, source));
+    }
+    let mut program = parsed.program;
+    let semantic = SemanticBuilder::new().with_check_syntax_error(true).build(&program);
+    if let Some(error) = semantic.diagnostics.first() {
+        return Err(oxc_error(error, display_name, source));
+    }
+    let scoping = semantic.semantic.into_scoping();
+    let scoping = ReplaceGlobalDefines::new(&allocator, settings.defines.clone())
+        .build(scoping, &mut program)
+        .scoping;
+
+    let mut options = TransformOptions::default();
+    options.jsx.runtime = JsxRuntime::Automatic;
+    options.jsx.development = true;
+    options.jsx.conform();
+    let is_jsx = source_type.is_jsx();
+    if settings.react_refresh && is_jsx {
+        options.jsx.refresh = Some(ReactRefreshOptions::default());
+    }
+    let transformed =
+        Transformer::new(&allocator, Path::new(display_name), &options).build_with_scoping(scoping, &mut program);
+    if let Some(error) = transformed.diagnostics.first() {
+        return Err(oxc_error(error, display_name, source));
+    }
+    let (deps, dynamic_deps) =
+        ModuleRunnerTransform::new().transform(&allocator, &mut program, transformed.scoping);
+
+    let printed = Codegen::new()
+        .with_options(CodegenOptions {
+            source_map_path: Some(display_name.into()),
+            ..CodegenOptions::default()
+        })
+        .with_source_text(source)
+        .build(&program);
+    let map = printed.map.map(|mut map| {
+        map.set_sources([display_name]);
+        map.set_source_contents(vec![Some(source)]);
+        map.to_json_string()
+    });
+    let hot = hot_facts(&printed.code);
+    let mut imports: Vec<String> = deps.into_iter().collect();
+    imports.sort();
+    let mut dynamic_imports: Vec<String> = dynamic_deps.into_iter().collect();
+    dynamic_imports.sort();
+    Ok(CompiledModule {
+        code: printed.code,
+        map,
+        imports,
+        dynamic_imports,
+        hot,
+    })
+}
+
+/// Turns an already bundled ES module (a pre-bundled dependency chunk) into registry code:
+/// only the module-runner step, no TypeScript, JSX or source map.
+pub fn compile_bundled_chunk(name: &str, source: &str) -> Result<(String, Vec<String>), Diagnostic> {
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
+    if let Some(error) = parsed.diagnostics.first() {
+        return Err(oxc_error(error, name, source));
+    }
+    let mut program = parsed.program;
+    let scoping = SemanticBuilder::new().build(&program).semantic.into_scoping();
+    let (deps, _) = ModuleRunnerTransform::new().transform(&allocator, &mut program, scoping);
+    let code = Codegen::new().build(&program).code;
+    let mut imports: Vec<String> = deps.into_iter().collect();
+    imports.sort();
+    Ok((code, imports))
+}
+
+fn oxc_error(error: &OxcDiagnostic, file: &str, source: &str) -> Diagnostic {
+    let offset = error
+        .labels
+        .first()
+        .map(|label| label.offset() as usize)
+        .unwrap_or(0);
+    let mut diagnostic = Diagnostic::at_offset(error.message.to_string(), file, source, offset);
+    if let Some(help) = &error.help {
+        diagnostic = diagnostic.with_help(help.to_string());
+    }
+    diagnostic
+}
+
+const HOT_ACCEPT: &str = "__vite_ssr_import_meta__.hot.accept(";
+
+/// Reads `import.meta.hot.accept(...)` calls and React Refresh registrations from compiled code.
+///
+/// Like Vite's lexer this is textual: a self-accept is a call without arguments or whose first
+/// argument is a callback; a dependency accept starts with a string or an array of strings.
+pub fn hot_facts(code: &str) -> HotFacts {
+    let mut facts = HotFacts {
+        refresh: code.contains("$RefreshReg$("),
+        ..HotFacts::default()
+    };
+    facts.self_accepting = facts.refresh;
+    for (start, _) in code.match_indices(HOT_ACCEPT) {
+        let rest = code[start + HOT_ACCEPT.len()..].trim_start();
+        match rest.chars().next() {
+            Some('\'' | '"' | '`') => facts.accepted_deps.extend(leading_strings(rest, false)),
+            Some('[') => facts.accepted_deps.extend(leading_strings(&rest[1..], true)),
+            _ => facts.self_accepting = true,
+        }
+    }
+    facts
+}
+
+/// String literals at the start of `text`: one, or (`in_array`) all up to the closing `]`.
+fn leading_strings(text: &str, in_array: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text.trim_start();
+    loop {
+        let Some(quote) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+            break;
+        };
+        let Some(end) = rest[1..].find(quote) else {
+            break;
+        };
+        found.push(rest[1..=end].to_string());
+        rest = rest[end + 2..].trim_start();
+        if !in_array {
+            break;
+        }
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> TransformSettings {
+        TransformSettings::new(&[("import.meta.env.MODE".into(), "\"development\"".into())], true)
+            .unwrap()
+    }
+
+    #[test]
+    fn imports_exports_and_env_become_registry_calls() {
+        let source = "import { useState } from 'react';\nimport './a.css';\nexport const mode = import.meta.env.MODE;\nexport default function App() { const [n] = useState(0); return <p>{n}</p>; }\nconst Lazy = () => import('./lazy');\n";
+        let compiled = compile_module(Path::new("/p/src/App.tsx"), "src/App.tsx", source, &settings()).unwrap();
+        assert!(compiled.code.contains("__vite_ssr_import__"), "{}", compiled.code);
+        assert!(compiled.code.contains("\"development\""), "{}", compiled.code);
+        assert!(compiled.code.contains("__vite_ssr_dynamic_import__"));
+        assert_eq!(compiled.imports, ["./a.css", "react", "react/jsx-dev-runtime"]);
+        assert_eq!(compiled.dynamic_imports, ["./lazy"]);
+        assert!(compiled.hot.refresh && compiled.hot.self_accepting);
+        let map = compiled.map.unwrap();
+        assert!(map.contains("src/App.tsx"), "{map}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_location() {
+        let error = compile_module(Path::new("/p/a.ts"), "a.ts", "const a = 1;\nlet = ;\n", &settings())
+            .unwrap_err();
+        let location = error.location.as_ref().unwrap();
+        assert_eq!((location.line, location.file.to_str().unwrap()), (2, "a.ts"));
+    }
+
+    #[test]
+    fn hot_accept_forms() {
+        let code = "__vite_ssr_import_meta__.hot.accept(['./a', \"./b\"], cb);";
+        assert_eq!(hot_facts(code).accepted_deps, ["./a", "./b"]);
+        assert!(hot_facts("__vite_ssr_import_meta__.hot.accept((m) => {})").self_accepting);
+        assert!(hot_facts("__vite_ssr_import_meta__.hot.accept()").self_accepting);
+        assert!(!hot_facts("__vite_ssr_import_meta__.hot.accept('./x', f)").self_accepting);
+    }
+}
