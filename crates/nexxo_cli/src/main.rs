@@ -35,7 +35,9 @@ enum CliCommand {
     )]
     Dev(ServeArgs),
     /// Serve the built outDir locally (compression, cache headers, SPA fallback).
-    #[command(after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080")]
+    #[command(
+        after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080"
+    )]
     Preview(ServeArgs),
 }
 

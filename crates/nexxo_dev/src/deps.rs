@@ -35,12 +35,21 @@ impl DepBundle {
 fn entry_name(specifier: &str) -> String {
     specifier
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Bundles `specifiers` (bare imports found in the app).
-pub async fn prebundle(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -> Result<DepBundle, Diagnostic> {
+pub async fn prebundle(
+    config: &ResolvedConfig,
+    specifiers: &BTreeSet<String>,
+) -> Result<DepBundle, Diagnostic> {
     if specifiers.is_empty() {
         return Ok(DepBundle::default());
     }
@@ -58,12 +67,14 @@ pub async fn prebundle(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -
         format: Some(OutputFormat::Esm),
         entry_filenames: Some("[name].js".to_string().into()),
         chunk_filenames: Some("chunk-[name]-[hash].js".to_string().into()),
-        define: Some(vec![(
-            "process.env.NODE_ENV".to_string(),
-            "\"development\"".to_string(),
-        )]
-        .into_iter()
-        .collect()),
+        define: Some(
+            vec![(
+                "process.env.NODE_ENV".to_string(),
+                "\"development\"".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+        ),
         resolve: Some(ResolveOptions {
             condition_names: Some(vec![
                 "browser".into(),
@@ -76,7 +87,8 @@ pub async fn prebundle(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -
         }),
         ..Default::default()
     };
-    let mut bundler = rolldown::Bundler::new(options).map_err(|errors| bundle_error(&errors.into_vec()))?;
+    let mut bundler =
+        rolldown::Bundler::new(options).map_err(|errors| bundle_error(&errors.into_vec()))?;
     let output = bundler.generate().await;
     let _ = bundler.close().await;
     let output = output.map_err(|errors| bundle_error(&errors.into_vec()))?;
@@ -123,5 +135,8 @@ pub async fn prebundle(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -
 
 fn bundle_error(errors: &[rolldown_error::BuildDiagnostic]) -> Diagnostic {
     let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    Diagnostic::error(format!("pre-bundling dependencies failed: {}", text.join("\n")))
+    Diagnostic::error(format!(
+        "pre-bundling dependencies failed: {}",
+        text.join("\n")
+    ))
 }

@@ -263,7 +263,12 @@ impl ModuleGraph {
     }
 }
 
-fn add_boundary(boundaries: &mut Vec<HotBoundary>, boundary: &str, accepted: &str, path: &[String]) {
+fn add_boundary(
+    boundaries: &mut Vec<HotBoundary>,
+    boundary: &str,
+    accepted: &str,
+    path: &[String],
+) {
     if let Some(existing) = boundaries
         .iter_mut()
         .find(|b| b.boundary == boundary && b.accepted == accepted)
@@ -393,11 +398,21 @@ mod tests {
     fn propagation_finds_boundaries_or_asks_for_reload() {
         let mut graph = ModuleGraph::default();
         graph.nodes.insert("/main".into(), node(&[], false, &[]));
-        graph.nodes.insert("/App".into(), node(&["/main"], true, &[]));
-        graph.nodes.insert("/util".into(), node(&["/App"], false, &[]));
-        graph.nodes.insert("/store".into(), node(&["/main"], false, &[]));
-        graph.nodes.insert("/watcher".into(), node(&[], false, &["/cfg"]));
-        graph.nodes.insert("/cfg".into(), node(&["/watcher"], false, &[]));
+        graph
+            .nodes
+            .insert("/App".into(), node(&["/main"], true, &[]));
+        graph
+            .nodes
+            .insert("/util".into(), node(&["/App"], false, &[]));
+        graph
+            .nodes
+            .insert("/store".into(), node(&["/main"], false, &[]));
+        graph
+            .nodes
+            .insert("/watcher".into(), node(&[], false, &["/cfg"]));
+        graph
+            .nodes
+            .insert("/cfg".into(), node(&["/watcher"], false, &[]));
 
         let found = graph.hot_boundaries(&["/util".into()]).unwrap();
         assert_eq!(
@@ -410,6 +425,9 @@ mod tests {
         );
         assert_eq!(graph.hot_boundaries(&["/store".into()]), None);
         let found = graph.hot_boundaries(&["/cfg".into()]).unwrap();
-        assert_eq!((found[0].boundary.as_str(), found[0].stale.clone()), ("/watcher", vec!["/cfg".to_string()]));
+        assert_eq!(
+            (found[0].boundary.as_str(), found[0].stale.clone()),
+            ("/watcher", vec!["/cfg".to_string()])
+        );
     }
 }

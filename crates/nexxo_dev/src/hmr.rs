@@ -21,7 +21,9 @@ fn ignored(root: &Path, out_dir: &Path, path: &Path) -> bool {
     path.starts_with(out_dir)
         || relative.components().any(|c| {
             let name = c.as_os_str().to_string_lossy();
-            name == "node_modules" || name == ".git" || (name.starts_with('.') && !name.starts_with(".env"))
+            name == "node_modules"
+                || name == ".git"
+                || (name.starts_with('.') && !name.starts_with(".env"))
         })
 }
 
@@ -59,7 +61,10 @@ pub fn watch(server: Arc<DevServer>) -> notify::Result<notify::RecommendedWatche
 }
 
 fn is_env_or_config(session: &Session, path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     (name.starts_with(".env") && path.parent() == Some(session.config.root.as_path()))
         || session.config.config_file.as_deref() == Some(path)
         || (name == "nexxo.config.json" && path.parent() == Some(session.config.root.as_path()))
@@ -71,8 +76,16 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
         restart(server).await;
         return;
     }
-    if paths.iter().any(|p| p.extension().is_some_and(|e| e == "html")) {
-        server.graph.lock().expect("graph lock").nodes.retain(|id, _| !id.contains(".html?"));
+    if paths
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        server
+            .graph
+            .lock()
+            .expect("graph lock")
+            .nodes
+            .retain(|id, _| !id.contains(".html?"));
         server.broadcast(json!({"type": "full-reload", "reason": "page changed"}));
         return;
     }
@@ -87,7 +100,9 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
         .collect();
     for url in linked {
         let base = crate::load::dev_base(&session.config);
-        server.broadcast(json!({"type": "css-update", "url": format!("{base}{}", url.trim_start_matches('/'))}));
+        server.broadcast(
+            json!({"type": "css-update", "url": format!("{base}{}", url.trim_start_matches('/'))}),
+        );
     }
 
     let server_for_compile = server.clone();
@@ -165,7 +180,10 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
         let mut involved = outcome.changed.clone();
         involved.extend(outcome.added.iter().cloned());
         if let Some(error) = graph.first_error(&involved) {
-            eprintln!("{}", error.render(std::io::IsTerminal::is_terminal(&std::io::stderr())));
+            eprintln!(
+                "{}",
+                error.render(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            );
             *server.error_shown.lock().expect("error lock") = true;
             json!({"type": "error", "error": error_payload(error)})
         } else {
@@ -193,7 +211,11 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
     server.broadcast(message);
     if server.debug_hmr {
         let session = server.session();
-        let files: Vec<String> = outcome.files.iter().map(|f| session.config.display_path(f)).collect();
+        let files: Vec<String> = outcome
+            .files
+            .iter()
+            .map(|f| session.config.display_path(f))
+            .collect();
         eprintln!(
             "  [hmr] {} → {kind} sent {:.1} ms after the file event",
             files.join(", "),
@@ -233,7 +255,9 @@ pub async fn client_message(server: &Arc<DevServer>, text: &str) {
     if message["type"] != "invalidate" {
         return;
     }
-    let Some(id) = message["id"].as_str() else { return };
+    let Some(id) = message["id"].as_str() else {
+        return;
+    };
     let reply = {
         let graph = server.graph.lock().expect("graph lock");
         let importers: Vec<String> = graph
@@ -242,7 +266,9 @@ pub async fn client_message(server: &Arc<DevServer>, text: &str) {
             .map(|n| n.importers.iter().cloned().collect())
             .unwrap_or_default();
         match (importers.is_empty(), graph.hot_boundaries(&importers)) {
-            (false, Some(boundaries)) => json!({"type": "update", "modules": [], "boundaries": boundaries}),
+            (false, Some(boundaries)) => {
+                json!({"type": "update", "modules": [], "boundaries": boundaries})
+            }
             _ => json!({"type": "full-reload", "reason": format!("{id} invalidated")}),
         }
     };

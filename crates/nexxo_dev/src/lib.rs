@@ -74,15 +74,27 @@ pub(crate) async fn bind(options: &ServeOptions) -> Result<(TcpListener, Vec<Str
     )))
 }
 
-pub(crate) fn print_urls(listener: &TcpListener, options: &ServeOptions, base: &str, started: Instant, what: &str) {
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(options.port);
+pub(crate) fn print_urls(
+    listener: &TcpListener,
+    options: &ServeOptions,
+    base: &str,
+    started: Instant,
+    what: &str,
+) {
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(options.port);
     println!(
         "\n  nexxo {what} ready in {} ms\n\n  ➜  Local:   http://localhost:{port}{base}",
         started.elapsed().as_millis()
     );
     match &options.host {
         None => println!("  ➜  Network: use --host to expose"),
-        Some(host) => println!("  ➜  Network: http://{}:{port}{base}", if host.is_empty() { "0.0.0.0" } else { host }),
+        Some(host) => println!(
+            "  ➜  Network: http://{}:{port}{base}",
+            if host.is_empty() { "0.0.0.0" } else { host }
+        ),
     }
     if options.open {
         let url = format!("http://localhost:{port}{base}");
@@ -92,7 +104,11 @@ pub(crate) fn print_urls(listener: &TcpListener, options: &ServeOptions, base: &
 }
 
 /// Runs the dev server until the process is stopped.
-pub async fn dev(config: ResolvedConfig, overrides: ConfigOverrides, options: ServeOptions) -> Result<(), Diagnostic> {
+pub async fn dev(
+    config: ResolvedConfig,
+    overrides: ConfigOverrides,
+    options: ServeOptions,
+) -> Result<(), Diagnostic> {
     let started = Instant::now();
     let session = Session::new(config)?;
     let base = load::dev_base(&session.config).to_string();
@@ -132,8 +148,12 @@ pub async fn dev(config: ResolvedConfig, overrides: ConfigOverrides, options: Se
 async fn warm_up(server: &Arc<DevServer>) {
     let session = server.session();
     let index = session.config.root.join("index.html");
-    let Ok(html) = std::fs::read_to_string(&index) else { return };
-    let Ok(entries) = server::page_entries(&session, &index, &html) else { return };
+    let Ok(html) = std::fs::read_to_string(&index) else {
+        return;
+    };
+    let Ok(entries) = server::page_entries(&session, &index, &html) else {
+        return;
+    };
     server.ensure_modules(entries).await;
     if let Err(error) = server.ensure_deps().await {
         eprintln!("{}", error.render(false));
@@ -145,7 +165,8 @@ pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("signal handler");
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

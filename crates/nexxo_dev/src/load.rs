@@ -44,7 +44,8 @@ pub fn load_module(
 ) -> Result<LoadedModule, Diagnostic> {
     let (_, query) = split_query(id);
     let display = config.display_path(path);
-    let read_error = |err: std::io::Error| Diagnostic::error(format!("cannot read {display}: {err}"));
+    let read_error =
+        |err: std::io::Error| Diagnostic::error(format!("cannot read {display}: {err}"));
 
     if let Some(index) = query.and_then(|q| q.strip_prefix(INLINE_SCRIPT_QUERY)) {
         let html = std::fs::read_to_string(path).map_err(read_error)?;
@@ -53,7 +54,11 @@ pub fn load_module(
         })?;
         // Inline scripts are plain JavaScript; the `.js` name picks the parser.
         let name = format!("{display}?inline-{index}.js");
-        return finish(compile_module(Path::new(&name), &name, &code, settings)?, vec![path.to_path_buf()], &code);
+        return finish(
+            compile_module(Path::new(&name), &name, &code, settings)?,
+            vec![path.to_path_buf()],
+            &code,
+        );
     }
 
     if is_stylesheet(path) && !has_query_flag(query, "url") && !has_query_flag(query, "raw") {
@@ -83,7 +88,11 @@ pub fn load_module(
             )
         })?;
         let name = format!("{display}.js");
-        return finish(compile_module(Path::new(&name), &name, &code, settings)?, vec![path.to_path_buf()], &source);
+        return finish(
+            compile_module(Path::new(&name), &name, &code, settings)?,
+            vec![path.to_path_buf()],
+            &source,
+        );
     }
     if !is_script(path) {
         return Err(Diagnostic::error(format!(
@@ -94,7 +103,11 @@ pub fn load_module(
     finish(compiled, vec![path.to_path_buf()], &source)
 }
 
-fn finish(compiled: CompiledModule, files: Vec<PathBuf>, input: &str) -> Result<LoadedModule, Diagnostic> {
+fn finish(
+    compiled: CompiledModule,
+    files: Vec<PathBuf>,
+    input: &str,
+) -> Result<LoadedModule, Diagnostic> {
     Ok(LoadedModule {
         compiled,
         files,
@@ -128,7 +141,10 @@ pub fn css_options(config: &ResolvedConfig) -> CssOptions {
 }
 
 /// Compiles a stylesheet and its `url()`s to dev URLs.
-pub fn compile_css_for_dev(config: &ResolvedConfig, path: &Path) -> Result<(String, nexxo_css::CompiledCss), Diagnostic> {
+pub fn compile_css_for_dev(
+    config: &ResolvedConfig,
+    path: &Path,
+) -> Result<(String, nexxo_css::CompiledCss), Diagnostic> {
     let compiled = compile_stylesheet(path, &css_options(config))?;
     let code = nexxo_css::replace_urls(&compiled.code, &compiled.urls, |url| {
         let from = url.from_file.parent().unwrap_or(&config.root);
@@ -157,8 +173,15 @@ fn load_stylesheet(
     if inline {
         code.push_str(&format!("export default {};\n", js_string(&css)));
     } else {
-        code.push_str(&format!("__nexxo.updateStyle({}, {});\n", js_string(id), js_string(&css)));
-        code.push_str(&format!("import.meta.hot.prune(() => __nexxo.removeStyle({}));\n", js_string(id)));
+        code.push_str(&format!(
+            "__nexxo.updateStyle({}, {});\n",
+            js_string(id),
+            js_string(&css)
+        ));
+        code.push_str(&format!(
+            "import.meta.hot.prune(() => __nexxo.removeStyle({}));\n",
+            js_string(id)
+        ));
         match &compiled.module_exports {
             Some(exports) => {
                 let object: Vec<String> = exports
@@ -190,7 +213,26 @@ fn is_identifier(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-        && !matches!(name, "default" | "class" | "delete" | "new" | "function" | "var" | "let" | "const" | "import" | "export" | "in" | "for" | "if" | "do" | "switch" | "case" | "return")
+        && !matches!(
+            name,
+            "default"
+                | "class"
+                | "delete"
+                | "new"
+                | "function"
+                | "var"
+                | "let"
+                | "const"
+                | "import"
+                | "export"
+                | "in"
+                | "for"
+                | "if"
+                | "do"
+                | "switch"
+                | "case"
+                | "return"
+        )
 }
 
 /// `export default <json>` plus named exports for top-level keys that are identifiers.

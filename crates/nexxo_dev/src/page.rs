@@ -27,7 +27,12 @@ pub struct WrappedModule {
 }
 
 /// `__nexxo.define(id, specifiers, flags, async function (...) { code })`.
-pub fn wrap_module(id: &str, specifiers: &[(String, String)], flags: ModuleFlags, code: &str) -> WrappedModule {
+pub fn wrap_module(
+    id: &str,
+    specifiers: &[(String, String)],
+    flags: ModuleFlags,
+    code: &str,
+) -> WrappedModule {
     let specifiers: serde_json::Map<String, serde_json::Value> = specifiers
         .iter()
         .map(|(s, t)| (s.clone(), t.clone().into()))
@@ -72,7 +77,12 @@ pub struct ScriptWithMap {
 
 /// Concatenates the definitions of `ids` and appends `footer`; the map's sections place each
 /// module's map at the line its code starts.
-pub fn concat_modules(graph: &ModuleGraph, ids: &[String], footer: &str, map_url: &str) -> ScriptWithMap {
+pub fn concat_modules(
+    graph: &ModuleGraph,
+    ids: &[String],
+    footer: &str,
+    map_url: &str,
+) -> ScriptWithMap {
     let mut code = String::new();
     let mut sections = Vec::new();
     let mut line = 0usize;
@@ -106,7 +116,9 @@ pub fn hot_module_code(graph: &ModuleGraph, id: &str) -> Option<String> {
             wrapped.code_line
         );
         let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, shifted);
-        code.push_str(&format!("//# sourceMappingURL=data:application/json;base64,{encoded}\n"));
+        code.push_str(&format!(
+            "//# sourceMappingURL=data:application/json;base64,{encoded}\n"
+        ));
     }
     code.push_str(&format!("//# sourceURL=nexxo-hot://{id}\n"));
     Some(code)

@@ -41,7 +41,10 @@ pub fn path_for_id(root: &Path, id: &str) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
     /// A file the dev server compiles itself (source, CSS, asset, JSON), with its query.
-    File { path: PathBuf, query: Option<String> },
+    File {
+        path: PathBuf,
+        query: Option<String>,
+    },
     /// An npm package's JavaScript, served pre-bundled: the bare specifier.
     Dependency(String),
 }
@@ -64,7 +67,10 @@ impl ModuleResolver {
                 .map(String::from)
                 .to_vec(),
             extension_alias: vec![
-                (".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()]),
+                (
+                    ".js".into(),
+                    vec![".ts".into(), ".tsx".into(), ".js".into()],
+                ),
                 (".jsx".into(), vec![".tsx".into(), ".jsx".into()]),
             ],
             condition_names: ["browser", "development", "import", "module", "default"]
@@ -87,7 +93,10 @@ impl ModuleResolver {
         // `/src/x.ts` means the root's file, as in Vite and in the browser.
         if request.starts_with('/') && !request.starts_with("//") {
             let candidate = self.root.join(request.trim_start_matches('/'));
-            if let Ok(found) = self.resolver.resolve(&self.root, &candidate.to_string_lossy()) {
+            if let Ok(found) = self
+                .resolver
+                .resolve(&self.root, &candidate.to_string_lossy())
+            {
                 return Ok(Resolved::File {
                     path: found.full_path(),
                     query: query.map(String::from),
@@ -123,6 +132,9 @@ mod tests {
         assert_eq!(path_for_id(root, &id), Path::new("/p/src/a.svg"));
         let outside = id_for_path(root, Path::new("/q/node_modules/x/a.css"), None);
         assert_eq!(outside, "/@fs/q/node_modules/x/a.css");
-        assert_eq!(path_for_id(root, &outside), Path::new("/q/node_modules/x/a.css"));
+        assert_eq!(
+            path_for_id(root, &outside),
+            Path::new("/q/node_modules/x/a.css")
+        );
     }
 }

@@ -39,7 +39,11 @@ pub fn url_path_segments(url_path: &str) -> Result<Vec<String>, Refused> {
 
 /// The file for `segments` under `root`, if it exists and, symlinks resolved, is still inside
 /// one of `allowed` (canonical paths).
-pub fn file_under(root: &Path, segments: &[String], allowed: &[PathBuf]) -> Result<PathBuf, Refused> {
+pub fn file_under(
+    root: &Path,
+    segments: &[String],
+    allowed: &[PathBuf],
+) -> Result<PathBuf, Refused> {
     let mut path = root.to_path_buf();
     for segment in segments {
         path.push(segment);
@@ -109,13 +113,28 @@ mod tests {
 
     #[test]
     fn traversal_is_refused() {
-        assert_eq!(url_path_segments("/src/../../etc/passwd"), Err(Refused::Forbidden));
-        assert_eq!(url_path_segments("/src/%2e%2e/%2E%2E/etc/passwd"), Err(Refused::Forbidden));
-        assert_eq!(url_path_segments("/..%2f..%2fetc/passwd"), Err(Refused::Forbidden));
+        assert_eq!(
+            url_path_segments("/src/../../etc/passwd"),
+            Err(Refused::Forbidden)
+        );
+        assert_eq!(
+            url_path_segments("/src/%2e%2e/%2E%2E/etc/passwd"),
+            Err(Refused::Forbidden)
+        );
+        assert_eq!(
+            url_path_segments("/..%2f..%2fetc/passwd"),
+            Err(Refused::Forbidden)
+        );
         assert_eq!(url_path_segments("/a%5c..%5cb"), Err(Refused::Forbidden));
         assert_eq!(url_path_segments("/C:/Windows"), Err(Refused::Forbidden));
-        assert_eq!(url_path_segments("//etc/passwd").unwrap(), ["etc", "passwd"]);
-        assert_eq!(url_path_segments("/src/a%20b.png").unwrap(), ["src", "a b.png"]);
+        assert_eq!(
+            url_path_segments("//etc/passwd").unwrap(),
+            ["etc", "passwd"]
+        );
+        assert_eq!(
+            url_path_segments("/src/a%20b.png").unwrap(),
+            ["src", "a b.png"]
+        );
     }
 
     #[test]
@@ -130,14 +149,27 @@ mod tests {
         let allowed = [root.canonicalize().unwrap()];
         assert!(file_under(&root, &["ok.txt".into()], &allowed).is_ok());
         #[cfg(unix)]
-        assert_eq!(file_under(&root, &["link.txt".into()], &allowed), Err(Refused::Forbidden));
-        assert_eq!(file_under(&root, &["none".into()], &allowed), Err(Refused::NotFound));
+        assert_eq!(
+            file_under(&root, &["link.txt".into()], &allowed),
+            Err(Refused::Forbidden)
+        );
+        assert_eq!(
+            file_under(&root, &["none".into()], &allowed),
+            Err(Refused::NotFound)
+        );
     }
 
     #[test]
     fn hosts_and_origins() {
         let allowed = vec!["dev.example.com".to_string(), ".corp.test".to_string()];
-        for host in ["localhost:5173", "127.0.0.1:5173", "[::1]:5173", "app.localhost", "dev.example.com", "a.corp.test"] {
+        for host in [
+            "localhost:5173",
+            "127.0.0.1:5173",
+            "[::1]:5173",
+            "app.localhost",
+            "dev.example.com",
+            "a.corp.test",
+        ] {
             assert!(host_allowed(host, &allowed), "{host}");
         }
         for host in ["evil.com", "localhost.evil.com:5173", "example.com"] {

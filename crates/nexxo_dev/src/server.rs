@@ -27,10 +27,16 @@ use crate::graph::ModuleGraph;
 use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, INLINE_SCRIPT_QUERY};
 use crate::page::{concat_modules, page_tags};
 use crate::resolve::{id_for_path, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
-use crate::security::{checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused};
+use crate::security::{
+    checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused,
+};
 use crate::transform::TransformSettings;
 
-const CLIENT_JS: &str = concat!(include_str!("../client/overlay.js"), "\n", include_str!("../client/runtime.js"));
+const CLIENT_JS: &str = concat!(
+    include_str!("../client/overlay.js"),
+    "\n",
+    include_str!("../client/runtime.js")
+);
 
 /// Compiling state that depends on the config: rebuilt when the config or `.env` changes.
 pub struct Session {
@@ -47,10 +53,11 @@ pub struct Session {
 impl Session {
     pub fn new(config: ResolvedConfig) -> Result<Self, Diagnostic> {
         let resolver = ModuleResolver::new(&config);
-        let refresh_runtime = match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
-            Ok(Resolved::Dependency(specifier)) => Some(specifier),
-            _ => None,
-        };
+        let refresh_runtime =
+            match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
+                Ok(Resolved::Dependency(specifier)) => Some(specifier),
+                _ => None,
+            };
         let settings = TransformSettings::new(&config.define, refresh_runtime.is_some())?;
         let mut allowed_roots = vec![config.root.clone()];
         for ancestor in config.root.ancestors().skip(1) {
@@ -110,7 +117,8 @@ impl DevServer {
     /// whether it changed.
     pub async fn ensure_deps(&self) -> Result<(Arc<DepBundle>, bool), Diagnostic> {
         let session = self.session();
-        let mut wanted: BTreeSet<String> = self.graph.lock().expect("graph lock").dependencies.clone();
+        let mut wanted: BTreeSet<String> =
+            self.graph.lock().expect("graph lock").dependencies.clone();
         if let Some(refresh) = &session.refresh_runtime {
             wanted.insert(refresh.clone());
         }
@@ -134,10 +142,17 @@ impl DevServer {
 }
 
 /// The module ids of a page's module scripts.
-pub fn page_entries(session: &Session, html_path: &Path, html: &str) -> Result<Vec<String>, Diagnostic> {
+pub fn page_entries(
+    session: &Session,
+    html_path: &Path,
+    html: &str,
+) -> Result<Vec<String>, Diagnostic> {
     let config = &session.config;
     let scan = nexxo_html::scan_html(html).map_err(|err| {
-        Diagnostic::error(format!("{}: cannot read the HTML: {err}", config.display_path(html_path)))
+        Diagnostic::error(format!(
+            "{}: cannot read the HTML: {err}",
+            config.display_path(html_path)
+        ))
     })?;
     let mut entries = Vec::new();
     let mut inline_index = 0;
@@ -147,9 +162,14 @@ pub fn page_entries(session: &Session, html_path: &Path, html: &str) -> Result<V
                 if !nexxo_html::is_local_url(&src) {
                     continue;
                 }
-                let request = src.strip_prefix(dev_base(config)).map(|s| format!("/{s}")).unwrap_or(src.clone());
+                let request = src
+                    .strip_prefix(dev_base(config))
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or(src.clone());
                 match session.resolver.resolve(html_path, &request) {
-                    Ok(Resolved::File { path, query }) => entries.push(id_for_path(&config.root, &path, query.as_deref())),
+                    Ok(Resolved::File { path, query }) => {
+                        entries.push(id_for_path(&config.root, &path, query.as_deref()))
+                    }
                     Ok(Resolved::Dependency(bare)) => entries.push(format!("{DEPS_PREFIX}{bare}")),
                     Err(reason) => {
                         return Err(Diagnostic::at_offset(
@@ -198,16 +218,28 @@ fn script_response(code: String) -> Response {
 }
 
 fn failure_script(diagnostic: &Diagnostic) -> Response {
-    eprintln!("{}", diagnostic.render(std::io::IsTerminal::is_terminal(&std::io::stderr())));
+    eprintln!(
+        "{}",
+        diagnostic.render(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    );
     script_response(format!("__nexxo.fail({});\n", error_payload(diagnostic)))
 }
 
 fn status(code: StatusCode, text: &str) -> Response {
-    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text.to_string(),
+    )
+        .into_response()
 }
 
 /// Refuses requests whose `Host` is not this server (DNS rebinding).
-pub async fn check_host(State(allowed): State<Arc<Vec<String>>>, request: Request, next: Next) -> Response {
+pub async fn check_host(
+    State(allowed): State<Arc<Vec<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -225,7 +257,10 @@ pub async fn check_host(State(allowed): State<Arc<Vec<String>>>, request: Reques
 /// Every request except the WebSocket.
 pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return status(StatusCode::METHOD_NOT_ALLOWED, "the dev server only answers GET and HEAD");
+        return status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the dev server only answers GET and HEAD",
+        );
     }
     let session = server.session();
     let base = dev_base(&session.config).to_string();
@@ -234,7 +269,10 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         if uri.path() == "/" || uri.path() == base.trim_end_matches('/') {
             return (StatusCode::FOUND, [(header::LOCATION, base.clone())]).into_response();
         }
-        return status(StatusCode::NOT_FOUND, &format!("not found: the app is served under {base}"));
+        return status(
+            StatusCode::NOT_FOUND,
+            &format!("not found: the app is served under {base}"),
+        );
     };
     let query = uri.query().unwrap_or("");
     let accepts_html = request
@@ -257,7 +295,7 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
                 )
                     .into_response(),
                 Err(error) => failure_script(&error),
-            }
+            };
         }
         "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map" => {
             return lazy_script(&server, query, path.ends_with(".map")).await;
@@ -297,8 +335,12 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         Err(refused) => Err(refused),
     };
     match file {
-        Ok(file) if file.extension().is_some_and(|e| e == "html") => html_page(&server, &file).await,
-        Ok(file) if is_stylesheet(&file) && !query.contains("raw") => linked_stylesheet(&server, &path, &file),
+        Ok(file) if file.extension().is_some_and(|e| e == "html") => {
+            html_page(&server, &file).await
+        }
+        Ok(file) if is_stylesheet(&file) && !query.contains("raw") => {
+            linked_stylesheet(&server, &path, &file)
+        }
         Ok(file) => file_response(&file).await,
         Err(Refused::Forbidden) => refusal(Refused::Forbidden),
         Err(Refused::NotFound) => {
@@ -325,7 +367,11 @@ async fn file_response(file: &Path) -> Response {
             let mime = mime_guess::from_path(file).first_or_octet_stream();
             (
                 [
-                    (header::CONTENT_TYPE, HeaderValue::from_str(mime.as_ref()).unwrap_or(HeaderValue::from_static("application/octet-stream"))),
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_str(mime.as_ref())
+                            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+                    ),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 ],
                 Body::from(bytes),
@@ -342,7 +388,12 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     let session = server.session();
     let html = match tokio::fs::read_to_string(file).await {
         Ok(html) => html,
-        Err(err) => return status(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot read the page: {err}")),
+        Err(err) => {
+            return status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot read the page: {err}"),
+            )
+        }
     };
     let mut entries = page_entries(&session, file, &html).unwrap_or_default();
     if let Some(refresh) = &session.refresh_runtime {
@@ -369,7 +420,10 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
             page,
         )
             .into_response(),
-        Err(err) => status(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot rewrite the page: {err}")),
+        Err(err) => status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("cannot rewrite the page: {err}"),
+        ),
     }
 }
 
@@ -398,7 +452,10 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         Err(error) => return failure_script(&error),
     };
     // The page was served with another dependency bundle: load the page again, once.
-    let requested_version = query.split('&').find_map(|p| p.strip_prefix("v=")).unwrap_or("");
+    let requested_version = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("v="))
+        .unwrap_or("");
     if !is_map && (changed || requested_version != bundle.version) {
         return script_response("__nexxo.reload();\n".into());
     }
@@ -414,7 +471,12 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
     });
     let map_url = format!("{}@nexxo/page{page_id}.js.map", dev_base(config));
-    let script = concat_modules(&graph, &ids, &format!("__nexxo.start({start});\n"), &map_url);
+    let script = concat_modules(
+        &graph,
+        &ids,
+        &format!("__nexxo.start({start});\n"),
+        &map_url,
+    );
     if is_map {
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
@@ -427,7 +489,14 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
     let params: HashMap<String, String> = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        })
         .collect();
     let Some(id) = params.get("id").cloned() else {
         return status(StatusCode::BAD_REQUEST, "missing id");
@@ -456,7 +525,10 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         Err(error) => return failure_script(&error),
     }
     let graph = server.graph.lock().expect("graph lock");
-    let have: HashSet<String> = graph.static_closure(&page_entries_ids).into_iter().collect();
+    let have: HashSet<String> = graph
+        .static_closure(&page_entries_ids)
+        .into_iter()
+        .collect();
     let ids: Vec<String> = graph
         .static_closure(std::slice::from_ref(&id))
         .into_iter()
@@ -500,7 +572,12 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
             eprintln!("{}", error.render(false));
             server.broadcast(serde_json::json!({"type": "error", "error": error_payload(&error)}));
             *server.error_shown.lock().expect("error lock") = true;
-            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/css")], format!("/* {} */", error.message.replace("*/", "* /"))).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "text/css")],
+                format!("/* {} */", error.message.replace("*/", "* /")),
+            )
+                .into_response()
         }
     }
 }

@@ -15,7 +15,9 @@ use oxc_parser::Parser;
 use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
 use oxc_transformer::{JsxRuntime, ReactRefreshOptions, TransformOptions, Transformer};
-use oxc_transformer_plugins::{ModuleRunnerTransform, ReplaceGlobalDefines, ReplaceGlobalDefinesConfig};
+use oxc_transformer_plugins::{
+    ModuleRunnerTransform, ReplaceGlobalDefines, ReplaceGlobalDefinesConfig,
+};
 
 /// How every module of one dev session is compiled.
 pub struct TransformSettings {
@@ -86,7 +88,9 @@ pub fn compile_module(
         return Err(oxc_error(error, display_name, source));
     }
     let mut program = parsed.program;
-    let semantic = SemanticBuilder::new().with_check_syntax_error(true).build(&program);
+    let semantic = SemanticBuilder::new()
+        .with_check_syntax_error(true)
+        .build(&program);
     if let Some(error) = semantic.diagnostics.first() {
         return Err(oxc_error(error, display_name, source));
     }
@@ -103,8 +107,8 @@ pub fn compile_module(
     if settings.react_refresh && is_jsx {
         options.jsx.refresh = Some(ReactRefreshOptions::default());
     }
-    let transformed =
-        Transformer::new(&allocator, Path::new(display_name), &options).build_with_scoping(scoping, &mut program);
+    let transformed = Transformer::new(&allocator, Path::new(display_name), &options)
+        .build_with_scoping(scoping, &mut program);
     if let Some(error) = transformed.diagnostics.first() {
         return Err(oxc_error(error, display_name, source));
     }
@@ -139,14 +143,20 @@ pub fn compile_module(
 
 /// Turns an already bundled ES module (a pre-bundled dependency chunk) into registry code:
 /// only the module-runner step, no TypeScript, JSX or source map.
-pub fn compile_bundled_chunk(name: &str, source: &str) -> Result<(String, Vec<String>), Diagnostic> {
+pub fn compile_bundled_chunk(
+    name: &str,
+    source: &str,
+) -> Result<(String, Vec<String>), Diagnostic> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
     if let Some(error) = parsed.diagnostics.first() {
         return Err(oxc_error(error, name, source));
     }
     let mut program = parsed.program;
-    let scoping = SemanticBuilder::new().build(&program).semantic.into_scoping();
+    let scoping = SemanticBuilder::new()
+        .build(&program)
+        .semantic
+        .into_scoping();
     let (deps, _) = ModuleRunnerTransform::new().transform(&allocator, &mut program, scoping);
     let code = Codegen::new().build(&program).code;
     let mut imports: Vec<String> = deps.into_iter().collect();
@@ -183,7 +193,9 @@ pub fn hot_facts(code: &str) -> HotFacts {
         let rest = code[start + HOT_ACCEPT.len()..].trim_start();
         match rest.chars().next() {
             Some('\'' | '"' | '`') => facts.accepted_deps.extend(leading_strings(rest, false)),
-            Some('[') => facts.accepted_deps.extend(leading_strings(&rest[1..], true)),
+            Some('[') => facts
+                .accepted_deps
+                .extend(leading_strings(&rest[1..], true)),
             _ => facts.self_accepting = true,
         }
     }
@@ -194,10 +206,11 @@ pub fn hot_facts(code: &str) -> HotFacts {
 fn leading_strings(text: &str, in_array: bool) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text.trim_start();
-    loop {
-        let Some(quote) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
-            break;
-        };
+    while let Some(quote) = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '"' | '`'))
+    {
         let Some(end) = rest[1..].find(quote) else {
             break;
         };
@@ -216,18 +229,38 @@ mod tests {
     use super::*;
 
     fn settings() -> TransformSettings {
-        TransformSettings::new(&[("import.meta.env.MODE".into(), "\"development\"".into())], true)
-            .unwrap()
+        TransformSettings::new(
+            &[("import.meta.env.MODE".into(), "\"development\"".into())],
+            true,
+        )
+        .unwrap()
     }
 
     #[test]
     fn imports_exports_and_env_become_registry_calls() {
         let source = "import { useState } from 'react';\nimport './a.css';\nexport const mode = import.meta.env.MODE;\nexport default function App() { const [n] = useState(0); return <p>{n}</p>; }\nconst Lazy = () => import('./lazy');\n";
-        let compiled = compile_module(Path::new("/p/src/App.tsx"), "src/App.tsx", source, &settings()).unwrap();
-        assert!(compiled.code.contains("__vite_ssr_import__"), "{}", compiled.code);
-        assert!(compiled.code.contains("\"development\""), "{}", compiled.code);
+        let compiled = compile_module(
+            Path::new("/p/src/App.tsx"),
+            "src/App.tsx",
+            source,
+            &settings(),
+        )
+        .unwrap();
+        assert!(
+            compiled.code.contains("__vite_ssr_import__"),
+            "{}",
+            compiled.code
+        );
+        assert!(
+            compiled.code.contains("\"development\""),
+            "{}",
+            compiled.code
+        );
         assert!(compiled.code.contains("__vite_ssr_dynamic_import__"));
-        assert_eq!(compiled.imports, ["./a.css", "react", "react/jsx-dev-runtime"]);
+        assert_eq!(
+            compiled.imports,
+            ["./a.css", "react", "react/jsx-dev-runtime"]
+        );
         assert_eq!(compiled.dynamic_imports, ["./lazy"]);
         assert!(compiled.hot.refresh && compiled.hot.self_accepting);
         let map = compiled.map.unwrap();
@@ -236,10 +269,18 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_a_location() {
-        let error = compile_module(Path::new("/p/a.ts"), "a.ts", "const a = 1;\nlet = ;\n", &settings())
-            .unwrap_err();
+        let error = compile_module(
+            Path::new("/p/a.ts"),
+            "a.ts",
+            "const a = 1;\nlet = ;\n",
+            &settings(),
+        )
+        .unwrap_err();
         let location = error.location.as_ref().unwrap();
-        assert_eq!((location.line, location.file.to_str().unwrap()), (2, "a.ts"));
+        assert_eq!(
+            (location.line, location.file.to_str().unwrap()),
+            (2, "a.ts")
+        );
     }
 
     #[test]
