@@ -85,6 +85,20 @@ test('JSON, ?raw, env, public/ and linked CSS work; linked CSS and accepted deps
   await page.close();
 });
 
+test('a stylesheet no longer imported is removed from the page', async () => {
+  await writeFile(path.join(root, 'src/extra.css'), '#dep { color: rgb(0, 0, 255); }\n');
+  await writeFile(path.join(root, 'src/label.ts'), "import './extra.css';\nexport const label: string = 'styled';\n");
+  const { page, problems } = await openPage(browser(), dev.url);
+  const color = () => page.evaluate(() => getComputedStyle(document.querySelector('#dep')).color);
+  await page.waitForFunction(() => document.querySelector('#dep').textContent === 'styled');
+  assert.equal(await color(), 'rgb(0, 0, 255)');
+  await writeFile(path.join(root, 'src/label.ts'), "export const label: string = 'plain';\n");
+  await page.waitForFunction(() => document.querySelector('#dep').textContent === 'plain');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#dep')).color !== 'rgb(0, 0, 255)');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('unknown routes get index.html; env values without the prefix stay out of the page', async () => {
   const spa = await rawGet(dev.port, '/some/client/route', { accept: 'text/html' });
   assert.equal(spa.status, 200);

@@ -299,9 +299,15 @@
         reloadLinkedStylesheet(message.url);
         break;
       case 'prune':
-        for (const id of message.ids) {
-          for (const callback of hotState(id).prune) callback(hotState(id).data);
-        }
+        // After the update that stopped importing them: run `prune` handlers (a stylesheet
+        // removes its <style>), and forget the instance so a later import runs it again.
+        updates = updates.then(() => {
+          for (const id of message.ids) {
+            for (const callback of hotState(id).prune) callback(hotState(id).data);
+            const record = modules.get(id);
+            if (record) Object.assign(record, { promise: null, exports: null, namespace: null });
+          }
+        });
         break;
       case 'error':
         emit('vite:error', message);

@@ -116,6 +116,8 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
 struct Outcome {
     changed: Vec<String>,
     added: Vec<String>,
+    /// Modules no longer imported by anything (their `prune` handlers run in the page).
+    pruned: Vec<String>,
     files: Vec<PathBuf>,
 }
 
@@ -140,6 +142,12 @@ fn recompile(server: &DevServer, paths: &[PathBuf]) -> Option<Outcome> {
         return None;
     }
     let before: BTreeSet<String> = graph.nodes.keys().cloned().collect();
+    // Modules these imported before: those nobody imports afterwards are pruned in the page.
+    let previous_imports: BTreeSet<String> = ids
+        .iter()
+        .filter_map(|id| graph.nodes.get(id))
+        .flat_map(|node| node.static_deps.iter().cloned())
+        .collect();
     let mut changed = Vec::new();
     for id in ids {
         if graph.recompile(&session.config, &session.settings, &session.resolver, &id) {
@@ -152,9 +160,14 @@ fn recompile(server: &DevServer, paths: &[PathBuf]) -> Option<Outcome> {
         .filter(|id| !before.contains(*id))
         .cloned()
         .collect();
+    let pruned = previous_imports
+        .into_iter()
+        .filter(|id| graph.nodes.get(id).is_some_and(|n| n.importers.is_empty()))
+        .collect();
     Some(Outcome {
         changed,
         added,
+        pruned,
         files: paths.to_vec(),
     })
 }
@@ -209,6 +222,9 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
     }
     let kind = message["type"].as_str().unwrap_or("").to_string();
     server.broadcast(message);
+    if kind == "update" && !outcome.pruned.is_empty() {
+        server.broadcast(json!({"type": "prune", "ids": outcome.pruned}));
+    }
     if server.debug_hmr {
         let session = server.session();
         let files: Vec<String> = outcome
