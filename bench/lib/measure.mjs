@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const PAGE_SIZE = 4096;
@@ -97,7 +98,7 @@ export function startProcess(command, args, { cwd, env = {} }) {
 /** Runs a build command to completion; returns seconds and peak RSS (bytes). */
 export async function timeBuild(command, args, options) {
   const started = performance.now();
-  const run = startProcess(command, args, options);
+  const run = startProcess('python3', [MAXRSS_WRAPPER, command, ...args], options);
   const timeout = setTimeout(() => run.stop(), options.timeoutMs ?? 15 * 60 * 1000);
   const { code, signal } = await run.exited;
   clearTimeout(timeout);
@@ -105,8 +106,14 @@ export async function timeBuild(command, args, options) {
   if (code !== 0) {
     throw new Error(`${path.basename(command)} ${args.join(' ')} failed (${code ?? signal}):\n${run.output().slice(-3000)}`);
   }
-  return { seconds, peakRss: run.peakRss() };
+  const reported = /NEXXO_BENCH_MAXRSS_KB=(\d+) NEXXO_BENCH_SECONDS=([\d.]+)/.exec(run.output());
+  const kernelPeak = reported ? Number(reported[1]) * 1024 : 0;
+  // The wrapper times the build itself, so Python's start-up is not counted.
+  return { seconds: reported ? Number(reported[2]) : seconds, peakRss: Math.max(run.peakRss(), kernelPeak) };
 }
+
+/** Wraps builds to read the kernel's peak RSS of the build process (see maxrss.py). */
+const MAXRSS_WRAPPER = fileURLToPath(new URL('./maxrss.py', import.meta.url));
 
 /** Total size of the JS and CSS files (no maps) under `dir`, raw and gzip. */
 export function outputSize(dir) {
