@@ -249,9 +249,13 @@ async function benchmark() {
   }
   mkdirSync(resultsDir, { recursive: true });
   const resultsFile = path.join(resultsDir, 'results.json');
-  // Another run of the same day keeps the apps it did not measure again.
+  // Another run of the same day keeps the apps and tools it did not measure again.
   if (existsSync(resultsFile) && !smoke) {
     const earlier = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    for (const [name, app] of Object.entries(results.apps)) {
+      const before = earlier.apps[name];
+      if (before) app.tools = { ...before.tools, ...app.tools };
+    }
     results.apps = { ...earlier.apps, ...results.apps };
     results.tools = { ...earlier.tools, ...results.tools };
   }
