@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing Nexxo needs on a fresh Debian machine with Rust and Node:
+# clang and libclang (RocksDB, the persistent cache, compiles from C++ through bindgen),
 # Debian's Chromium (browser tests) and the npm packages of the test fixtures, the examples and
 # the benchmark suite (whose smoke test runs with the tests), exactly as their committed
 # package-lock.json files pin them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing Debian's chromium for the browser tests"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 for dir in tests examples/react-ts; do

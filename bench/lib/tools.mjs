@@ -28,8 +28,8 @@ export const tools = [
     kinds: ['react', 'sass'],
     build: () => ({ command: nexxoBin, args: ['build', '.'], out: 'dist' }),
     dev: (port) => ({ command: nexxoBin, args: ['dev', '.', '--port', String(port)] }),
-    caches: [],
-    persistentCache: false,
+    caches: ['node_modules/.nexxo'],
+    persistentCache: true,
   },
   {
     name: 'vite',

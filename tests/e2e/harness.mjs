@@ -184,7 +184,8 @@ export async function startDev(root, args = []) {
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nexxo dev did not start:\n${output}`)), 60_000);
     const check = () => {
-      const match = /Local:\s+http:\/\/localhost:(\d+)/.exec(output);
+      // Human output prints the URL; `--log-format json` a "ready" event with the port.
+      const match = /Local:\s+http:\/\/localhost:(\d+)/.exec(output) || /"port":(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
@@ -197,11 +198,18 @@ export async function startDev(root, args = []) {
     url: `http://127.0.0.1:${port}/`,
     port,
     output: () => output,
-    stop: () =>
+    /** JSON events printed so far (with `--log-format json`). */
+    events: () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line)),
+    /** Stops the server: SIGTERM (a clean shutdown) unless another signal is given. */
+    stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.on('exit', resolve);
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
 }

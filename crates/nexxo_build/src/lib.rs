@@ -9,6 +9,7 @@
 //! concurrently.
 
 pub mod bundle;
+pub mod cache;
 pub mod chunks;
 pub mod emit;
 pub mod plan;
@@ -18,40 +19,81 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nexxo_config::ResolvedConfig;
-use nexxo_css::CssOptions;
+use nexxo_css::{CssOptions, StylesheetCache};
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_plugins::{AssetUrls, ChunkStyles, CssPlugin};
 use rolldown_common::Output;
 
 use crate::bundle::{run_rolldown, BundleResult};
 use crate::emit::EmittedFile;
-pub use crate::report::BuildReport;
+pub use crate::report::{BuildReport, CacheOutcome};
+pub use nexxo_cache::{CacheStore, StoreKind};
 
-/// Builds the app (or library) described by `config` into its outDir.
-pub async fn build(config: &ResolvedConfig) -> Result<BuildReport, Diagnostics> {
+/// Builds the app (or library) described by `config` into its outDir, or restores the same
+/// files from the cache when nothing that affects them changed.
+pub async fn build(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     // Check outDir before doing any work, but empty it only once the bundle succeeded, so a
     // failed build leaves the previous output in place.
     emit::check_out_dir(config)?;
-    let bundle = match &config.lib {
-        Some(_) => bundle_lib(config).await?,
-        None => bundle_app(config).await?,
+    let fingerprint = cache::fingerprint(config);
+    let (output, cache_outcome) = match cache::lookup(store, &fingerprint) {
+        Ok(output) => (output, CacheOutcome::Restored),
+        Err(reason) => (
+            bundle_and_cache(config, store, &fingerprint).await?,
+            CacheOutcome::Built(reason),
+        ),
     };
-    let files = into_files(bundle.outputs);
-
-    let mut warnings: Vec<String> = bundle.warnings.iter().map(|w| w.render(false)).collect();
+    let mut warnings = output.warnings;
     warnings.extend(emit::prepare_out_dir(config)?);
     let public_files = emit::copy_public_dir(config)?;
     // Bundle output wins over a public file of the same name.
-    emit::write_files(&config.out_dir, &files)?;
+    emit::write_files(&config.out_dir, &output.files)?;
 
     Ok(BuildReport {
         out_dir: config.display_path(&config.out_dir),
-        files: report::measure(&files),
+        files: report::measure(&output.files),
         public_files: public_files.len(),
         duration: started.elapsed(),
         warnings,
+        cache: cache_outcome,
+        cache_stats: store.finish(),
     })
+}
+
+/// Bundles with rolldown and stores the result under `fingerprint`.
+async fn bundle_and_cache(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    fingerprint: &cache::Fingerprint,
+) -> Result<cache::BuildOutput, Diagnostics> {
+    let bundle = match &config.lib {
+        Some(_) => bundle_lib(config, store).await?,
+        None => bundle_app(config, store).await?,
+    };
+    let module_ids: Vec<String> = bundle
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Chunk(chunk) => Some(chunk.module_ids.iter().map(|id| id.to_string())),
+            Output::Asset(_) => None,
+        })
+        .flatten()
+        .collect();
+    let output = cache::BuildOutput {
+        warnings: bundle.warnings.iter().map(|w| w.render(false)).collect(),
+        files: into_files(bundle.outputs),
+    };
+    cache::store_build(
+        store,
+        fingerprint,
+        cache::graph_files(config, module_ids),
+        &output,
+    );
+    Ok(output)
 }
 
 fn asset_urls(config: &ResolvedConfig) -> Arc<AssetUrls> {
@@ -63,19 +105,26 @@ fn asset_urls(config: &ResolvedConfig) -> Arc<AssetUrls> {
     })
 }
 
-async fn bundle_app(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics> {
+async fn bundle_app(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<BundleResult, Diagnostics> {
     let page_paths = plan::find_pages(config)?;
     let pages = plan::plan_pages(config, &page_paths)?;
     let options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
-    let css = Arc::new(css_plugin(config, chunk_styles.clone()));
+    let css = Arc::new(css_plugin(config, store, chunk_styles.clone()));
     let plugins = nexxo_plugins::app_plugins(css.clone(), chunk_styles, asset_urls(config), pages);
     let result = run_rolldown(&config.root, options, plugins).await;
     css_errors(&css)?;
     result
 }
 
-fn css_plugin(config: &ResolvedConfig, chunk_styles: Arc<ChunkStyles>) -> CssPlugin {
+fn css_plugin(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    chunk_styles: Arc<ChunkStyles>,
+) -> CssPlugin {
     let options = CssOptions {
         root: config.root.clone(),
         targets: config.targets.clone(),
@@ -93,6 +142,7 @@ fn css_plugin(config: &ResolvedConfig, chunk_styles: Arc<ChunkStyles>) -> CssPlu
     let out_to_root = relative_path(&config.out_dir, &config.root);
     let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
     CssPlugin::new(
+        StylesheetCache::new(store.clone(), &options),
         options,
         asset_urls(config),
         config.public_dir.clone(),
@@ -126,7 +176,10 @@ fn css_errors(css: &CssPlugin) -> Result<(), Diagnostics> {
 }
 
 /// One rolldown build per format, run concurrently; their outputs are merged.
-async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics> {
+async fn bundle_lib(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<BundleResult, Diagnostics> {
     let lib = config
         .lib
         .as_ref()
@@ -135,7 +188,7 @@ async fn bundle_lib(config: &ResolvedConfig) -> Result<BundleResult, Diagnostics
     let css_per_format: Vec<Arc<CssPlugin>> = lib
         .formats
         .iter()
-        .map(|_| Arc::new(css_plugin(config, Arc::default())))
+        .map(|_| Arc::new(css_plugin(config, store, Arc::default())))
         .collect();
     let builds = lib
         .formats

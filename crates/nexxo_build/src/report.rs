@@ -25,6 +25,15 @@ pub struct BuildReport {
     pub public_files: usize,
     pub duration: Duration,
     pub warnings: Vec<String>,
+    pub cache: CacheOutcome,
+    pub cache_stats: nexxo_cache::RunStats,
+}
+
+/// Whether the files came from the cache, and if not, why.
+#[derive(Debug, Clone)]
+pub enum CacheOutcome {
+    Restored,
+    Built(crate::cache::MissReason),
 }
 
 const TEXT_EXTENSIONS: &[&str] = &[
@@ -102,7 +111,11 @@ impl BuildReport {
                 self.public_files
             ));
         }
-        out.push_str(&format!("✓ built in {}ms\n", self.duration.as_millis()));
+        let verb = match self.cache {
+            CacheOutcome::Restored => "restored from the cache",
+            CacheOutcome::Built(_) => "built",
+        };
+        out.push_str(&format!("✓ {verb} in {}ms\n", self.duration.as_millis()));
         out
     }
 }
@@ -144,6 +157,8 @@ mod tests {
             public_files: 0,
             duration: Duration::from_millis(12),
             warnings: vec![],
+            cache: CacheOutcome::Built(crate::cache::MissReason::FirstBuild),
+            cache_stats: Default::default(),
         }
         .render();
         assert!(report.contains("dist/index.html"), "{report}");

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use nexxo_build::{CacheOutcome, CacheStore, StoreKind};
 use nexxo_config::{resolve_config, Command, ConfigOverrides, Sourcemap};
-use nexxo_diagnostics::Diagnostics;
+use nexxo_diagnostics::{events, Diagnostics};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +22,10 @@ use nexxo_diagnostics::Diagnostics;
 struct Cli {
     #[command(subcommand)]
     command: CliCommand,
+
+    /// Output: `human` (default) or `json` (one JSON event per line on stdout, for CI).
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["human", "json"], default_value = "human")]
+    log_format: String,
 }
 
 #[derive(Subcommand)]
@@ -34,11 +40,29 @@ enum CliCommand {
         after_help = "Examples:\n  nexxo dev\n  nexxo dev examples/react-ts --port 3000\n  nexxo dev --host            expose on the network\n  nexxo dev --debug hmr       log each hot update's latency"
     )]
     Dev(ServeArgs),
+    /// The persistent cache: `stats` (entries, size, last run's hit rate) or `clear`.
+    #[command(after_help = "Examples:\n  nexxo cache stats\n  nexxo cache clear my-app")]
+    Cache(CacheArgs),
     /// Serve the built outDir locally (compression, cache headers, SPA fallback).
     #[command(
         after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080"
     )]
     Preview(ServeArgs),
+}
+
+#[derive(Args)]
+struct CacheArgs {
+    /// `stats` or `clear`.
+    #[arg(value_parser = ["stats", "clear"])]
+    action: String,
+
+    /// Project root. Example: `nexxo cache stats apps/web`
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Config file to use instead of <root>/nexxo.config.json.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -138,6 +162,10 @@ struct BuildArgs {
     /// Empty outDir even when it is outside the project root. Example: `--out-dir ../www --empty-out-dir`
     #[arg(long)]
     empty_out_dir: bool,
+
+    /// Say why the build was not restored from the cache (which input changed).
+    #[arg(long)]
+    explain: bool,
 }
 
 impl BuildArgs {
@@ -171,6 +199,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    if cli.log_format == "json" {
+        nexxo_diagnostics::events::enable_json_events();
+    }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -185,16 +216,30 @@ fn run(cli: Cli) -> ExitCode {
     let what = match cli.command {
         CliCommand::Build(_) => "build",
         CliCommand::Dev(_) => "dev server",
+        CliCommand::Cache(_) => "cache",
         CliCommand::Preview(_) => "preview",
     };
     let result = match cli.command {
         CliCommand::Build(args) => runtime.block_on(build(args)),
         CliCommand::Dev(args) => runtime.block_on(serve(args, Command::Serve)),
         CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
+        CliCommand::Cache(args) => cache(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(diagnostics) => {
+            for diagnostic in &diagnostics.0 {
+                let location = diagnostic.location.as_deref();
+                nexxo_diagnostics::events::event(
+                    "error",
+                    serde_json::json!({
+                        "message": diagnostic.message,
+                        "file": location.map(|l| nexxo_diagnostics::display_path(&l.file)),
+                        "line": location.map(|l| l.line),
+                        "column": location.map(|l| l.column),
+                    }),
+                );
+            }
             eprintln!("{}", diagnostics.render(color));
             let count = diagnostics.0.len();
             eprintln!(
@@ -207,22 +252,132 @@ fn run(cli: Cli) -> ExitCode {
 }
 
 async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
+    let json = events::json_events_enabled();
     let process_env: BTreeMap<String, String> = std::env::vars().collect();
     let config = resolve_config(&args.root, Command::Build, &args.overrides(), &process_env)?;
-    println!(
-        "nexxo v{} building for {}…",
-        env!("CARGO_PKG_VERSION"),
-        if config.lib.is_some() {
-            "a library"
-        } else {
-            config.mode.as_str()
-        }
-    );
-    let report = nexxo_build::build(&config).await?;
-    for warning in &report.warnings {
-        eprintln!("warning: {}", warning.trim_end());
+    let kind = if config.lib.is_some() {
+        StoreKind::Lib
+    } else {
+        StoreKind::Build
+    };
+    if !json {
+        println!(
+            "nexxo v{} building for {}…",
+            env!("CARGO_PKG_VERSION"),
+            if config.lib.is_some() {
+                "a library"
+            } else {
+                config.mode.as_str()
+            }
+        );
     }
-    print!("{}", report.render());
+    events::event("phase", json!({"phase": "build", "status": "started"}));
+    let store = std::sync::Arc::new(open_store(&config, kind));
+    let report = nexxo_build::build(&config, &store).await?;
+    let (restored, reason) = match &report.cache {
+        CacheOutcome::Restored => (true, None),
+        CacheOutcome::Built(reason) => (false, Some(reason.to_string())),
+    };
+    events::event(
+        "cache",
+        json!({"store": kind.name(), "restored": restored, "miss_reason": reason, "hits": report.cache_stats.hits, "misses": report.cache_stats.misses}),
+    );
+    for file in &report.files {
+        events::event(
+            "chunk",
+            json!({"file": file.name, "bytes": file.bytes, "gzip_bytes": file.gzip_bytes}),
+        );
+    }
+    for warning in &report.warnings {
+        events::warning(warning.trim_end());
+    }
+    events::event(
+        "phase",
+        json!({"phase": "build", "status": "ended", "duration_ms": report.duration.as_millis() as u64}),
+    );
+    if !json {
+        print!("{}", report.render());
+        if args.explain {
+            match &reason {
+                None => println!(
+                    "explain: restored from the cache: no input changed since the last build"
+                ),
+                Some(reason) => println!("explain: built because {reason}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the config's cache store of `kind`; problems are warnings, never errors.
+fn open_store(config: &nexxo_config::ResolvedConfig, kind: StoreKind) -> CacheStore {
+    CacheStore::open(
+        &config.cache_dir,
+        kind,
+        config.cache_max_bytes,
+        &|warning| events::warning(&warning),
+    )
+}
+
+/// `nexxo cache stats|clear`.
+fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
+    let json = events::json_events_enabled();
+    let process_env: BTreeMap<String, String> = std::env::vars().collect();
+    let overrides = ConfigOverrides {
+        config_file: args.config.clone(),
+        ..ConfigOverrides::default()
+    };
+    let config = resolve_config(&args.root, Command::Build, &overrides, &process_env)?;
+    let cache_dir = config.display_path(&config.cache_dir);
+    if args.action == "clear" {
+        let removed = nexxo_cache::clear(&config.cache_dir).map_err(|err| {
+            Diagnostics(vec![nexxo_diagnostics::Diagnostic::error(format!(
+                "cannot clear {cache_dir}: {err}"
+            ))])
+        })?;
+        events::event(
+            "cache-cleared",
+            json!({"dir": cache_dir, "stores": removed}),
+        );
+        if !json {
+            println!("cleared {removed} cache store(s) in {cache_dir}");
+        }
+        return Ok(());
+    }
+    if !json {
+        println!("cache: {cache_dir}");
+    }
+    for kind in StoreKind::ALL {
+        if !nexxo_cache::store_path(&config.cache_dir, kind).is_dir() {
+            events::event(
+                "cache-stats",
+                json!({"store": kind.name(), "entries": 0, "bytes": 0}),
+            );
+            if !json {
+                println!("  {:<6} empty", kind.name());
+            }
+            continue;
+        }
+        let store = open_store(&config, kind);
+        let (entries, bytes) = (store.entry_count(), store.size_on_disk());
+        let last = store.last_run().unwrap_or_default();
+        events::event(
+            "cache-stats",
+            json!({"store": kind.name(), "entries": entries, "bytes": bytes, "last_run": last}),
+        );
+        if !json {
+            let rate = last
+                .hit_rate()
+                .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
+            println!(
+                "  {:<6} {entries} entries, {:.1} MB on disk, last run: {} hits, {} misses (hit rate {rate})",
+                kind.name(),
+                bytes as f64 / 1_000_000.0,
+                last.hits,
+                last.misses,
+            );
+        }
+    }
     Ok(())
 }
 

@@ -101,6 +101,10 @@ pub struct ResolvedConfig {
     pub base: String,
     pub out_dir: PathBuf,
     pub public_dir: Option<PathBuf>,
+    /// Where the persistent cache's stores live.
+    pub cache_dir: PathBuf,
+    /// Size cap of each cache store, in bytes.
+    pub cache_max_bytes: u64,
     pub mode: String,
     /// (identifier, JS expression) pairs for the `define` replacement, including env values.
     pub define: Vec<(String, String)>,
@@ -235,6 +239,11 @@ pub fn resolve_config(
         None => Some(root.join("public")),
     };
 
+    let cache_dir = absolute(
+        &root,
+        Path::new(user.cache_dir.as_deref().unwrap_or("node_modules/.nexxo")),
+    );
+
     let env_prefixes = user
         .env_prefix
         .clone()
@@ -305,6 +314,11 @@ pub fn resolve_config(
         base,
         out_dir,
         public_dir,
+        cache_dir,
+        cache_max_bytes: user
+            .cache_max_size
+            .unwrap_or(512)
+            .saturating_mul(1024 * 1024),
         mode,
         define: Vec::new(),
         alias,

@@ -24,6 +24,10 @@ pub struct UserConfig {
     pub out_dir: Option<String>,
     /// Folder copied as is into the output; `false` turns it off.
     pub public_dir: Option<PublicDir>,
+    /// Folder of the persistent cache, relative to the root (`node_modules/.nexxo`).
+    pub cache_dir: Option<String>,
+    /// Size cap of each cache store, in megabytes (512); least recently used entries go first.
+    pub cache_max_size: Option<u64>,
     /// `production` for builds unless set.
     pub mode: Option<String>,
     /// Global constant replacements. A string value is used as a JS expression (as in Vite);

@@ -11,6 +11,7 @@
 //! [`compile_stylesheet`] is the single-file entry point: the build calls it per imported
 //! stylesheet, and the dev server will call it per changed file.
 
+pub mod cache;
 mod modules;
 mod provider;
 mod targets;
@@ -23,6 +24,7 @@ use lightningcss::printer::PrinterOptions;
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleSheet};
 use nexxo_diagnostics::Diagnostic;
 
+pub use cache::StylesheetCache;
 pub use modules::is_css_module;
 
 /// How stylesheets are compiled for one build.
@@ -40,7 +42,7 @@ pub struct CssOptions {
 }
 
 /// A `url()` found in the stylesheet, replaced by `placeholder` in [`CompiledCss::code`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CssUrl {
     pub placeholder: String,
     /// The URL as written.
@@ -49,7 +51,7 @@ pub struct CssUrl {
     pub from_file: PathBuf,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CompiledCss {
     pub code: String,
     pub urls: Vec<CssUrl>,
@@ -84,11 +86,12 @@ pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledC
 
     let provider = provider::NodeStyleProvider::new(&options.root);
     let sass_output;
+    let mut sass_files = Vec::new();
     let mut source_map = options
         .sourcemap
         .then(|| parcel_sourcemap::SourceMap::new(&options.root.to_string_lossy()));
     let mut stylesheet = if is_sass(path) {
-        sass_output = compile_sass(path, options)?;
+        (sass_output, sass_files) = compile_sass(path, options)?;
         if let Some(map) = source_map.as_mut() {
             // grass writes no source map, so the map leads to the compiled CSS of the file.
             map.add_source(&relative);
@@ -154,6 +157,7 @@ pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledC
         })
         .collect();
     let mut files = provider.files_read();
+    files.extend(sass_files);
     files.push(path.to_path_buf());
     files.sort();
     files.dedup();
@@ -166,7 +170,37 @@ pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledC
     })
 }
 
-fn compile_sass(path: &Path, options: &CssOptions) -> Result<String, Diagnostic> {
+/// grass's file access, recording every file it reads (partials, `@use`d modules), so that
+/// watchers and cache entries know what the compiled CSS depends on.
+#[derive(Debug, Default)]
+struct RecordingFs {
+    read: std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl grass::Fs for RecordingFs {
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_path_buf());
+        std::fs::read(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+}
+
+/// Compiles a Sass file to CSS; also returns the files it read.
+fn compile_sass(path: &Path, options: &CssOptions) -> Result<(String, Vec<PathBuf>), Diagnostic> {
     // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
     // (workspaces hoist packages).
     let load_paths: Vec<PathBuf> = options
@@ -175,10 +209,12 @@ fn compile_sass(path: &Path, options: &CssOptions) -> Result<String, Diagnostic>
         .map(|dir| dir.join("node_modules"))
         .filter(|dir| dir.is_dir())
         .collect();
+    let fs = RecordingFs::default();
     let sass_options = grass::Options::default()
+        .fs(&fs)
         .load_paths(&load_paths)
         .style(grass::OutputStyle::Expanded);
-    grass::from_path(path, &sass_options).map_err(|err| {
+    let css = grass::from_path(path, &sass_options).map_err(|err| {
         let rendered = err.to_string();
         match (*err).clone().kind() {
             grass::ErrorKind::ParseError { message, loc, .. } => {
@@ -193,7 +229,9 @@ fn compile_sass(path: &Path, options: &CssOptions) -> Result<String, Diagnostic>
             }
             _ => Diagnostic::error(format!("Sass error: {rendered}")),
         }
-    })
+    })?;
+    let files = fs.read.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((css, files))
 }
 
 /// A lightningcss error with its location and a code frame.

@@ -15,7 +15,7 @@ use crate::resolve::DEPS_PREFIX;
 use crate::transform::compile_bundled_chunk;
 
 /// The pre-bundled dependencies served to the page.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DepBundle {
     /// The specifiers it holds.
     pub specifiers: BTreeSet<String>,
@@ -29,6 +29,30 @@ impl DepBundle {
     pub fn holds(&self, specifiers: &BTreeSet<String>) -> bool {
         specifiers.is_subset(&self.specifiers)
     }
+}
+
+/// The cache key of a dependency bundle: the packages, the installed versions (lockfiles and
+/// npm's `node_modules/.package-lock.json`), the config and Nexxo's version.
+pub fn cache_key(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -> Vec<u8> {
+    let mut parts: Vec<Vec<u8>> = vec![
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        format!("{specifiers:?}|{:?}|{:?}", config.alias, config.root).into_bytes(),
+    ];
+    for ancestor in config.root.ancestors() {
+        for name in [
+            "package-lock.json",
+            "pnpm-lock.yaml",
+            "yarn.lock",
+            "bun.lock",
+            "node_modules/.package-lock.json",
+        ] {
+            if let Ok(bytes) = std::fs::read(ancestor.join(name)) {
+                parts.push(bytes);
+            }
+        }
+    }
+    let slices: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    format!("deps:{}", nexxo_cache::hash_hex(&slices)).into_bytes()
 }
 
 /// An input name rolldown accepts for a specifier (`react-dom/client` → `react-dom_client`).

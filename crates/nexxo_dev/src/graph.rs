@@ -9,6 +9,7 @@ use nexxo_diagnostics::Diagnostic;
 use rayon::prelude::*;
 
 use crate::load::{load_module, LoadedModule};
+use crate::module_cache::ModuleCache;
 use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX};
 use crate::transform::TransformSettings;
 
@@ -73,6 +74,7 @@ impl ModuleGraph {
         config: &ResolvedConfig,
         settings: &TransformSettings,
         resolver: &ModuleResolver,
+        cache: &ModuleCache,
         ids: &[String],
     ) {
         let mut frontier: Vec<String> = ids
@@ -85,7 +87,7 @@ impl ModuleGraph {
         while !frontier.is_empty() {
             let compiled: Vec<Compiled> = frontier
                 .par_iter()
-                .map(|id| compile(config, settings, resolver, id))
+                .map(|id| compile(config, settings, resolver, cache, id))
                 .collect();
             let mut next = BTreeSet::new();
             for result in compiled {
@@ -108,9 +110,10 @@ impl ModuleGraph {
         config: &ResolvedConfig,
         settings: &TransformSettings,
         resolver: &ModuleResolver,
+        cache: &ModuleCache,
         id: &str,
     ) -> bool {
-        let result = compile(config, settings, resolver, id);
+        let result = compile(config, settings, resolver, cache, id);
         let old = self.nodes.get(id);
         let unchanged = old.is_some_and(|old| {
             old.error.is_none()
@@ -124,7 +127,7 @@ impl ModuleGraph {
         }
         let new_deps = result.node.static_deps.clone();
         self.insert(result);
-        self.ensure(config, settings, resolver, &new_deps);
+        self.ensure(config, settings, resolver, cache, &new_deps);
         true
     }
 
@@ -292,6 +295,7 @@ fn compile(
     config: &ResolvedConfig,
     settings: &TransformSettings,
     resolver: &ModuleResolver,
+    cache: &ModuleCache,
     id: &str,
 ) -> Compiled {
     let file = path_for_id(&config.root, id);
@@ -300,7 +304,18 @@ fn compile(
         ..ModuleNode::default()
     };
     let mut dependencies = Vec::new();
-    match load_module(config, settings, id, &file) {
+    let loaded = match cache.get(id) {
+        Some(cached) => Ok(cached),
+        None => {
+            let hash_before = crate::module_cache::file_hash(&file);
+            let loaded = load_module(config, settings, id, &file);
+            if let Ok(loaded) = &loaded {
+                cache.put(id, &file, hash_before, loaded);
+            }
+            loaded
+        }
+    };
+    match loaded {
         Err(error) => node.error = Some(error),
         Ok(loaded) => {
             let compiled = &loaded.compiled;

@@ -150,7 +150,13 @@ fn recompile(server: &DevServer, paths: &[PathBuf]) -> Option<Outcome> {
         .collect();
     let mut changed = Vec::new();
     for id in ids {
-        if graph.recompile(&session.config, &session.settings, &session.resolver, &id) {
+        if graph.recompile(
+            &session.config,
+            &session.settings,
+            &session.resolver,
+            &session.module_cache,
+            &id,
+        ) {
             changed.push(id);
         }
     }
@@ -249,7 +255,8 @@ async fn restart(server: &Arc<DevServer>) {
         &server.overrides,
         &std::env::vars().collect(),
     );
-    let session = match config.and_then(Session::new) {
+    let store = current.module_cache.store.clone();
+    let session = match config.and_then(|config| Session::new(config, store)) {
         Ok(session) => session,
         Err(error) => {
             eprintln!("{}", error.render(false));

@@ -15,6 +15,7 @@ mod deps;
 mod graph;
 mod hmr;
 mod load;
+mod module_cache;
 mod page;
 mod preview;
 mod resolve;
@@ -85,6 +86,18 @@ pub(crate) fn print_urls(
         .local_addr()
         .map(|a| a.port())
         .unwrap_or(options.port);
+    nexxo_diagnostics::events::event(
+        "phase",
+        serde_json::json!({"phase": what, "status": "ready", "duration_ms": started.elapsed().as_millis() as u64, "port": port}),
+    );
+    if options.open {
+        let url = format!("http://localhost:{port}{base}");
+        // Opening a browser is a convenience: failing to is not an error.
+        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+    }
+    if nexxo_diagnostics::events::json_events_enabled() {
+        return;
+    }
     println!(
         "\n  nexxo {what} ready in {} ms\n\n  ➜  Local:   http://localhost:{port}{base}",
         started.elapsed().as_millis()
@@ -96,11 +109,6 @@ pub(crate) fn print_urls(
             if host.is_empty() { "0.0.0.0" } else { host }
         ),
     }
-    if options.open {
-        let url = format!("http://localhost:{port}{base}");
-        // Opening a browser is a convenience: failing to is not an error.
-        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
-    }
 }
 
 /// Runs the dev server until the process is stopped.
@@ -110,7 +118,13 @@ pub async fn dev(
     options: ServeOptions,
 ) -> Result<(), Diagnostic> {
     let started = Instant::now();
-    let session = Session::new(config)?;
+    let store = Arc::new(nexxo_cache::CacheStore::open(
+        &config.cache_dir,
+        nexxo_cache::StoreKind::Dev,
+        config.cache_max_bytes,
+        &|warning| nexxo_diagnostics::events::warning(&warning),
+    ));
+    let session = Session::new(config, store)?;
     let base = load::dev_base(&session.config).to_string();
     let root = session.config.root.clone();
     let (listener, allowed_hosts) = bind(&options).await?;
@@ -139,10 +153,17 @@ pub async fn dev(
             server::check_host,
         ));
     print_urls(&listener, &options, &base, started, "dev server");
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|err| Diagnostic::error(format!("the dev server stopped: {err}")))
+        .map_err(|err| Diagnostic::error(format!("the dev server stopped: {err}")));
+    // Record this run's cache use (and evict over the cap) on the way out.
+    let stats = server.session().module_cache.store.finish();
+    nexxo_diagnostics::events::event(
+        "cache",
+        serde_json::json!({"store": "dev", "hits": stats.hits, "misses": stats.misses, "writes": stats.writes}),
+    );
+    served
 }
 
 async fn warm_up(server: &Arc<DevServer>) {

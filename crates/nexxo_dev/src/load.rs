@@ -19,7 +19,7 @@ use crate::transform::{compile_module, is_script, CompiledModule, TransformSetti
 pub const INLINE_SCRIPT_QUERY: &str = "nexxo-inline=";
 
 /// A loaded and compiled module.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadedModule {
     pub compiled: CompiledModule,
     /// Files whose change must recompile this module (the file itself, Sass partials, @imports).

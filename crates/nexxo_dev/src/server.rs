@@ -25,12 +25,14 @@ use tokio::sync::broadcast;
 use crate::deps::{prebundle, DepBundle};
 use crate::graph::ModuleGraph;
 use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, INLINE_SCRIPT_QUERY};
+use crate::module_cache::ModuleCache;
 use crate::page::{concat_modules, page_tags};
 use crate::resolve::{id_for_path, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
 use crate::security::{
     checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused,
 };
 use crate::transform::TransformSettings;
+use nexxo_cache::CacheStore;
 
 const CLIENT_JS: &str = concat!(
     include_str!("../client/overlay.js"),
@@ -48,10 +50,12 @@ pub struct Session {
     /// Roots files may be served from (canonical): the project root and `node_modules` folders
     /// of its parents (workspaces).
     pub allowed_roots: Vec<PathBuf>,
+    /// Compiled modules and dependency bundles from earlier runs.
+    pub module_cache: ModuleCache,
 }
 
 impl Session {
-    pub fn new(config: ResolvedConfig) -> Result<Self, Diagnostic> {
+    pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
         let resolver = ModuleResolver::new(&config);
         let refresh_runtime =
             match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
@@ -65,12 +69,14 @@ impl Session {
                 allowed_roots.push(modules);
             }
         }
+        let module_cache = ModuleCache::new(store, &config, refresh_runtime.is_some());
         Ok(Self {
             config: Arc::new(config),
             settings,
             resolver,
             refresh_runtime,
             allowed_roots,
+            module_cache,
         })
     }
 }
@@ -108,7 +114,13 @@ impl DevServer {
         let _ = tokio::task::spawn_blocking(move || {
             let session = server.session();
             let mut graph = server.graph.lock().expect("graph lock");
-            graph.ensure(&session.config, &session.settings, &session.resolver, &ids);
+            graph.ensure(
+                &session.config,
+                &session.settings,
+                &session.resolver,
+                &session.module_cache,
+                &ids,
+            );
         })
         .await;
     }
@@ -129,7 +141,19 @@ impl DevServer {
         // Keep what was bundled before so a package never disappears from the page.
         wanted.extend(current.specifiers.iter().cloned());
         let started = Instant::now();
+        let cache_key = crate::deps::cache_key(&session.config, &wanted);
+        let store = &session.module_cache.store;
+        if let Some(bundle) = store
+            .get(&cache_key)
+            .and_then(|bytes| serde_json::from_slice::<DepBundle>(&bytes).ok())
+        {
+            *current = Arc::new(bundle);
+            return Ok((current.clone(), true));
+        }
         let bundle = prebundle(&session.config, &wanted).await?;
+        if let Ok(bytes) = serde_json::to_vec(&bundle) {
+            store.put(&cache_key, &bytes);
+        }
         eprintln!(
             "  pre-bundled {} dependenc{} in {} ms",
             wanted.len(),

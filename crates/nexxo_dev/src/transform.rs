@@ -40,7 +40,7 @@ impl TransformSettings {
 }
 
 /// A compiled module: the body of its registry function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledModule {
     pub code: String,
     /// Source map of `code` (JSON), sources relative to the project root.
@@ -54,7 +54,7 @@ pub struct CompiledModule {
 }
 
 /// What a module says about hot updates, read from its compiled code like Vite does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HotFacts {
     /// `import.meta.hot.accept()` / `accept(cb)`, or a React Refresh component module.
     pub self_accepting: bool,

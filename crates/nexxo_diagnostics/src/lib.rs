@@ -4,6 +4,8 @@
 //! 1-based line and column and the source text so a code frame can be drawn. Stages produce
 //! diagnostics as plain data; only the CLI decides how to print them.
 
+pub mod events;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

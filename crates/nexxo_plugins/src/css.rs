@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use nexxo_css::{compile_stylesheet, CompiledCss, CssOptions, CssUrl};
+use nexxo_css::{CompiledCss, CssOptions, CssUrl, StylesheetCache};
 use nexxo_diagnostics::Diagnostic;
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
@@ -64,6 +64,7 @@ impl ChunkStyles {
 
 #[derive(Debug)]
 pub struct CssPlugin {
+    stylesheets: StylesheetCache,
     options: CssOptions,
     urls: Arc<AssetUrls>,
     public_dir: Option<PathBuf>,
@@ -80,6 +81,7 @@ pub struct CssPlugin {
 
 impl CssPlugin {
     pub fn new(
+        stylesheets: StylesheetCache,
         options: CssOptions,
         urls: Arc<AssetUrls>,
         public_dir: Option<PathBuf>,
@@ -88,6 +90,7 @@ impl CssPlugin {
         map_source_root: String,
     ) -> Self {
         Self {
+            stylesheets,
             options,
             map_source_root,
             urls,
@@ -212,7 +215,7 @@ impl CssPlugin {
     fn load_stylesheet(&self, ctx: &PluginContext, id: &str) -> HookLoadReturn {
         let (path_text, query) = split_query(id);
         let path = Path::new(path_text);
-        let compiled = match compile_stylesheet(path, &self.options) {
+        let compiled = match self.stylesheets.compile(path, &self.options) {
             Ok(compiled) => compiled,
             Err(diagnostic) => {
                 self.errors

@@ -1,0 +1,638 @@
+//! Nexxo's persistent cache: one RocksDB store per kind of run (`dev`, `build`, `lib`) under
+//! `cacheDir` (default `node_modules/.nexxo`), so `nexxo dev` and `nexxo build` can run at the
+//! same time on one project.
+//!
+//! The cache is never the reason a run fails: a store that is locked by another process or
+//! cannot be opened is skipped with one warning; a corrupt one is moved aside and replaced.
+//! Values are addressed by content hashes computed by the callers, who also verify what they
+//! read (see `nexxo_build::cache` and `nexxo_dev`'s module cache).
+//!
+//! Size is bounded: every entry records its last use and size; when the store grows past its
+//! cap, the least recently used entries are deleted down to 80% of it and compacted away.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, ErrorKind, Options, WriteBatch, DB};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Column family holding, per key, its last use and value size (for eviction).
+const USAGE: &str = "usage";
+/// Key (in the default column family) of the last run's statistics.
+const LAST_RUN_KEY: &[u8] = b"\0nexxo:last-run";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Dev,
+    Build,
+    Lib,
+}
+
+impl StoreKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Dev => "dev",
+            StoreKind::Build => "build",
+            StoreKind::Lib => "lib",
+        }
+    }
+
+    pub const ALL: [StoreKind; 3] = [StoreKind::Dev, StoreKind::Build, StoreKind::Lib];
+}
+
+/// One open store (or none, when it could not be opened).
+pub struct CacheStore {
+    db: Option<DB>,
+    kind: StoreKind,
+    cap_bytes: u64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    writes: AtomicU64,
+    /// Value bytes written since the size cap was last checked.
+    written_since_check: AtomicU64,
+    /// Keys read this run, to record their use in one batch at the end.
+    used: Mutex<Vec<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for CacheStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheStore")
+            .field("kind", &self.kind)
+            .field("enabled", &self.db.is_some())
+            .field("cap_bytes", &self.cap_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cached value with the content hash of every file it was made from.
+#[derive(Serialize, Deserialize)]
+struct FileBound<T> {
+    files: Vec<(PathBuf, String)>,
+    value: T,
+}
+
+/// The last run's counters, as `nexxo cache stats` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub writes: u64,
+}
+
+impl RunStats {
+    pub fn hit_rate(&self) -> Option<f64> {
+        let total = self.hits + self.misses;
+        (total > 0).then(|| self.hits as f64 / total as f64)
+    }
+}
+
+fn options() -> Options {
+    let mut options = Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    options.set_compression_type(DBCompressionType::Lz4);
+    // Small memtables and few log files: a cache should not hold much beside its data.
+    options.set_write_buffer_size(16 * 1024 * 1024);
+    options.set_max_total_wal_size(64 * 1024 * 1024);
+    options.set_keep_log_file_num(2);
+    options.set_max_log_file_size(1024 * 1024);
+    options.set_level_compaction_dynamic_level_bytes(true);
+    options
+}
+
+fn open_db(path: &Path) -> Result<DB, rocksdb::Error> {
+    let families = vec![
+        ColumnFamilyDescriptor::new(rocksdb::DEFAULT_COLUMN_FAMILY_NAME, options()),
+        ColumnFamilyDescriptor::new(USAGE, options()),
+    ];
+    DB::open_cf_descriptors(&options(), path, families)
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The folder of one store.
+pub fn store_path(cache_dir: &Path, kind: StoreKind) -> PathBuf {
+    cache_dir.join(kind.name())
+}
+
+impl CacheStore {
+    /// Opens the `kind` store under `cache_dir`. Problems become one warning each (passed to
+    /// `warn`), never an error.
+    pub fn open(cache_dir: &Path, kind: StoreKind, cap_bytes: u64, warn: &dyn Fn(String)) -> Self {
+        let path = store_path(cache_dir, kind);
+        let db = match std::fs::create_dir_all(&path).map_err(|e| e.to_string()) {
+            Err(err) => {
+                warn(format!(
+                    "cache: cannot create {} ({err}); continuing without the {} cache",
+                    path.display(),
+                    kind.name()
+                ));
+                None
+            }
+            Ok(()) => match open_db(&path) {
+                Ok(db) => Some(db),
+                Err(err) if is_locked(&err) => {
+                    warn(format!(
+                        "cache: the {} cache is in use by another nexxo process; continuing without it",
+                        kind.name()
+                    ));
+                    None
+                }
+                Err(err) => {
+                    // Unreadable or corrupt: keep the files for a bug report, start afresh.
+                    let aside =
+                        path.with_file_name(format!("{}.corrupt-{}", kind.name(), now_seconds()));
+                    let moved = std::fs::rename(&path, &aside).is_ok();
+                    warn(format!(
+                        "cache: the {} cache could not be read ({}){}; starting a new one",
+                        kind.name(),
+                        first_line(&err.to_string()),
+                        if moved {
+                            format!(", moved it to {}", aside.display())
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    match std::fs::create_dir_all(&path)
+                        .ok()
+                        .and_then(|_| open_db(&path).ok())
+                    {
+                        Some(db) => Some(db),
+                        None => {
+                            warn(format!(
+                                "cache: cannot create a new {} cache; continuing without it",
+                                kind.name()
+                            ));
+                            None
+                        }
+                    }
+                }
+            },
+        };
+        Self {
+            db,
+            kind,
+            cap_bytes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            written_since_check: AtomicU64::new(0),
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A store that caches nothing (for `--no-cache` style callers and tests).
+    pub fn disabled(kind: StoreKind) -> Self {
+        Self {
+            db: None,
+            kind,
+            cap_bytes: 0,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            written_since_check: AtomicU64::new(0),
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.db.is_some()
+    }
+
+    pub fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    /// Reads `key`; counts a hit or a miss.
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let value = self.peek(key);
+        self.count(key, value.is_some());
+        value
+    }
+
+    fn count(&self, key: &[u8], hit: bool) {
+        if hit {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut used) = self.used.lock() {
+                used.push(key.to_vec());
+            }
+        } else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Reads a value stored with [`CacheStore::put_file_bound`]: a hit only while every file it
+    /// was made from still has the content it had then. `Err` says why it missed.
+    pub fn get_file_bound<T: DeserializeOwned>(&self, key: &[u8]) -> Result<T, String> {
+        let outcome = match self.peek(key) {
+            None => Err("not in the cache".to_string()),
+            Some(bytes) => match serde_json::from_slice::<FileBound<T>>(&bytes) {
+                Err(_) => Err("unreadable cache entry".to_string()),
+                Ok(entry) => match entry
+                    .files
+                    .iter()
+                    .find(|(path, hash)| file_hash(path).as_ref() != Some(hash))
+                {
+                    Some((path, _)) => Err(format!("{} changed", path.display())),
+                    None => Ok(entry.value),
+                },
+            },
+        };
+        self.count(key, outcome.is_ok());
+        outcome
+    }
+
+    /// Stores `value` with the content hashes of the `files` it was made from. `source` is the
+    /// main input and `source_hash` its hash taken *before* it was read: when the file changed
+    /// while it was being compiled, nothing is stored (the result may be of the old content).
+    pub fn put_file_bound<T: Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+        files: &[PathBuf],
+        source: &Path,
+        source_hash: Option<&str>,
+    ) {
+        if !self.is_enabled()
+            || source_hash.is_none()
+            || file_hash(source).as_deref() != source_hash
+        {
+            return;
+        }
+        let files: Option<Vec<(PathBuf, String)>> = files
+            .iter()
+            .map(|path| Some((path.clone(), file_hash(path)?)))
+            .collect();
+        let Some(files) = files else { return };
+        if let Ok(bytes) = serde_json::to_vec(&FileBound { files, value }) {
+            self.put(key, &bytes);
+        }
+    }
+
+    /// Reads `key` without counting it (bookkeeping such as the last build's fingerprint).
+    pub fn peek(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.db.as_ref().and_then(|db| db.get(key).ok().flatten())
+    }
+
+    /// Writes several entries atomically: after a crash either all are there or none.
+    pub fn put_all(&self, entries: &[(&[u8], &[u8])]) {
+        let Some(db) = &self.db else { return };
+        let Some(usage) = db.cf_handle(USAGE) else {
+            return;
+        };
+        let now = now_seconds();
+        let mut batch = WriteBatch::default();
+        for (key, value) in entries {
+            batch.put(key, value);
+            batch.put_cf(&usage, key, usage_record(now, value.len() as u64));
+        }
+        if db.write(batch).is_ok() {
+            self.writes
+                .fetch_add(entries.len() as u64, Ordering::Relaxed);
+            // A long dev session never ends a run: check the cap every eighth of it written.
+            let bytes: u64 = entries.iter().map(|(_, value)| value.len() as u64).sum();
+            let since_check = self.written_since_check.fetch_add(bytes, Ordering::Relaxed) + bytes;
+            if since_check > self.cap_bytes / 8 {
+                self.written_since_check.store(0, Ordering::Relaxed);
+                self.record_use(db);
+                self.evict_over_cap(db);
+            }
+        }
+    }
+
+    pub fn put(&self, key: &[u8], value: &[u8]) {
+        self.put_all(&[(key, value)]);
+    }
+
+    /// Ends a run: records which entries were used, the run's counters, and evicts the least
+    /// recently used entries when the store is over its cap.
+    pub fn finish(&self) -> RunStats {
+        let stats = RunStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        };
+        let Some(db) = &self.db else { return stats };
+        if let Ok(text) = serde_json::to_vec(&stats) {
+            let _ = db.put(LAST_RUN_KEY, text);
+        }
+        self.record_use(db);
+        self.evict_over_cap(db);
+        stats
+    }
+
+    /// Stamps the entries read since the last call with the current time, so eviction keeps
+    /// them.
+    fn record_use(&self, db: &DB) {
+        let Some(usage) = db.cf_handle(USAGE) else {
+            return;
+        };
+        let now = now_seconds();
+        let mut batch = WriteBatch::default();
+        for key in self
+            .used
+            .lock()
+            .map(|mut u| std::mem::take(&mut *u))
+            .unwrap_or_default()
+        {
+            let size = db
+                .get_cf(&usage, &key)
+                .ok()
+                .flatten()
+                .map(|record| parse_usage(&record).1)
+                .unwrap_or(0);
+            batch.put_cf(&usage, &key, usage_record(now, size));
+        }
+        let _ = db.write(batch);
+    }
+
+    /// Bytes the store's data takes (SST files and memtables).
+    pub fn size_on_disk(&self) -> u64 {
+        let Some(db) = &self.db else { return 0 };
+        let property = |name: &str| db.property_int_value(name).ok().flatten().unwrap_or(0);
+        let mut total =
+            property("rocksdb.total-sst-files-size") + property("rocksdb.cur-size-all-mem-tables");
+        if let Some(usage) = db.cf_handle(USAGE) {
+            total += db
+                .property_int_value_cf(&usage, "rocksdb.total-sst-files-size")
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+        }
+        total
+    }
+
+    fn evict_over_cap(&self, db: &DB) {
+        // The values' own sizes decide (compression makes the files smaller, so this errs on
+        // the side of keeping the store small).
+        let Some(usage) = db.cf_handle(USAGE) else {
+            return;
+        };
+        let mut entries: Vec<(u64, u64, Vec<u8>)> = db
+            .iterator_cf(&usage, rocksdb::IteratorMode::Start)
+            .filter_map(Result::ok)
+            .map(|(key, record)| {
+                let (used_at, size) = parse_usage(&record);
+                (used_at, size, key.to_vec())
+            })
+            .collect();
+        let total: u64 = entries.iter().map(|(_, size, _)| size + 64).sum();
+        if total <= self.cap_bytes {
+            return;
+        }
+        entries.sort();
+        let target = self.cap_bytes / 10 * 8;
+        let mut remaining = total;
+        let mut batch = WriteBatch::default();
+        for (_, size, key) in entries {
+            if remaining <= target {
+                break;
+            }
+            batch.delete(&key);
+            batch.delete_cf(&usage, &key);
+            remaining -= size + 64;
+        }
+        if db.write(batch).is_ok() {
+            db.compact_range::<&[u8], &[u8]>(None, None);
+            db.compact_range_cf::<&[u8], &[u8]>(&usage, None, None);
+        }
+    }
+
+    /// Number of entries (exact count from the usage records).
+    pub fn entry_count(&self) -> u64 {
+        let Some(db) = &self.db else { return 0 };
+        let Some(usage) = db.cf_handle(USAGE) else {
+            return 0;
+        };
+        db.iterator_cf(&usage, rocksdb::IteratorMode::Start).count() as u64
+    }
+
+    /// The counters of the last finished run.
+    pub fn last_run(&self) -> Option<RunStats> {
+        let db = self.db.as_ref()?;
+        let bytes = db.get(LAST_RUN_KEY).ok().flatten()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+fn usage_record(used_at: u64, size: u64) -> Vec<u8> {
+    let mut record = used_at.to_be_bytes().to_vec();
+    record.extend_from_slice(&size.to_be_bytes());
+    record
+}
+
+fn parse_usage(record: &[u8]) -> (u64, u64) {
+    let number = |range: std::ops::Range<usize>| {
+        record
+            .get(range)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    };
+    (number(0..8), number(8..16))
+}
+
+fn is_locked(error: &rocksdb::Error) -> bool {
+    let text = error.to_string();
+    error.kind() == ErrorKind::IOError
+        && (text.contains("lock") || text.contains("Resource temporarily unavailable"))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Deletes every store under `cache_dir` (and stores moved aside as corrupt).
+pub fn clear(cache_dir: &Path) -> std::io::Result<u64> {
+    let mut removed = 0;
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return Ok(0);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_store = StoreKind::ALL
+            .iter()
+            .any(|k| name == k.name() || name.starts_with(&format!("{}.corrupt-", k.name())));
+        if is_store && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Content hash of a file's bytes, as cache entries record it.
+pub fn file_hash(path: &Path) -> Option<String> {
+    std::fs::read(path).ok().map(|bytes| hash_hex(&[&bytes]))
+}
+
+/// A 128-bit content hash as 32 hex characters (keys and fingerprints).
+pub fn hash_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    format!("{:032x}", hasher.digest128())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT_CAP_BYTES: u64 = 512 * 1024 * 1024;
+
+    fn quiet(_: String) {}
+
+    #[test]
+    fn values_survive_a_reopen_and_count_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &quiet);
+            assert!(store.is_enabled());
+            store.put(b"k", b"v");
+            assert_eq!(store.get(b"missing"), None);
+            store.finish();
+        }
+        let store = CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &quiet);
+        assert_eq!(store.get(b"k").as_deref(), Some(&b"v"[..]));
+        let stats = store.finish();
+        assert_eq!((stats.hits, stats.misses), (1, 0));
+        assert_eq!(store.last_run(), Some(stats));
+    }
+
+    #[test]
+    fn a_locked_store_is_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = CacheStore::open(dir.path(), StoreKind::Dev, DEFAULT_CAP_BYTES, &quiet);
+        let warnings = Mutex::new(Vec::new());
+        let second = CacheStore::open(dir.path(), StoreKind::Dev, DEFAULT_CAP_BYTES, &|w| {
+            warnings.lock().unwrap().push(w)
+        });
+        assert!(first.is_enabled() && !second.is_enabled());
+        assert!(
+            warnings.lock().unwrap()[0].contains("in use"),
+            "{:?}",
+            warnings.lock().unwrap()
+        );
+        // Another kind opens fine beside it.
+        assert!(
+            CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &quiet).is_enabled()
+        );
+    }
+
+    #[test]
+    fn a_corrupt_store_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &quiet);
+            store.put(b"k", b"v");
+            store.finish();
+        }
+        let path = store_path(dir.path(), StoreKind::Build);
+        for entry in std::fs::read_dir(&path).unwrap().flatten() {
+            std::fs::write(entry.path(), b"garbage bytes, not a rocksdb file").unwrap();
+        }
+        let warnings = Mutex::new(Vec::new());
+        let store = CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &|w| {
+            warnings.lock().unwrap().push(w)
+        });
+        assert!(store.is_enabled());
+        assert_eq!(store.get(b"k"), None);
+        assert!(
+            warnings.lock().unwrap()[0].contains("moved it to"),
+            "{:?}",
+            warnings.lock().unwrap()
+        );
+    }
+
+    #[test]
+    fn file_bound_values_miss_once_a_file_they_were_made_from_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("a.scss");
+        let partial = dir.path().join("_b.scss");
+        std::fs::write(&source, "@use 'b';").unwrap();
+        std::fs::write(&partial, "$x: 1;").unwrap();
+        let store = CacheStore::open(
+            &dir.path().join("cache"),
+            StoreKind::Build,
+            DEFAULT_CAP_BYTES,
+            &quiet,
+        );
+        let hash = file_hash(&source);
+        store.put_file_bound(
+            b"k",
+            &"compiled".to_string(),
+            &[source.clone(), partial.clone()],
+            &source,
+            hash.as_deref(),
+        );
+        assert_eq!(
+            store.get_file_bound::<String>(b"k"),
+            Ok("compiled".to_string())
+        );
+        std::fs::write(&partial, "$x: 2;").unwrap();
+        let miss = store.get_file_bound::<String>(b"k").unwrap_err();
+        assert!(miss.contains("_b.scss changed"), "{miss}");
+        // A source that changed while it compiled is not stored.
+        store.put_file_bound(
+            b"k2",
+            &"stale".to_string(),
+            &[source.clone()],
+            &source,
+            Some("old hash"),
+        );
+        assert_eq!(
+            store.get_file_bound::<String>(b"k2"),
+            Err("not in the cache".to_string())
+        );
+        let stats = store.finish();
+        assert_eq!((stats.hits, stats.misses), (1, 2));
+    }
+
+    #[test]
+    fn the_size_cap_evicts_least_recently_used_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = 200_000;
+        let store = CacheStore::open(dir.path(), StoreKind::Build, cap, &quiet);
+        let value = vec![7u8; 10_000];
+        for round in 0..100u32 {
+            store.put(&round.to_be_bytes(), &value);
+            store.finish();
+        }
+        let kept = store.entry_count();
+        assert!(
+            kept * 10_064 <= cap,
+            "{kept} entries of 10 kB kept under a 200 kB cap"
+        );
+        assert!(kept > 0);
+        // The newest entry survives eviction.
+        assert!(store.peek(&99u32.to_be_bytes()).is_some());
+    }
+
+    #[test]
+    fn the_size_cap_holds_in_a_run_that_never_ends() {
+        // A dev server writes for hours without finishing its run.
+        let dir = tempfile::tempdir().unwrap();
+        let cap = 400_000;
+        let store = CacheStore::open(dir.path(), StoreKind::Dev, cap, &quiet);
+        for round in 0..200u32 {
+            store.put(&round.to_be_bytes(), &vec![round as u8; 10_000]);
+        }
+        let kept = store.entry_count();
+        // At most the cap plus what is written between two checks (an eighth of the cap).
+        assert!(
+            kept * 10_064 <= cap + cap / 8 + 10_064,
+            "{kept} entries of 10 kB kept under a 400 kB cap"
+        );
+        assert!(store.peek(&199u32.to_be_bytes()).is_some());
+    }
+}

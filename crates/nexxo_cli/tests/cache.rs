@@ -1,0 +1,435 @@
+//! The persistent build cache through the `nexxo` binary: a second build restores outDir byte
+//! for byte; a changed file, env variable, config or dependency version each rebuilds (and the
+//! output shows the change); builds killed while writing the cache never leave it wrong; a
+//! corrupt store is moved aside; `--explain`, `--log-format json`, `nexxo cache stats|clear`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn nexxo(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nexxo"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the nexxo binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        write(dir.path(), path, content);
+    }
+    dir
+}
+
+fn write(root: &Path, path: &str, content: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// Builds with JSON events; returns the events.
+fn build_json(root: &Path) -> Vec<serde_json::Value> {
+    let output = nexxo(
+        &["build", root.to_str().unwrap(), "--log-format", "json"],
+        root,
+    );
+    assert!(
+        output.status.success(),
+        "build failed:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON event: {line}"))
+        })
+        .collect()
+}
+
+fn cache_event(events: &[serde_json::Value]) -> &serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["event"] == "cache")
+        .expect("a cache event")
+}
+
+fn restored(root: &Path) -> bool {
+    cache_event(&build_json(root))["restored"]
+        .as_bool()
+        .unwrap()
+}
+
+/// Every file under `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
+        }
+    }
+    files
+}
+
+fn app() -> tempfile::TempDir {
+    project(&[
+        ("index.html", r#"<!doctype html><html><head><link rel="stylesheet" href="/src/style.css"></head><body><script type="module" src="/src/main.ts"></script></body></html>"#),
+        ("src/main.ts", "import { answer } from './answer';\ndocument.body.textContent = `${answer} ${import.meta.env.NEXXO_WORD}`;\n"),
+        ("src/answer.ts", "export const answer: number = 42;\n"),
+        ("src/style.css", "body { color: red; }\n"),
+        (".env", "NEXXO_WORD=first\n"),
+        ("public/robots.txt", "hi\n"),
+        ("node_modules/tiny-dep/package.json", r#"{"name":"tiny-dep","version":"1.0.0","main":"index.js"}"#),
+        ("node_modules/tiny-dep/index.js", "export const version = '1.0.0';\n"),
+    ])
+}
+
+/// The text of every output file with this extension.
+fn dist_files(root: &Path, extension: &str) -> String {
+    tree(&root.join("dist"))
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == extension))
+        .map(|(_, bytes)| text(&bytes))
+        .collect()
+}
+
+fn dist_text(root: &Path) -> String {
+    dist_files(root, "js")
+}
+
+#[test]
+fn a_second_build_restores_dist_byte_for_byte() {
+    let dir = app();
+    assert!(
+        !restored(dir.path()),
+        "the first build cannot come from the cache"
+    );
+    let first = tree(&dir.path().join("dist"));
+    std::fs::remove_dir_all(dir.path().join("dist")).unwrap();
+    assert!(restored(dir.path()));
+    assert_eq!(tree(&dir.path().join("dist")), first);
+
+    let human = nexxo(
+        &["build", dir.path().to_str().unwrap(), "--explain"],
+        dir.path(),
+    );
+    let stdout = text(&human.stdout);
+    assert!(stdout.contains("restored from the cache in"), "{stdout}");
+    assert!(
+        stdout.contains("explain: restored from the cache"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn each_kind_of_change_rebuilds_exactly_when_it_should() {
+    let dir = app();
+    let root = dir.path();
+    assert!(!restored(root));
+    assert!(restored(root));
+
+    // A source file.
+    write(root, "src/answer.ts", "export const answer: number = 43;\n");
+    let explain = nexxo(&["build", root.to_str().unwrap(), "--explain"], root);
+    let stdout = text(&explain.stdout);
+    assert!(
+        stdout.contains("explain: built because input fingerprint: src/answer.ts changed"),
+        "{stdout}"
+    );
+    assert!(dist_text(root).contains("43"));
+    assert!(restored(root));
+
+    // An env variable the app reads.
+    write(root, ".env", "NEXXO_WORD=second\n");
+    assert!(!restored(root));
+    assert!(dist_text(root).contains("second"));
+    assert!(restored(root));
+
+    // An env variable from the process environment.
+    let output = Command::new(env!("CARGO_BIN_EXE_nexxo"))
+        .args(["build", root.to_str().unwrap(), "--explain"])
+        .env("NEXXO_WORD", "third")
+        .output()
+        .unwrap();
+    assert!(
+        text(&output.stdout).contains("build-plan hash"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(dist_text(root).contains("third"));
+
+    // The config.
+    write(
+        root,
+        "nexxo.config.json",
+        r#"{ "build": { "minify": false } }"#,
+    );
+    assert!(!restored(root));
+    assert!(restored(root));
+
+    // A dependency's version (its code changes with it).
+    write(
+        root,
+        "src/main.ts",
+        "import { version } from 'tiny-dep';\ndocument.body.textContent = version;\n",
+    );
+    assert!(!restored(root));
+    assert!(restored(root));
+    write(
+        root,
+        "node_modules/tiny-dep/index.js",
+        "export const version = '2.0.0';\n",
+    );
+    let explain = nexxo(&["build", root.to_str().unwrap(), "--explain"], root);
+    let stdout = text(&explain.stdout);
+    assert!(stdout.contains("dependency files changed"), "{stdout}");
+    assert!(dist_text(root).contains("2.0.0"));
+}
+
+#[test]
+fn builds_killed_while_writing_the_cache_never_leave_it_wrong() {
+    let dir = app();
+    let root = dir.path();
+    for attempt in 0..6u64 {
+        write(
+            root,
+            "src/answer.ts",
+            &format!("export const answer: number = {attempt};\n"),
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nexxo"))
+            .args(["build", root.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Anywhere from start-up to the cache write at the end of the build.
+        std::thread::sleep(Duration::from_millis(20 + attempt * 25));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    // The same sources built with a cache that never saw a killed build are the reference.
+    let reference = app();
+    for answer in [0, 3, 5, 42] {
+        for side in [root, reference.path()] {
+            write(
+                side,
+                "src/answer.ts",
+                &format!("export const answer: number = {answer};\n"),
+            );
+            build_json(side);
+        }
+        assert_eq!(
+            tree(&root.join("dist")),
+            tree(&reference.path().join("dist")),
+            "answer {answer}"
+        );
+        assert!(dist_text(root).contains(&answer.to_string()));
+    }
+}
+
+#[test]
+fn a_corrupt_store_is_moved_aside_and_the_build_succeeds() {
+    let dir = app();
+    let root = dir.path();
+    build_json(root);
+    let store = root.join("node_modules/.nexxo/build");
+    for entry in std::fs::read_dir(&store).unwrap().flatten() {
+        std::fs::write(entry.path(), b"\x00garbage\xff not rocksdb").unwrap();
+    }
+    let output = nexxo(&["build", root.to_str().unwrap()], root);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("warning: cache: the build cache could not be read"),
+        "{stderr}"
+    );
+    assert!(dist_text(root).contains("42"));
+    assert!(restored(root), "the new store works");
+}
+
+#[test]
+fn cache_stats_and_clear() {
+    let dir = app();
+    let root = dir.path();
+    build_json(root);
+    build_json(root);
+    let stats = text(&nexxo(&["cache", "stats", root.to_str().unwrap()], root).stdout);
+    assert!(stats.contains("build"), "{stats}");
+    assert!(stats.contains("hit rate 100%"), "{stats}");
+    let cleared = nexxo(&["cache", "clear", root.to_str().unwrap()], root);
+    assert!(
+        text(&cleared.stdout).contains("cleared 1 cache store"),
+        "{}",
+        text(&cleared.stdout)
+    );
+    assert!(!root.join("node_modules/.nexxo/build").exists());
+    assert!(!restored(root));
+}
+
+fn css_events(events: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "module" && e["stage"] == "css")
+        .map(|e| {
+            let field = |name: &str| e[name].as_str().unwrap_or_default().to_string();
+            (field("id"), field("cache"), field("reason"))
+        })
+        .collect()
+}
+
+#[test]
+fn stylesheets_are_compiled_again_only_when_a_file_they_read_changed() {
+    let dir = project(&[
+        (
+            "index.html",
+            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
+        ),
+        (
+            "src/main.ts",
+            "import './theme.scss';\nimport './plain.css';\nexport const n = 1;\n",
+        ),
+        (
+            "src/theme.scss",
+            "@use 'colors';\nbody { color: colors.$text; }\n",
+        ),
+        ("src/_colors.scss", "$text: rgb(10, 20, 30);\n"),
+        (
+            "src/plain.css",
+            "@import './base.css';\nmain { margin: 0; }\n",
+        ),
+        ("src/base.css", "html { padding: 1px; }\n"),
+    ]);
+    let root = dir.path();
+    let first = css_events(&build_json(root));
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(
+        first.iter().all(|(_, cache, _)| cache == "miss"),
+        "{first:?}"
+    );
+
+    // A script changed: the whole-build entry misses, but neither stylesheet is compiled again.
+    write(
+        root,
+        "src/main.ts",
+        "import './theme.scss';\nimport './plain.css';\nexport const n = 2;\n",
+    );
+    let second = css_events(&build_json(root));
+    assert!(
+        second.iter().all(|(_, cache, _)| cache == "hit"),
+        "{second:?}"
+    );
+    assert!(
+        dist_files(root, "css").contains("#0a141e"),
+        "{}",
+        dist_files(root, "css")
+    );
+
+    // A Sass partial changed: only the sheet that uses it is compiled again.
+    write(root, "src/_colors.scss", "$text: rgb(200, 20, 30);\n");
+    let third = css_events(&build_json(root));
+    let theme = third
+        .iter()
+        .find(|(id, _, _)| id == "src/theme.scss")
+        .unwrap();
+    assert_eq!(theme.1, "miss");
+    assert!(theme.2.ends_with("_colors.scss changed"), "{theme:?}");
+    let plain = third
+        .iter()
+        .find(|(id, _, _)| id == "src/plain.css")
+        .unwrap();
+    assert_eq!(plain.1, "hit");
+    assert!(
+        dist_files(root, "css").contains("#c8141e"),
+        "{}",
+        dist_files(root, "css")
+    );
+
+    // A file pulled in by @import changed.
+    write(root, "src/base.css", "html { padding: 7px; }\n");
+    let fourth = css_events(&build_json(root));
+    let plain = fourth
+        .iter()
+        .find(|(id, _, _)| id == "src/plain.css")
+        .unwrap();
+    assert_eq!(plain.1, "miss", "{fourth:?}");
+    assert!(
+        dist_files(root, "css").contains("padding:7px"),
+        "{}",
+        dist_files(root, "css")
+    );
+}
+
+#[test]
+fn the_size_cap_holds_over_many_builds_with_changing_content() {
+    let dir = app();
+    let root = dir.path();
+    write(
+        root,
+        "nexxo.config.json",
+        r#"{ "cacheMaxSize": 1, "build": { "minify": false } }"#,
+    );
+    for round in 0..16u64 {
+        // About 200 kB of output that no compression shrinks much, different every round.
+        let mut state = round.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let noise: String = (0..100_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                format!("{:02x}", state as u8)
+            })
+            .collect::<Vec<_>>()
+            .concat();
+        write(
+            root,
+            "src/answer.ts",
+            &format!("export const answer: string = '{round}{noise}';\n"),
+        );
+        build_json(root);
+    }
+    let stats = nexxo(
+        &[
+            "cache",
+            "stats",
+            root.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+        root,
+    );
+    let events: Vec<serde_json::Value> = text(&stats.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let build = events
+        .iter()
+        .find(|e| e["event"] == "cache-stats" && e["store"] == "build")
+        .expect("build store stats");
+    let bytes = build["bytes"].as_u64().unwrap();
+    // 16 builds wrote over 3 MB; the store keeps at most its 1 MB cap (plus an eighth written
+    // between two checks).
+    assert!(
+        bytes <= 1024 * 1024 * 9 / 8,
+        "{bytes} bytes on disk under a 1 MB cap"
+    );
+    assert!(build["entries"].as_u64().unwrap() > 0);
+    // The newest build is still there.
+    assert!(restored(root));
+}

@@ -1,0 +1,82 @@
+//! Compiled modules in the persistent cache (the `dev` store), so a restarted `nexxo dev`
+//! serves the app without compiling again.
+//!
+//! The key is the module id and everything of the session that changes compiled code (Nexxo's
+//! version, `define` and env values, React Refresh, CSS settings). The value keeps the content
+//! hash of every file the compile read (a Sass partial too) and is only used when they all
+//! still match.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use nexxo_cache::{hash_hex, CacheStore};
+use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::events::event;
+use serde_json::json;
+
+use crate::load::LoadedModule;
+
+pub use nexxo_cache::file_hash;
+
+pub struct ModuleCache {
+    pub store: Arc<CacheStore>,
+    session_key: String,
+}
+
+impl ModuleCache {
+    pub fn new(store: Arc<CacheStore>, config: &ResolvedConfig, react_refresh: bool) -> Self {
+        let session = format!(
+            "{}|{:?}|{:?}|{}|{:?}|{}|{}",
+            env!("CARGO_PKG_VERSION"),
+            config.define,
+            config.alias,
+            config.css_modules_pattern,
+            config.targets,
+            config.base,
+            react_refresh
+        );
+        Self {
+            store,
+            session_key: hash_hex(&[session.as_bytes(), config.root.to_string_lossy().as_bytes()]),
+        }
+    }
+
+    fn key(&self, id: &str) -> Vec<u8> {
+        format!(
+            "module:{}",
+            hash_hex(&[self.session_key.as_bytes(), id.as_bytes()])
+        )
+        .into_bytes()
+    }
+
+    /// The cached compile of `id`, if every file it read is unchanged. Logs the outcome.
+    pub fn get(&self, id: &str) -> Option<LoadedModule> {
+        if !self.store.is_enabled() {
+            return None;
+        }
+        match self.store.get_file_bound::<LoadedModule>(&self.key(id)) {
+            Ok(module) => {
+                event("module", json!({"id": id, "cache": "hit"}));
+                Some(module)
+            }
+            Err(reason) => {
+                event(
+                    "module",
+                    json!({"id": id, "cache": "miss", "reason": reason}),
+                );
+                None
+            }
+        }
+    }
+
+    /// Stores a compile of `id` (file `path`, whose hash before it was read is `hash_before`).
+    pub fn put(&self, id: &str, path: &Path, hash_before: Option<String>, module: &LoadedModule) {
+        self.store.put_file_bound(
+            &self.key(id),
+            module,
+            &module.files,
+            path,
+            hash_before.as_deref(),
+        );
+    }
+}

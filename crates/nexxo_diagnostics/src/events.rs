@@ -1,0 +1,43 @@
+//! Machine-readable progress: with `--log-format json` every step of a run is printed as one
+//! JSON object per line on stdout (phase started/ended, module compiled with a cache hit or
+//! miss, chunk emitted, warning, error), for CI logs and tools. Off by default.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static JSON_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Turns JSON events on for this process.
+pub fn enable_json_events() {
+    JSON_EVENTS.store(true, Ordering::Relaxed);
+}
+
+pub fn json_events_enabled() -> bool {
+    JSON_EVENTS.load(Ordering::Relaxed)
+}
+
+/// Prints `{"event": kind, ...fields}` when JSON events are on. `fields` must be an object.
+pub fn event(kind: &str, fields: serde_json::Value) {
+    if !json_events_enabled() {
+        return;
+    }
+    let mut object = match fields {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    object.insert("event".into(), kind.into());
+    let line = serde_json::Value::Object(object).to_string();
+    // One write per line, so lines from several threads never interleave.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+}
+
+/// Shows a warning: a `warning` event with `--log-format json`, a `warning:` line on stderr
+/// otherwise.
+pub fn warning(message: &str) {
+    if json_events_enabled() {
+        event("warning", serde_json::json!({ "message": message }));
+    } else {
+        eprintln!("warning: {message}");
+    }
+}
