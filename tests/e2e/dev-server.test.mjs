@@ -121,6 +121,10 @@ test('path traversal, absolute paths and symlinks out of the root serve nothing'
     '//etc/passwd',
     '/@fs/etc/passwd',
     '/src/leak.txt',
+    // The lazy-chunk route compiles the module named in its query: it must check it too.
+    '/@nexxo/lazy.js?id=/@fs/etc/passwd%3Fraw',
+    `/@nexxo/lazy.js?id=${encodeURIComponent(`/@fs${outside}?raw`)}`,
+    '/@nexxo/lazy.js?id=/src/notes.txt%3Fraw&page=/@fs/etc/passwd',
   ];
   for (const attempt of attempts) {
     const response = await rawGet(dev.port, attempt);
@@ -211,6 +215,10 @@ test('nexxo preview serves dist/ compressed, with cache headers and the SPA fall
     assert.match(asset.headers['content-type'], /javascript/);
     assert.match(asset.headers['cache-control'], /immutable/);
     assert.match(gunzipSync(asset.body).toString(), /json-ok/);
+    // A hashed file that does not exist is a 404, not index.html cached for a year.
+    const missing = await rawGet(port, script.replace(/[^/]+\.js$/, 'gone-0000.js'));
+    assert.equal(missing.status, 404);
+    assert.doesNotMatch(missing.headers['cache-control'] ?? '', /immutable/);
     assert.equal((await rawGet(port, '/', { host: 'evil.example.com' })).status, 403);
     const { page, problems } = await openPage(browser(), `http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => document.querySelector('#app').textContent === 'json-ok|raw-ok|bonjour');

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use nexxo_config::ResolvedConfig;
 use nexxo_diagnostics::Diagnostic;
@@ -32,9 +32,22 @@ pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<()
         .append_index_html_on_directories(true)
         .fallback(ServeFile::new(out_dir.join("index.html")));
     let hashed_prefix = format!("{base}{}/", config.assets_dir.trim_matches('/'));
+    let (served_dir, base_len) = (out_dir.clone(), base.len());
     let cache_headers = axum::middleware::from_fn(move |request: Request, next: Next| {
-        let hashed = request.uri().path().starts_with(&hashed_prefix);
+        let path = request.uri().path();
+        let hashed = path.starts_with(&hashed_prefix);
+        // A missing hashed file is a 404, never `index.html` (which would be cached for a
+        // year under that name).
+        let missing = hashed && {
+            let relative = percent_encoding::percent_decode_str(&path[base_len..])
+                .decode_utf8_lossy()
+                .into_owned();
+            !served_dir.join(relative).is_file()
+        };
         async move {
+            if missing {
+                return (axum::http::StatusCode::NOT_FOUND, "not found").into_response();
+            }
             let mut response: Response = next.run(request).await;
             let value = if hashed {
                 "public, max-age=31536000, immutable"

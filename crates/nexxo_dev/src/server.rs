@@ -27,7 +27,7 @@ use crate::graph::ModuleGraph;
 use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, INLINE_SCRIPT_QUERY};
 use crate::module_cache::ModuleCache;
 use crate::page::{concat_modules, page_tags};
-use crate::resolve::{id_for_path, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
+use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
 use crate::security::{
     checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused,
 };
@@ -534,9 +534,20 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         return refusal(Refused::Forbidden);
     }
     let session = server.session();
+    // The id comes from the request: `/@fs/<any path>?raw` would otherwise hand any file on
+    // the machine to any page as a script.
+    if let Err(refused) = checked_file(
+        &path_for_id(&session.config.root, &id),
+        &session.allowed_roots,
+    ) {
+        return refusal(refused);
+    }
     let page_entries_ids = match params.get("page") {
         Some(page) if !page.is_empty() => {
             let file = session.config.root.join(page.trim_start_matches('/'));
+            if let Err(refused) = checked_file(&file, &session.allowed_roots) {
+                return refusal(refused);
+            }
             let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
             page_entries(&session, &file, &html).unwrap_or_default()
         }
