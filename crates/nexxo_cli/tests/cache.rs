@@ -3,37 +3,13 @@
 //! output shows the change); builds killed while writing the cache never leave it wrong; a
 //! corrupt store is moved aside; `--explain`, `--log-format json`, `nexxo cache stats|clear`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-fn nexxo(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nexxo"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the nexxo binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        write(dir.path(), path, content);
-    }
-    dir
-}
-
-fn write(root: &Path, path: &str, content: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
+use common::{files_in as tree, nexxo, project, text, write};
 
 /// Builds with JSON events; returns the events.
 fn build_json(root: &Path) -> Vec<serde_json::Value> {
@@ -68,26 +44,6 @@ fn restored(root: &Path) -> bool {
         .unwrap()
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(
-                    path.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&path).unwrap(),
-                );
-            }
-        }
-    }
-    files
-}
-
 fn app() -> tempfile::TempDir {
     project(&[
         ("index.html", r#"<!doctype html><html><head><link rel="stylesheet" href="/src/style.css"></head><body><script type="module" src="/src/main.ts"></script></body></html>"#),
@@ -105,7 +61,7 @@ fn app() -> tempfile::TempDir {
 fn dist_files(root: &Path, extension: &str) -> String {
     tree(&root.join("dist"))
         .into_iter()
-        .filter(|(p, _)| p.extension().is_some_and(|e| e == extension))
+        .filter(|(name, _)| name.rsplit('.').next() == Some(extension))
         .map(|(_, bytes)| text(&bytes))
         .collect()
 }
