@@ -6,6 +6,8 @@
 //   node bench/run.mjs --apps react-1k --tools nexxo,vite --runs 3
 //   node bench/run.mjs --smoke --out /tmp/x  the test suite's quick check (smallest app, 2 tools)
 //   node bench/run.mjs --report bench/results/<date>/results.json   only rewrite BENCHMARKS.md
+//   node bench/run.mjs --apps react-1k --carry bench/results/<earlier>/results.json
+//                                            rerun one app, keep the others' earlier sections
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -39,6 +41,7 @@ const { values: options } = parseArgs({
     out: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     report: { type: 'string' },
+    carry: { type: 'string' },
     'no-markdown': { type: 'boolean', default: false },
   },
 });
@@ -202,7 +205,7 @@ async function benchmark() {
       const app = APPS[appName];
       if (!app) throw new Error(`unknown app ${appName}; known: ${Object.keys(APPS).join(', ')}`);
       const facts = generate(appName, app);
-      const appResult = { description: app.description, tools: {} };
+      const appResult = { description: app.description, date, runs, tools: {} };
       results.apps[appName] = appResult;
       const active = [];
       for (const tool of selectedTools) {
@@ -258,6 +261,16 @@ async function benchmark() {
     }
     results.apps = { ...earlier.apps, ...results.apps };
     results.tools = { ...earlier.tools, ...results.tools };
+  }
+  // `--carry <earlier results.json>`: apps this run did not measure keep their earlier section
+  // (with its own date and run count), so one app can be rerun without dropping the others.
+  if (options.carry && !smoke) {
+    const earlier = JSON.parse(readFileSync(options.carry, 'utf8'));
+    for (const [name, app] of Object.entries(earlier.apps)) {
+      if (results.apps[name]) continue;
+      results.apps[name] = { date: earlier.date, runs: earlier.runs, ...app };
+      for (const tool of Object.keys(app.tools)) results.tools[tool] ??= earlier.tools[tool];
+    }
   }
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`results in ${path.join(resultsDir, 'results.json')}`);

@@ -66,7 +66,7 @@ export function writeReport(results, resultsDir, markdownPath) {
   const lines = [
     '# Benchmarks',
     '',
-    `Measured ${results.date} on ${results.machine.cpu} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB RAM, ${results.machine.os}), Node ${results.machine.node}. Median of ${results.runs} run(s) per cell, tools interleaved run by run; cold runs start with each tool's caches removed. Rerun with \`bench/README.md\`. Raw data: [${relative(path.join(resultsDir, 'results.json'))}](${relative(path.join(resultsDir, 'results.json'))}).`,
+    `Measured ${results.date} on ${results.machine.cpu} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB RAM, ${results.machine.os}), Node ${results.machine.node}. Each cell is the median of the runs its section names, tools interleaved run by run; cold runs start with each tool's caches removed. Rerun with \`bench/README.md\`. Raw data: [${relative(path.join(resultsDir, 'results.json'))}](${relative(path.join(resultsDir, 'results.json'))}).`,
     '',
     'Tool versions: ' + Object.entries(results.tools).map(([name, version]) => `${name} ${version}`).join(', ') + '.',
     '',
@@ -74,7 +74,9 @@ export function writeReport(results, resultsDir, markdownPath) {
     '',
   ];
   for (const [appName, app] of Object.entries(results.apps)) {
-    lines.push(`## ${appName}`, '', app.description, '');
+    // Sections carried from an earlier results file keep the date they were measured.
+    const when = `Measured ${app.date ?? results.date}, median of ${app.runs ?? results.runs} run(s).`;
+    lines.push(`## ${appName}`, '', `${app.description} ${when}`, '');
     // A column appears when some tool measured it or failed at it (failures must show).
     const metrics = METRICS.filter((m) =>
       Object.values(app.tools).some((r) => {

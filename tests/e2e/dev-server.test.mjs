@@ -1,18 +1,20 @@
-// `nexxo dev` on a vanilla TypeScript app written by the test: `<link>`ed CSS updates,
-// `import.meta.hot.accept(dep, cb)`, public/, JSON, `?raw`, env files, SPA fallback, and the
-// safety rules (path traversal, symlinks, foreign Host and Origin). Then `nexxo preview`.
+// `nexxo dev` on a vanilla TypeScript app written by the test: `<link>`ed CSS updates and
+// errors, `import.meta.hot.accept(dep, cb)`, public/, JSON, `?raw`, env files, SPA fallback,
+// `/@fs/` URLs, and the safety rules (path traversal, symlinks, secrets, foreign Host and
+// Origin). Then `--base`, a multi-page app, and `nexxo preview`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import os from 'node:os';
 import http from 'node:http';
-import { mkdtemp, mkdir, writeFile, symlink, readFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, symlink, readFile, realpath } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
 let outside;
+let moduleStore;
 let dev;
 
 const files = {
@@ -37,6 +39,12 @@ if (import.meta.hot) {
   'src/notes.txt': 'raw-ok\n',
   'public/robots.txt': 'public-ok\n',
   '.env': 'NEXXO_GREETING=hello\nSECRET=do-not-leak\n',
+  // Secrets the server must never hand out, although they sit in the root.
+  '.env.local': 'LOCAL_SECRET=local-leak\n',
+  '.git/config': '[core]\n\trepositoryformatversion = 0\n',
+  'certs/dev.pem': '-----BEGIN PRIVATE KEY-----\n',
+  // A path browsers percent-encode.
+  'src/my dir/café.txt': 'encoded-ok\n',
 };
 
 before(async () => {
@@ -49,6 +57,11 @@ before(async () => {
     await writeFile(path.join(root, name), content);
   }
   await symlink(outside, path.join(root, 'src/leak.txt'));
+  // `node_modules` linked from elsewhere (as copyProject and pnpm do): its files are served.
+  moduleStore = path.join(dir, 'module-store');
+  await mkdir(path.join(moduleStore, 'pkg'), { recursive: true });
+  await writeFile(path.join(moduleStore, 'pkg/asset.txt'), 'package-asset-ok\n');
+  await symlink(moduleStore, path.join(root, 'node_modules'));
   dev = await startDev(root);
 });
 after(async () => {
@@ -135,19 +148,86 @@ test('path traversal, absolute paths and symlinks out of the root serve nothing'
   assert.equal((await rawGet(dev.port, '/src/notes.txt')).body, 'raw-ok\n');
 });
 
+test('/@fs/ URLs are decoded; a symlinked root node_modules is served from', async () => {
+  const file = path.join(await realpath(root), 'src/my dir/café.txt');
+  const encoded = await rawGet(dev.port, `/@fs${encodeURI(file)}`);
+  assert.equal(encoded.status, 200, `/@fs${encodeURI(file)}`);
+  assert.equal(encoded.body, 'encoded-ok\n');
+  const asset = `/@fs${await realpath(moduleStore)}/pkg/asset.txt`;
+  const fromPackage = await rawGet(dev.port, asset);
+  assert.equal(fromPackage.status, 200, asset);
+  assert.equal(fromPackage.body, 'package-asset-ok\n');
+  // Decoding happens before the `..` check.
+  const escape = await rawGet(dev.port, `/@fs${encodeURI(path.dirname(file))}/%2e%2e/%2e%2e/%2e%2e/outside-secret.txt`);
+  assert.ok([403, 404].includes(escape.status), `answered ${escape.status}`);
+  assert.doesNotMatch(escape.body, /TOP-SECRET/);
+});
+
+test('.env files, .git and keys in the root are refused on every route', async () => {
+  const realRoot = await realpath(root);
+  const attempts = [
+    '/.env',
+    '/.env.local',
+    '/%2Eenv',
+    '/.ENV',
+    '/.git/config',
+    '/.git/',
+    '/certs/dev.pem',
+    `/@fs${realRoot}/.env`,
+    `/@fs${realRoot}/.git/config`,
+    '/@nexxo/lazy.js?id=%2F.env%3Fraw',
+    '/@nexxo/lazy.js?id=%2F.env.local%3Fraw',
+    '/@nexxo/lazy.js?id=%2F.git%2Fconfig%3Fraw',
+    `/@nexxo/lazy.js?id=${encodeURIComponent(`/@fs${realRoot}/certs/dev.pem?raw`)}`,
+  ];
+  for (const attempt of attempts) {
+    for (const accept of ['*/*', 'text/html']) {
+      const response = await rawGet(dev.port, attempt, { accept });
+      // 403 (404 for names that only differ in case on a case-sensitive file system), never
+      // the file and never the SPA page in its place.
+      assert.ok([403, 404].includes(response.status), `${attempt} (${accept}) answered ${response.status}`);
+      assert.doesNotMatch(response.body, /do-not-leak|local-leak|repositoryformatversion|PRIVATE KEY|@nexxo/, attempt);
+    }
+  }
+  for (const attempt of ['/.env', '/.env.local', '/.git/config', '/certs/dev.pem']) {
+    assert.equal((await rawGet(dev.port, attempt)).status, 403, attempt);
+  }
+});
+
+test('client routes may contain colons; a drive letter is still refused', async () => {
+  const route = await rawGet(dev.port, '/t/12:30', { accept: 'text/html' });
+  assert.equal(route.status, 200);
+  assert.match(route.body, /@nexxo\/client\.js/);
+  assert.equal((await rawGet(dev.port, '/C:/Windows/win.ini')).status, 403);
+});
+
+test('a broken <link>ed stylesheet shows the overlay; the fix clears it without a reload', async () => {
+  const { page } = await openPage(browser(), dev.url);
+  await page.waitForFunction(() => document.querySelector('#app').textContent.length > 0);
+  await page.evaluate(() => (window.__marker = 'kept'));
+  await writeFile(path.join(root, 'src/page.css'), 'body { background-color: rgb(0, 0, 128);\n');
+  await page.waitForSelector('nexxo-error-overlay', { state: 'attached' });
+  await writeFile(path.join(root, 'src/page.css'), 'body { background-color: rgb(0, 0, 128); }\n');
+  await page.waitForSelector('nexxo-error-overlay', { state: 'detached' });
+  await page.waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(0, 0, 128)');
+  assert.equal(await page.evaluate(() => window.__marker), 'kept');
+  await page.close();
+});
+
 test('a foreign Host or WebSocket Origin is refused', async () => {
   const rebinding = await rawGet(dev.port, '/', { host: 'evil.example.com' });
   assert.equal(rebinding.status, 403);
   assert.doesNotMatch(rebinding.body, /@nexxo/);
   assert.equal((await rawGet(dev.port, '/', { host: `localhost:${dev.port}` })).status, 200);
 
-  const upgrade = (origin) =>
+  const upgrade = (origin, host = `127.0.0.1:${dev.port}`) =>
     new Promise((resolve, reject) => {
       const request = http.request({
         host: '127.0.0.1',
         port: dev.port,
         path: '/@nexxo/ws',
         headers: {
+          host,
           connection: 'Upgrade',
           upgrade: 'websocket',
           'sec-websocket-version': '13',
@@ -164,7 +244,15 @@ test('a foreign Host or WebSocket Origin is refused', async () => {
       request.end();
     });
   assert.equal(await upgrade('http://evil.example.com'), 403);
-  assert.equal(await upgrade(`http://localhost:${dev.port}`), 101);
+  // IP literals and loopback pages on other ports are other sites too: the Origin must be the
+  // server the request was sent to.
+  assert.equal(await upgrade('http://203.0.113.5'), 403);
+  assert.equal(await upgrade(`http://203.0.113.5:${dev.port}`), 403);
+  assert.equal(await upgrade(`http://127.0.0.1:${dev.port + 1}`), 403);
+  assert.equal(await upgrade('http://localhost:3000', `localhost:${dev.port}`), 403);
+  assert.equal(await upgrade('null'), 403);
+  assert.equal(await upgrade(`http://127.0.0.1:${dev.port}`), 101);
+  assert.equal(await upgrade(`http://localhost:${dev.port}`, `localhost:${dev.port}`), 101);
 });
 
 test('editing index.html or .env reloads the page with the new content', async () => {
@@ -181,6 +269,76 @@ test('editing index.html or .env reloads the page with the new content', async (
   await load;
   await page.waitForFunction(() => document.querySelector('#app').textContent.endsWith('bonjour'));
   await page.close();
+});
+
+test('with --base /app/ the page\'s root-absolute URLs are served under base', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nexxo-dev-base-'));
+  const svg = (color) =>
+    `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="${color}"/></svg>`;
+  const project = {
+    'index.html': `<!doctype html>
+<html><head><title>based</title><link rel="icon" href="/favicon.svg"><link rel="stylesheet" href="/src/page.css"></head>
+<body><div id="app"></div><img id="logo" src="/logo.svg" alt=""><script type="module" src="/src/main.ts"></script></body></html>`,
+    'src/page.css': 'body { background-color: rgb(0, 0, 255); }\n',
+    'src/main.ts': "document.querySelector('#app')!.textContent = `based:${import.meta.env.BASE_URL}`;\n",
+    'logo.svg': svg('red'),
+    'public/favicon.svg': svg('blue'),
+  };
+  for (const [name, content] of Object.entries(project)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+  const based = await startDev(dir, ['--base', '/app/']);
+  try {
+    const { page, problems } = await openPage(browser(), `${based.url}app/`);
+    await page.waitForFunction(() => document.querySelector('#app').textContent === 'based:/app/');
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(0, 0, 255)');
+    await page.waitForFunction(() => {
+      const logo = document.querySelector('#logo');
+      return logo.complete && logo.naturalWidth === 8;
+    });
+    assert.equal(await page.getAttribute('link[rel="icon"]', 'href'), '/app/favicon.svg');
+    // The rewritten <link> still gets CSS-only updates.
+    await writeFile(path.join(dir, 'src/page.css'), 'body { background-color: rgb(0, 128, 0); }\n');
+    await page.waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(0, 128, 0)');
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await based.stop();
+  }
+});
+
+test('multi-page: /about serves about/index.html and /contact contact.html before the SPA fallback', async () => {
+  const project = await copyProject(path.join(repoRoot, 'tests/fixtures/multi-page'));
+  await writeFile(
+    path.join(project, 'contact.html'),
+    `<!doctype html><html><head><title>Contact page</title></head>
+<body><h1 id="page">contact</h1><p id="shared"></p><script type="module" src="/src/about.ts"></script></body></html>`,
+  );
+  // The fixture has no icon: without one, Chromium's own /favicon.ico request is a 404 in the
+  // console that says nothing about the pages.
+  await mkdir(path.join(project, 'public'), { recursive: true });
+  await writeFile(path.join(project, 'public/favicon.ico'), '');
+  const multi = await startDev(project);
+  try {
+    const title = async (route) => {
+      const response = await rawGet(multi.port, route, { accept: 'text/html' });
+      assert.equal(response.status, 200, route);
+      return /<title>([^<]*)<\/title>/.exec(response.body)?.[1];
+    };
+    assert.equal(await title('/about'), 'About page');
+    assert.equal(await title('/about/'), 'About page');
+    assert.equal(await title('/contact'), 'Contact page');
+    assert.equal(await title('/no/such/page'), 'Home page');
+    const { page, problems } = await openPage(browser(), `${multi.url}about`);
+    await page.waitForFunction(() => document.querySelector('#shared').textContent.length > 0);
+    assert.equal(await page.textContent('#page'), 'about');
+    assert.equal(await page.textContent('#shared'), 'shared module on [about]');
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await multi.stop();
+  }
 });
 
 test('nexxo preview serves dist/ compressed, with cache headers and the SPA fallback', async () => {

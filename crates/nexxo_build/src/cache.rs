@@ -6,20 +6,35 @@
 //!   hidden folders; `.env` files included), by path and content;
 //! - **build-plan hash**: the resolved config (mode, base, define and env values, aliases,
 //!   chunks, CSS Modules pattern, library settings…);
-//! - **output-target hash**: browser targets, minify and source map settings, Nexxo's version;
-//! - **module-graph hash**: the files the build read from outside the project (npm packages)
-//!   and `node_modules/.package-lock.json` (installed versions). It is stored with the entry and
-//!   checked on lookup, since which packages a build reads is only known after it ran.
+//! - **output-target hash**: browser targets, minify and source map settings, Nexxo's build
+//!   ([`nexxo_cache::tool_fingerprint`]);
+//! - **module-graph hash**: every file the build read that the input fingerprint does not cover
+//!   (npm packages, hidden folders such as `.storybook/`, files outside the root, stylesheets
+//!   and `url()` assets the CSS stage read there) and the lockfiles of the root and the folders
+//!   above it (installed versions). It is stored with the entry and checked on lookup, since
+//!   which files a build reads is only known after it ran.
+//!
+//! A build is only stored when its inputs are the ones fingerprinted: input files are checked
+//! again after bundling, and each module-graph file's hash must be that of the text rolldown
+//! loaded (or the file must be older than the build), so a file saved mid-build never gets
+//! output made from its new content stored under its old key, or the reverse.
 //!
 //! Output files are stored by content hash and checked when read; an entry and its files are
 //! written in one atomic batch, so a build killed mid-write leaves either a whole entry or none.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
-use nexxo_cache::{file_hash, hash_hex, CacheStore};
+use nexxo_cache::{file_hash, hash_hex, may_have_changed_since, tool_fingerprint, CacheStore};
 use nexxo_config::ResolvedConfig;
+use nexxo_css::CssInputs;
 use rayon::prelude::*;
+use rolldown_plugin::{
+    HookTransformArgs, HookTransformReturn, HookUsage, Plugin, SharedTransformPluginContext,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::emit::EmittedFile;
@@ -32,6 +47,30 @@ pub struct Fingerprint {
     pub output_target: String,
     /// Project file → content hash (kept to explain a miss).
     pub files: BTreeMap<String, String>,
+    /// Each input file's size and time before it was hashed, to tell after the build which
+    /// ones may have been saved meanwhile (not stored).
+    #[serde(skip)]
+    stamps: Vec<(PathBuf, String, FileStamp)>,
+    /// When the fingerprint was taken (not stored).
+    #[serde(skip)]
+    taken_at: Option<SystemTime>,
+}
+
+/// A file's size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
 }
 
 impl Fingerprint {
@@ -119,9 +158,23 @@ fn project_files(config: &ResolvedConfig) -> Vec<PathBuf> {
 
 /// Computes the fingerprint of a build of `config` (hashing in parallel).
 pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
-    let files: BTreeMap<String, String> = project_files(config)
+    let taken_at = SystemTime::now();
+    // Stamped before reading: a save after the stamp then shows when the build is checked.
+    let hashed: Vec<(PathBuf, String, FileStamp, String)> = project_files(config)
         .par_iter()
-        .filter_map(|path| Some((config.display_path(path), file_hash(path)?)))
+        .filter_map(|path| {
+            let stamp = FileStamp::of(path)?;
+            let hash = file_hash(path)?;
+            Some((path.clone(), config.display_path(path), stamp, hash))
+        })
+        .collect();
+    let files: BTreeMap<String, String> = hashed
+        .iter()
+        .map(|(_, shown, _, hash)| (shown.clone(), hash.clone()))
+        .collect();
+    let stamps = hashed
+        .into_iter()
+        .map(|(path, shown, stamp, _)| (path, shown, stamp))
         .collect();
     let input_parts: Vec<String> = files.iter().map(|(p, h)| format!("{p}\0{h}")).collect();
     let input = hash_hex(&[input_parts.join("\n").as_bytes()]);
@@ -137,47 +190,215 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
             config.targets, config.minify, config.sourcemap
         )
         .as_bytes(),
-        env!("CARGO_PKG_VERSION").as_bytes(),
+        tool_fingerprint().as_bytes(),
     ]);
     Fingerprint {
         input,
         build_plan,
         output_target,
         files,
+        stamps,
+        taken_at: Some(taken_at),
     }
 }
 
-/// The files a build read outside the project: module ids in `node_modules`, plus npm's record
-/// of installed versions.
-pub fn graph_files(
-    config: &ResolvedConfig,
-    module_ids: impl IntoIterator<Item = String>,
-) -> BTreeMap<PathBuf, String> {
-    let mut paths: Vec<PathBuf> = module_ids
-        .into_iter()
-        .map(PathBuf::from)
-        .filter(|p| {
-            let outside_project = p.is_absolute() && !p.starts_with(&config.root);
-            outside_project || p.components().any(|c| c.as_os_str() == "node_modules")
-        })
-        .filter(|p| p.is_file())
+/// The project files that are not what `fingerprint` hashed any more: added, removed, or saved
+/// since (only files whose size or time moved, or whose time is too close to the fingerprint's
+/// to tell, are hashed again).
+pub fn inputs_changed_since(config: &ResolvedConfig, fingerprint: &Fingerprint) -> Vec<String> {
+    let Some(taken_at) = fingerprint.taken_at else {
+        return vec!["the input fingerprint was not taken by this build".to_string()];
+    };
+    let stamped: BTreeMap<&Path, (&String, &FileStamp)> = fingerprint
+        .stamps
+        .iter()
+        .map(|(path, shown, stamp)| (path.as_path(), (shown, stamp)))
         .collect();
-    for ancestor in config.root.ancestors() {
-        let record = ancestor.join("node_modules/.package-lock.json");
-        if record.is_file() {
-            paths.push(record);
-        }
-    }
-    paths.sort();
-    paths.dedup();
-    paths
+    let current = project_files(config);
+    let mut changed: Vec<String> = current
         .par_iter()
-        .filter_map(|p| Some((p.clone(), file_hash(p)?)))
+        .filter_map(|path| match stamped.get(path.as_path()) {
+            None => file_hash(path).map(|_| format!("{} added", config.display_path(path))),
+            Some((shown, stamp)) => {
+                let unchanged = FileStamp::of(path).as_ref() == Some(*stamp)
+                    && !may_have_changed_since(path, taken_at);
+                let same_content =
+                    unchanged || file_hash(path) == fingerprint.files.get(*shown).cloned();
+                (!same_content).then(|| format!("{shown} changed"))
+            }
+        })
+        .collect();
+    let listed: std::collections::HashSet<&Path> = current.iter().map(PathBuf::as_path).collect();
+    changed.extend(
+        stamped
+            .iter()
+            .filter(|(path, _)| !listed.contains(*path))
+            .map(|(_, (shown, _))| format!("{shown} removed")),
+    );
+    changed.sort();
+    changed
+}
+
+/// The lockfiles of the root and every folder above it (workspaces keep theirs at the top),
+/// and the package managers' records of what is installed, hashed before the build reads any
+/// package.
+pub fn lockfiles(config: &ResolvedConfig) -> BTreeMap<PathBuf, String> {
+    const NAMES: [&str; 7] = [
+        "package-lock.json",
+        "pnpm-lock.yaml",
+        "yarn.lock",
+        "bun.lock",
+        "bun.lockb",
+        "node_modules/.package-lock.json",
+        "node_modules/.pnpm/lock.yaml",
+    ];
+    config
+        .root
+        .ancestors()
+        .flat_map(|folder| NAMES.into_iter().map(move |name| folder.join(name)))
+        .filter_map(|path| {
+            let hash = file_hash(&path)?;
+            Some((path, hash))
+        })
         .collect()
 }
 
+/// A rolldown plugin that records the content hash of the source text of every module as
+/// loaded (it runs first, so it sees the loaded text before any transform), so the module-graph
+/// layer records the hash of what was bundled, not of whatever the file holds after the build.
+#[derive(Debug, Default)]
+pub struct LoadedSources {
+    hashes: Mutex<HashMap<String, String>>,
+}
+
+impl LoadedSources {
+    /// Every module id loaded, tree-shaken ones included.
+    fn ids(&self) -> Vec<String> {
+        self.hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn hash_of(&self, id: &str) -> Option<String> {
+        self.hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+}
+
+impl Plugin for LoadedSources {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("nexxo:loaded-sources")
+    }
+
+    fn register_hook_usage(&self) -> HookUsage {
+        HookUsage::Transform
+    }
+
+    async fn transform(
+        &self,
+        _ctx: SharedTransformPluginContext,
+        args: &HookTransformArgs<'_>,
+    ) -> HookTransformReturn {
+        let hash = hash_hex(&[args.code.as_bytes()]);
+        let mut hashes = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+        let recorded = hashes
+            .entry(args.id.to_string())
+            .or_insert_with(|| hash.clone());
+        if *recorded != hash {
+            // Loaded twice with different text (one library format before an edit, one
+            // after): no single hash describes the output.
+            recorded.clear();
+        }
+        Ok(None)
+    }
+}
+
+/// What a build read besides its project files, gathered while it runs.
+#[derive(Debug)]
+pub struct BuildReads {
+    /// Lockfiles, hashed before bundling.
+    pub lockfiles: BTreeMap<PathBuf, String>,
+    /// The CSS stage's files with the hashes of what it compiled.
+    pub css: Arc<CssInputs>,
+    /// The source text rolldown loaded per module.
+    pub loaded: Arc<LoadedSources>,
+    /// When bundling started.
+    pub started: SystemTime,
+}
+
+impl BuildReads {
+    pub fn start(config: &ResolvedConfig) -> Self {
+        Self {
+            lockfiles: lockfiles(config),
+            css: Arc::default(),
+            loaded: Arc::default(),
+            started: SystemTime::now(),
+        }
+    }
+}
+
+/// The module-graph layer: every file the build read that the input fingerprint does not cover
+/// (module ids in `node_modules`, hidden folders or outside the root; the CSS stage's files),
+/// plus the lockfiles. `Err` names a file saved during the build: the output may mix its
+/// versions, so the build must not be stored.
+pub fn graph_files(
+    config: &ResolvedConfig,
+    fingerprint: &Fingerprint,
+    module_ids: impl IntoIterator<Item = String>,
+    reads: &BuildReads,
+) -> Result<BTreeMap<PathBuf, String>, String> {
+    let css_files = reads.css.files();
+    let covered = |path: &Path| fingerprint.files.contains_key(&config.display_path(path));
+    // Modules tree-shaken away are loaded too, and a change to them can bring them back.
+    let mut ids: Vec<String> = module_ids.into_iter().chain(reads.loaded.ids()).collect();
+    ids.sort();
+    ids.dedup();
+    let modules: Vec<(String, PathBuf)> = ids
+        .into_iter()
+        .filter_map(|id| {
+            // `?url`, `?inline`… name the file before the query.
+            let path = [id.as_str(), id.split('?').next().unwrap_or_default()]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|path| path.is_absolute() && path.is_file())?;
+            let needed = !covered(&path) && !css_files.contains_key(&path);
+            needed.then_some((id, path))
+        })
+        .collect();
+    let mut graph: BTreeMap<PathBuf, String> = modules
+        .par_iter()
+        .map(|(id, path)| {
+            let saved_during_build =
+                || format!("{} changed during the build", config.display_path(path));
+            let hash = file_hash(path).ok_or_else(saved_during_build)?;
+            // Exact when the loaded text is the file's; otherwise (assets, JSON and other
+            // files a plugin turned into code) the file must be older than the build.
+            if reads.loaded.hash_of(id).as_ref() == Some(&hash)
+                || !may_have_changed_since(path, reads.started)
+            {
+                Ok((path.clone(), hash))
+            } else {
+                Err(saved_during_build())
+            }
+        })
+        .collect::<Result<_, String>>()?;
+    graph.extend(css_files.into_iter().filter(|(path, _)| !covered(path)));
+    graph.extend(reads.lockfiles.clone());
+    Ok(graph)
+}
+
 /// Looks the build up; on a hit returns its output files, verified.
-pub fn lookup(store: &CacheStore, fingerprint: &Fingerprint) -> Result<BuildOutput, MissReason> {
+pub fn lookup(
+    store: &CacheStore,
+    config: &ResolvedConfig,
+    fingerprint: &Fingerprint,
+) -> Result<BuildOutput, MissReason> {
     if !store.is_enabled() {
         return Err(MissReason::NoCache);
     }
@@ -186,15 +407,16 @@ pub fn lookup(store: &CacheStore, fingerprint: &Fingerprint) -> Result<BuildOutp
     };
     let entry: Entry = serde_json::from_slice(&bytes)
         .map_err(|_| MissReason::Unverified("the cache entry is unreadable".into()))?;
-    let changed: Vec<String> = entry
+    let mut changed: Vec<String> = entry
         .graph_files
         .par_iter()
         .filter(|(path, hash)| file_hash(path).as_ref() != Some(*hash))
-        .map(|(path, _)| path.display().to_string())
+        .map(|(path, _)| config.display_path(path))
         .collect();
     if !changed.is_empty() {
+        changed.sort();
         return Err(MissReason::Changed(vec![format!(
-            "dependency files changed: {}",
+            "module-graph hash: files read outside the input fingerprint changed: {}",
             shorten(&changed)
         )]));
     }
@@ -215,14 +437,15 @@ pub fn lookup(store: &CacheStore, fingerprint: &Fingerprint) -> Result<BuildOutp
 }
 
 /// Stores a finished build (its entry, files and fingerprint for `--explain`) atomically.
+/// Returns whether it was stored.
 pub fn store_build(
     store: &CacheStore,
     fingerprint: &Fingerprint,
     graph_files: BTreeMap<PathBuf, String>,
     output: &BuildOutput,
-) {
+) -> bool {
     if !store.is_enabled() {
-        return;
+        return false;
     }
     let files = &output.files;
     let hashes: Vec<String> = files.iter().map(|f| hash_hex(&[&f.bytes])).collect();
@@ -238,7 +461,7 @@ pub fn store_build(
     let (Ok(entry_bytes), Ok(last_bytes)) =
         (serde_json::to_vec(&entry), serde_json::to_vec(fingerprint))
     else {
-        return;
+        return false;
     };
     let blob_keys: Vec<Vec<u8>> = hashes
         .iter()
@@ -252,7 +475,7 @@ pub fn store_build(
         .collect();
     entries.push((&key, &entry_bytes));
     entries.push((LAST_KEY, &last_bytes));
-    store.put_all(&entries);
+    store.put_all(&entries)
 }
 
 /// Compares with the last stored build's fingerprint: which layer, which files.
@@ -269,7 +492,7 @@ pub fn explain(store: &CacheStore, current: &Fingerprint) -> MissReason {
     }
     if last.output_target != current.output_target {
         changes.push(
-            "targets, minify, source maps or Nexxo's version changed (output-target hash)"
+            "targets, minify, source maps or the nexxo executable changed (output-target hash)"
                 .to_string(),
         );
     }

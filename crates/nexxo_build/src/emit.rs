@@ -36,6 +36,20 @@ pub fn check_out_dir(config: &ResolvedConfig) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Why the cache store of `kind` cannot be used where `cacheDir` puts it: inside outDir (or
+/// outDir inside the store), emptying outDir would delete the store on every build.
+pub fn cache_dir_conflict(config: &ResolvedConfig, kind: nexxo_cache::StoreKind) -> Option<String> {
+    let store = nexxo_cache::store_path(&config.cache_dir, kind);
+    let out_dir = &config.out_dir;
+    (store.starts_with(out_dir) || out_dir.starts_with(&store)).then(|| {
+        format!(
+            "cache: cacheDir {} is inside outDir {}, which the build empties, so the build cache is off; move cacheDir out of outDir",
+            config.display_path(&config.cache_dir),
+            config.display_path(out_dir)
+        )
+    })
+}
+
 /// Checks outDir and empties it when that is safe and wanted. Returns warnings to show.
 pub fn prepare_out_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnostic> {
     check_out_dir(config)?;
@@ -159,6 +173,31 @@ pub fn copy_public_dir(config: &ResolvedConfig) -> Result<Vec<String>, Diagnosti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cache_dir_inside_out_dir_is_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |file: &str| {
+            std::fs::write(dir.path().join("nexxo.config.json"), file).unwrap();
+            nexxo_config::resolve_config(
+                dir.path(),
+                nexxo_config::Command::Build,
+                &nexxo_config::ConfigOverrides::default(),
+                &Default::default(),
+            )
+            .unwrap()
+        };
+        let kind = nexxo_cache::StoreKind::Build;
+        let inside = config(r#"{ "cacheDir": "dist/.cache" }"#);
+        let warning = cache_dir_conflict(&inside, kind).unwrap();
+        assert!(
+            warning.contains("dist/.cache is inside outDir dist"),
+            "{warning}"
+        );
+        assert!(cache_dir_conflict(&config(r#"{ "cacheDir": "dist" }"#), kind).is_some());
+        assert!(cache_dir_conflict(&config("{}"), kind).is_none());
+        assert!(cache_dir_conflict(&config(r#"{ "cacheDir": ".cache/dist" }"#), kind).is_none());
+    }
 
     #[test]
     fn output_paths_cannot_escape() {

@@ -20,14 +20,33 @@ use std::time::Instant;
 
 use nexxo_config::ResolvedConfig;
 use nexxo_css::{CssOptions, StylesheetCache};
+use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_plugins::{AssetUrls, ChunkStyles, CssPlugin};
 use rolldown_common::Output;
+use rolldown_plugin::__inner::SharedPluginable;
+use serde_json::json;
 
 use crate::bundle::{run_rolldown, BundleResult};
 use crate::emit::EmittedFile;
 pub use crate::report::{BuildReport, CacheOutcome};
 pub use nexxo_cache::{CacheStore, StoreKind};
+
+/// The cache store a build of `config` uses. A store inside outDir (`cacheDir` inside
+/// `outDir`) would be deleted by every build when outDir is emptied, so the cache is then off,
+/// with one warning saying why.
+pub fn open_cache(config: &ResolvedConfig, warn: &dyn Fn(String)) -> CacheStore {
+    let kind = if config.lib.is_some() {
+        StoreKind::Lib
+    } else {
+        StoreKind::Build
+    };
+    if let Some(problem) = emit::cache_dir_conflict(config, kind) {
+        warn(problem);
+        return CacheStore::disabled(kind);
+    }
+    CacheStore::open(&config.cache_dir, kind, config.cache_max_bytes, warn)
+}
 
 /// Builds the app (or library) described by `config` into its outDir, or restores the same
 /// files from the cache when nothing that affects them changed.
@@ -35,44 +54,76 @@ pub async fn build(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
 ) -> Result<BuildReport, Diagnostics> {
+    let result = build_with_cache(config, store).await;
+    // Finished on failure too, so `nexxo cache stats` shows the last run as it went.
+    let cache_stats = store.finish();
+    result.map(|report| BuildReport {
+        cache_stats,
+        ..report
+    })
+}
+
+async fn build_with_cache(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     // Check outDir before doing any work, but empty it only once the bundle succeeded, so a
     // failed build leaves the previous output in place.
     emit::check_out_dir(config)?;
+    let restore = Phase::start("cache-restore");
     let fingerprint = cache::fingerprint(config);
-    let (output, cache_outcome) = match cache::lookup(store, &fingerprint) {
+    let restored = cache::lookup(store, config, &fingerprint);
+    restore.end(true, json!({"restored": restored.is_ok()}));
+    let (output, cache_outcome) = match restored {
         Ok(output) => (output, CacheOutcome::Restored),
         Err(reason) => (
             bundle_and_cache(config, store, &fingerprint).await?,
             CacheOutcome::Built(reason),
         ),
     };
+    let emit_phase = Phase::start("emit");
+    let emitted = emit_output(config, &output.files);
+    emit_phase.end_with(&emitted);
+    let (out_dir_warnings, public_files) = emitted?;
     let mut warnings = output.warnings;
-    warnings.extend(emit::prepare_out_dir(config)?);
-    let public_files = emit::copy_public_dir(config)?;
-    // Bundle output wins over a public file of the same name.
-    emit::write_files(&config.out_dir, &output.files)?;
+    warnings.extend(out_dir_warnings);
 
     Ok(BuildReport {
         out_dir: config.display_path(&config.out_dir),
         files: report::measure(&output.files),
-        public_files: public_files.len(),
+        public_files,
         duration: started.elapsed(),
         warnings,
         cache: cache_outcome,
-        cache_stats: store.finish(),
+        cache_stats: nexxo_cache::RunStats::default(),
     })
 }
 
-/// Bundles with rolldown and stores the result under `fingerprint`.
+/// Empties outDir (when that is safe and wanted), copies `public/`, writes the files. Returns
+/// warnings and the number of public files.
+fn emit_output(
+    config: &ResolvedConfig,
+    files: &[EmittedFile],
+) -> Result<(Vec<String>, usize), Diagnostic> {
+    let warnings = emit::prepare_out_dir(config)?;
+    let public_files = emit::copy_public_dir(config)?;
+    // Bundle output wins over a public file of the same name.
+    emit::write_files(&config.out_dir, files)?;
+    Ok((warnings, public_files.len()))
+}
+
+/// Bundles with rolldown and stores the result under `fingerprint`, unless a file it read was
+/// saved during the build.
 async fn bundle_and_cache(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
     fingerprint: &cache::Fingerprint,
 ) -> Result<cache::BuildOutput, Diagnostics> {
+    let reads = cache::BuildReads::start(config);
     let bundle = match &config.lib {
-        Some(_) => bundle_lib(config, store).await?,
-        None => bundle_app(config, store).await?,
+        Some(_) => bundle_lib(config, store, &reads).await?,
+        None => bundle_app(config, store, &reads).await?,
     };
     let module_ids: Vec<String> = bundle
         .outputs
@@ -87,13 +138,35 @@ async fn bundle_and_cache(
         warnings: bundle.warnings.iter().map(|w| w.render(false)).collect(),
         files: into_files(bundle.outputs),
     };
-    cache::store_build(
-        store,
-        fingerprint,
-        cache::graph_files(config, module_ids),
-        &output,
-    );
+    if store.is_enabled() {
+        let phase = Phase::start("cache-store");
+        let changed = cache::inputs_changed_since(config, fingerprint);
+        let graph = if changed.is_empty() {
+            cache::graph_files(config, fingerprint, module_ids, &reads)
+        } else {
+            Err(format!("changed during the build: {}", changed.join(", ")))
+        };
+        match graph {
+            Ok(graph) => {
+                let stored = cache::store_build(store, fingerprint, graph, &output);
+                phase.end(stored, json!({"stored": stored}));
+            }
+            // The output may mix old and new content: storing it under either version's key
+            // could restore it later for content it was not made from.
+            Err(reason) => phase.end(true, json!({"stored": false, "reason": reason})),
+        }
+    }
     Ok(output)
+}
+
+/// `plugins` behind the recorder of loaded sources (first, so it sees each module's text as
+/// loaded, before any plugin transforms it).
+fn recording_loads(
+    reads: &cache::BuildReads,
+    plugins: Vec<SharedPluginable>,
+) -> Vec<SharedPluginable> {
+    let recorder: SharedPluginable = reads.loaded.clone();
+    std::iter::once(recorder).chain(plugins).collect()
 }
 
 fn asset_urls(config: &ResolvedConfig) -> Arc<AssetUrls> {
@@ -108,15 +181,29 @@ fn asset_urls(config: &ResolvedConfig) -> Arc<AssetUrls> {
 async fn bundle_app(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
+    reads: &cache::BuildReads,
 ) -> Result<BundleResult, Diagnostics> {
-    let page_paths = plan::find_pages(config)?;
-    let pages = plan::plan_pages(config, &page_paths)?;
+    let plan_phase = Phase::start("plan");
+    let planned = plan::find_pages(config)
+        .map_err(Diagnostics::from)
+        .and_then(|page_paths| plan::plan_pages(config, &page_paths));
+    plan_phase.end_with(&planned);
+    let pages = planned?;
+    let bundle_phase = Phase::start("bundle");
     let options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
-    let css = Arc::new(css_plugin(config, store, chunk_styles.clone()));
-    let plugins = nexxo_plugins::app_plugins(css.clone(), chunk_styles, asset_urls(config), pages);
+    let css = Arc::new(css_plugin(config, store, chunk_styles.clone(), reads));
+    let plugins = nexxo_plugins::app_plugins(
+        css.clone(),
+        chunk_styles,
+        asset_urls(config),
+        pages,
+        &config.root,
+    );
+    let plugins = recording_loads(reads, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;
-    css_errors(&css)?;
+    let result = css_errors(&css).and(result);
+    bundle_phase.end_with(&result);
     result
 }
 
@@ -124,6 +211,7 @@ fn css_plugin(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
     chunk_styles: Arc<ChunkStyles>,
+    reads: &cache::BuildReads,
 ) -> CssPlugin {
     let options = CssOptions {
         root: config.root.clone(),
@@ -142,7 +230,7 @@ fn css_plugin(
     let out_to_root = relative_path(&config.out_dir, &config.root);
     let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
     CssPlugin::new(
-        StylesheetCache::new(store.clone(), &options),
+        StylesheetCache::new(store.clone(), &options).recording_inputs(reads.css.clone()),
         options,
         asset_urls(config),
         config.public_dir.clone(),
@@ -179,6 +267,18 @@ fn css_errors(css: &CssPlugin) -> Result<(), Diagnostics> {
 async fn bundle_lib(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
+    reads: &cache::BuildReads,
+) -> Result<BundleResult, Diagnostics> {
+    let bundle_phase = Phase::start("bundle");
+    let result = bundle_lib_formats(config, store, reads).await;
+    bundle_phase.end_with(&result);
+    result
+}
+
+async fn bundle_lib_formats(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    reads: &cache::BuildReads,
 ) -> Result<BundleResult, Diagnostics> {
     let lib = config
         .lib
@@ -188,7 +288,7 @@ async fn bundle_lib(
     let css_per_format: Vec<Arc<CssPlugin>> = lib
         .formats
         .iter()
-        .map(|_| Arc::new(css_plugin(config, store, Arc::default())))
+        .map(|_| Arc::new(css_plugin(config, store, Arc::default(), reads)))
         .collect();
     let builds = lib
         .formats
@@ -196,8 +296,8 @@ async fn bundle_lib(
         .zip(&css_per_format)
         .map(|(format, css)| {
             let options = bundle::lib_options(config, *format);
-            let plugins = nexxo_plugins::lib_plugins(css.clone(), asset_urls(config));
-            run_rolldown(&config.root, options, plugins)
+            let plugins = nexxo_plugins::lib_plugins(css.clone(), asset_urls(config), &config.root);
+            run_rolldown(&config.root, options, recording_loads(reads, plugins))
         });
     let mut merged = BundleResult {
         outputs: Vec::new(),

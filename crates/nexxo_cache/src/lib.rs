@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, ErrorKind, Options, WriteBatch, DB};
 use serde::de::DeserializeOwned;
@@ -128,6 +128,17 @@ impl CacheStore {
     /// `warn`), never an error.
     pub fn open(cache_dir: &Path, kind: StoreKind, cap_bytes: u64, warn: &dyn Fn(String)) -> Self {
         let path = store_path(cache_dir, kind);
+        if !may_hold_store(&path) {
+            // A folder of the user's that happens to have a store's name (cacheDir pointed at
+            // the project, say): RocksDB would write its files among theirs, and `cache clear`
+            // would then delete it.
+            warn(format!(
+                "cache: {} is not a Nexxo cache store; continuing without the {} cache",
+                path.display(),
+                kind.name()
+            ));
+            return Self::disabled(kind);
+        }
         let db = match std::fs::create_dir_all(&path).map_err(|e| e.to_string()) {
             Err(err) => {
                 warn(format!(
@@ -146,6 +157,15 @@ impl CacheStore {
                     ));
                     None
                 }
+                Err(err) if !is_store_dir(&path) => {
+                    // Not a store (only RocksDB's lock and log files): nothing to move aside.
+                    warn(format!(
+                        "cache: cannot open the {} cache ({}); continuing without it",
+                        kind.name(),
+                        first_line(err.as_ref())
+                    ));
+                    None
+                }
                 Err(err) => {
                     // Unreadable or corrupt: keep the files for a bug report, start afresh.
                     let aside =
@@ -154,7 +174,7 @@ impl CacheStore {
                     warn(format!(
                         "cache: the {} cache could not be read ({}){}; starting a new one",
                         kind.name(),
-                        first_line(&err.to_string()),
+                        first_line(err.as_ref()),
                         if moved {
                             format!(", moved it to {}", aside.display())
                         } else {
@@ -232,6 +252,15 @@ impl CacheStore {
     /// Reads a value stored with [`CacheStore::put_file_bound`]: a hit only while every file it
     /// was made from still has the content it had then. `Err` says why it missed.
     pub fn get_file_bound<T: DeserializeOwned>(&self, key: &[u8]) -> Result<T, String> {
+        self.get_file_bound_with_hashes(key).map(|(value, _)| value)
+    }
+
+    /// [`CacheStore::get_file_bound`], also returning the files the value was made from with
+    /// their (just verified) content hashes.
+    pub fn get_file_bound_with_hashes<T: DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<(T, Vec<(PathBuf, String)>), String> {
         let outcome = match self.peek(key) {
             None => Err("not in the cache".to_string()),
             Some(bytes) => match serde_json::from_slice::<FileBound<T>>(&bytes) {
@@ -242,7 +271,7 @@ impl CacheStore {
                     .find(|(path, hash)| file_hash(path).as_ref() != Some(hash))
                 {
                     Some((path, _)) => Err(format!("{} changed", path.display())),
-                    None => Ok(entry.value),
+                    None => Ok((entry.value, entry.files)),
                 },
             },
         };
@@ -250,30 +279,55 @@ impl CacheStore {
         outcome
     }
 
-    /// Stores `value` with the content hashes of the `files` it was made from. `source` is the
-    /// main input and `source_hash` its hash taken *before* it was read: when the file changed
-    /// while it was being compiled, nothing is stored (the result may be of the old content).
+    /// Stores `value` with the content hash of every file it was made from, each hashed from
+    /// the very bytes the compile read: an edit made while compiling cannot end up recorded
+    /// next to output made from the old content, since the entry then simply misses. Returns
+    /// whether it was stored.
     pub fn put_file_bound<T: Serialize>(
         &self,
         key: &[u8],
         value: &T,
-        files: &[PathBuf],
-        source: &Path,
-        source_hash: Option<&str>,
-    ) {
-        if !self.is_enabled()
-            || source_hash.is_none()
-            || file_hash(source).as_deref() != source_hash
-        {
-            return;
+        files: &[(PathBuf, String)],
+    ) -> bool {
+        if !self.is_enabled() {
+            return false;
         }
-        let files: Option<Vec<(PathBuf, String)>> = files
+        let entry = FileBound {
+            files: files.to_vec(),
+            value,
+        };
+        match serde_json::to_vec(&entry) {
+            Ok(bytes) => self.put(key, &bytes),
+            Err(_) => false,
+        }
+    }
+
+    /// Stores `value` made from `files` by a compile that started at `compile_started`, for
+    /// callers that cannot hash what they read: the files are hashed now, so when any of them
+    /// may have been written since the compile started (see [`may_have_changed_since`]),
+    /// nothing is stored, as the output may be of the old content. Returns whether it was
+    /// stored.
+    pub fn put_file_bound_since<T: Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+        files: &[PathBuf],
+        compile_started: SystemTime,
+    ) -> bool {
+        if !self.is_enabled()
+            || files
+                .iter()
+                .any(|path| may_have_changed_since(path, compile_started))
+        {
+            return false;
+        }
+        let hashed: Option<Vec<(PathBuf, String)>> = files
             .iter()
             .map(|path| Some((path.clone(), file_hash(path)?)))
             .collect();
-        let Some(files) = files else { return };
-        if let Ok(bytes) = serde_json::to_vec(&FileBound { files, value }) {
-            self.put(key, &bytes);
+        match hashed {
+            Some(hashed) => self.put_file_bound(key, value, &hashed),
+            None => false,
         }
     }
 
@@ -282,11 +336,12 @@ impl CacheStore {
         self.db.as_ref().and_then(|db| db.get(key).ok().flatten())
     }
 
-    /// Writes several entries atomically: after a crash either all are there or none.
-    pub fn put_all(&self, entries: &[(&[u8], &[u8])]) {
-        let Some(db) = &self.db else { return };
+    /// Writes several entries atomically: after a crash either all are there or none. Returns
+    /// whether they were written.
+    pub fn put_all(&self, entries: &[(&[u8], &[u8])]) -> bool {
+        let Some(db) = &self.db else { return false };
         let Some(usage) = db.cf_handle(USAGE) else {
-            return;
+            return false;
         };
         let now = now_seconds();
         let mut batch = WriteBatch::default();
@@ -294,7 +349,8 @@ impl CacheStore {
             batch.put(key, value);
             batch.put_cf(&usage, key, usage_record(now, value.len() as u64));
         }
-        if db.write(batch).is_ok() {
+        let written = db.write(batch).is_ok();
+        if written {
             self.writes
                 .fetch_add(entries.len() as u64, Ordering::Relaxed);
             // A long dev session never ends a run: check the cap every eighth of it written.
@@ -306,10 +362,11 @@ impl CacheStore {
                 self.evict_over_cap(db);
             }
         }
+        written
     }
 
-    pub fn put(&self, key: &[u8], value: &[u8]) {
-        self.put_all(&[(key, value)]);
+    pub fn put(&self, key: &[u8], value: &[u8]) -> bool {
+        self.put_all(&[(key, value)])
     }
 
     /// Ends a run: records which entries were used, the run's counters, and evicts the least
@@ -440,17 +497,64 @@ fn parse_usage(record: &[u8]) -> (u64, u64) {
     (number(0..8), number(8..16))
 }
 
+/// Whether opening failed because another process (or this one) holds the store's `LOCK`
+/// file. Only RocksDB's own wording of a failed lock counts: the rest of the text holds the
+/// store's path, which may contain anything (`~/clockwork/app`).
 fn is_locked(error: &rocksdb::Error) -> bool {
-    let text = error.to_string();
-    error.kind() == ErrorKind::IOError
-        && (text.contains("lock") || text.contains("Resource temporarily unavailable"))
+    error.kind() == ErrorKind::IOError && is_lock_message(error.as_ref())
+}
+
+fn is_lock_message(text: &str) -> bool {
+    // RocksDB's messages (env/fs_posix.cc, port/win/env_win.cc): `IO error: While lock file:
+    // <path>/LOCK: Resource temporarily unavailable` (another process), `IO error: lock hold by
+    // current process, acquire time …: <path>/LOCK: No locks available` (this process) and
+    // `IO error: Failed to create lock file: <path>/LOCK: …` (Windows, file in use).
+    let Some(detail) = text.strip_prefix("IO error: ") else {
+        return false;
+    };
+    [
+        "While lock file: ",
+        "lock hold by current process",
+        "Failed to create lock file: ",
+    ]
+    .iter()
+    .any(|context| detail.starts_with(context))
 }
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-/// Deletes every store under `cache_dir` (and stores moved aside as corrupt).
+/// Whether `dir` is a RocksDB store: RocksDB writes `CURRENT` and `IDENTITY` when it creates
+/// one. Only such folders are ever deleted or moved aside.
+fn is_store_dir(dir: &Path) -> bool {
+    dir.join("CURRENT").is_file() || dir.join("IDENTITY").is_file()
+}
+
+/// Whether a store may be opened (and created) at `dir`: a missing or empty folder, a store,
+/// or what a store's creation leaves when it is interrupted (RocksDB's own file names only).
+fn may_hold_store(dir: &Path) -> bool {
+    if is_store_dir(dir) {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Missing (created on open) or unreadable (open reports it).
+        return true;
+    };
+    entries.flatten().all(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        name == "LOCK"
+            || name.starts_with("LOG")
+            || name.starts_with("MANIFEST-")
+            || name.starts_with("OPTIONS-")
+            || [".log", ".sst", ".blob", ".dbtmp"]
+                .iter()
+                .any(|extension| name.ends_with(extension))
+    })
+}
+
+/// Deletes every store under `cache_dir` (and stores moved aside as corrupt). Folders with a
+/// store's name that are not RocksDB stores are left alone.
 pub fn clear(cache_dir: &Path) -> std::io::Result<u64> {
     let mut removed = 0;
     let Ok(entries) = std::fs::read_dir(cache_dir) else {
@@ -458,15 +562,60 @@ pub fn clear(cache_dir: &Path) -> std::io::Result<u64> {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_store = StoreKind::ALL
+        let has_store_name = StoreKind::ALL
             .iter()
             .any(|k| name == k.name() || name.starts_with(&format!("{}.corrupt-", k.name())));
-        if is_store && entry.path().is_dir() {
-            std::fs::remove_dir_all(entry.path())?;
+        let path = entry.path();
+        let is_folder = entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if has_store_name && is_folder && is_store_dir(&path) {
+            std::fs::remove_dir_all(&path)?;
             removed += 1;
         }
     }
     Ok(removed)
+}
+
+/// Nexxo's version plus the size and modification time of the running executable, for cache
+/// keys: a rebuilt `nexxo` (a local build, a patched release) keeps its version number but can
+/// compile differently, so its entries must not be reused. Computed once per process.
+pub fn tool_fingerprint() -> &'static str {
+    static FINGERPRINT: OnceLock<String> = OnceLock::new();
+    FINGERPRINT.get_or_init(|| {
+        let executable = std::env::current_exe().and_then(std::fs::metadata);
+        let (size, modified_nanos) = match executable {
+            Ok(metadata) => (
+                metadata.len(),
+                metadata
+                    .modified()
+                    .ok()
+                    .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |since| since.as_nanos()),
+            ),
+            Err(_) => (0, 0),
+        };
+        format!("{}+{size}-{modified_nanos}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// Whether the file at `path` may have been written at or after `instant`, judged by its
+/// modification time. File systems stamp writes with a coarse clock, so a write made just
+/// after `instant` can carry a stamp slightly before it: a few milliseconds on Linux and
+/// Windows, whole seconds on FAT, HFS+ and some network mounts (whose stamps have no sub-second
+/// part). A stamp within that margin before `instant` therefore counts as "maybe changed", as
+/// does a file whose time cannot be read.
+pub fn may_have_changed_since(path: &Path, instant: SystemTime) -> bool {
+    let Ok(modified) = std::fs::metadata(path).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let whole_seconds = modified
+        .duration_since(UNIX_EPOCH)
+        .map_or(true, |since| since.subsec_nanos() == 0);
+    let margin = if whole_seconds {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_millis(50)
+    };
+    modified + margin > instant
 }
 
 /// Content hash of a file's bytes, as cache entries record it.
@@ -554,6 +703,14 @@ mod tests {
         );
     }
 
+    /// Sets a file's modification time to a minute ago, as if it was saved well before a
+    /// compile started.
+    fn backdate(path: &Path) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+    }
+
     #[test]
     fn file_bound_values_miss_once_a_file_they_were_made_from_changes() {
         let dir = tempfile::tempdir().unwrap();
@@ -567,14 +724,12 @@ mod tests {
             DEFAULT_CAP_BYTES,
             &quiet,
         );
-        let hash = file_hash(&source);
-        store.put_file_bound(
+        let read = |path: &PathBuf| (path.clone(), file_hash(path).unwrap());
+        assert!(store.put_file_bound(
             b"k",
             &"compiled".to_string(),
-            &[source.clone(), partial.clone()],
-            &source,
-            hash.as_deref(),
-        );
+            &[read(&source), read(&partial)],
+        ));
         assert_eq!(
             store.get_file_bound::<String>(b"k"),
             Ok("compiled".to_string())
@@ -582,20 +737,147 @@ mod tests {
         std::fs::write(&partial, "$x: 2;").unwrap();
         let miss = store.get_file_bound::<String>(b"k").unwrap_err();
         assert!(miss.contains("_b.scss changed"), "{miss}");
-        // A source that changed while it compiled is not stored.
-        store.put_file_bound(
-            b"k2",
-            &"stale".to_string(),
-            &[source.clone()],
-            &source,
-            Some("old hash"),
+        let stats = store.finish();
+        assert_eq!((stats.hits, stats.misses), (1, 1));
+    }
+
+    #[test]
+    fn a_partial_edited_while_compiling_never_gets_its_new_hash_next_to_old_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("a.scss");
+        let partial = dir.path().join("_b.scss");
+        std::fs::write(&source, "@use 'b';").unwrap();
+        std::fs::write(&partial, "$x: 1;").unwrap();
+        let store = CacheStore::open(
+            &dir.path().join("cache"),
+            StoreKind::Dev,
+            DEFAULT_CAP_BYTES,
+            &quiet,
         );
+        // Hashed as read: the compile saw `$x: 1`, the partial is then saved with `$x: 2`.
+        let as_read = vec![
+            (source.clone(), file_hash(&source).unwrap()),
+            (partial.clone(), file_hash(&partial).unwrap()),
+        ];
+        std::fs::write(&partial, "$x: 2;").unwrap();
+        assert!(store.put_file_bound(b"read", &"x is 1".to_string(), &as_read));
+        let miss = store.get_file_bound::<String>(b"read").unwrap_err();
+        assert!(miss.contains("_b.scss changed"), "{miss}");
+
+        // Hashed after the compile: a file saved after the compile started is not stored.
+        backdate(&source);
+        let started = SystemTime::now();
+        std::fs::write(&partial, "$x: 3;").unwrap();
+        let files = [source.clone(), partial.clone()];
+        assert!(!store.put_file_bound_since(b"since", &"x is 2".to_string(), &files, started));
         assert_eq!(
-            store.get_file_bound::<String>(b"k2"),
+            store.get_file_bound::<String>(b"since"),
             Err("not in the cache".to_string())
         );
-        let stats = store.finish();
-        assert_eq!((stats.hits, stats.misses), (1, 2));
+        // Files last saved well before the compile started are.
+        backdate(&partial);
+        let started = SystemTime::now();
+        assert!(store.put_file_bound_since(b"since", &"x is 3".to_string(), &files, started));
+        assert_eq!(
+            store.get_file_bound::<String>(b"since"),
+            Ok("x is 3".to_string())
+        );
+    }
+
+    #[test]
+    fn only_rocksdb_lock_errors_count_as_a_locked_store() {
+        assert!(is_lock_message(
+            "IO error: While lock file: /home/me/app/node_modules/.nexxo/dev/LOCK: Resource temporarily unavailable"
+        ));
+        assert!(is_lock_message(
+            "IO error: lock hold by current process, acquire time 1700000000 acquiring thread 42: /app/node_modules/.nexxo/dev/LOCK: No locks available"
+        ));
+        assert!(!is_lock_message(
+            "IO error: No such file or directory: While opening a file for sequentially reading: /home/me/clockwork/node_modules/.nexxo/build/MANIFEST-000009: No such file or directory"
+        ));
+        assert!(!is_lock_message(
+            "Corruption: bad record in /srv/blocklist/node_modules/.nexxo/build/000004.log"
+        ));
+    }
+
+    #[test]
+    fn a_broken_store_under_a_path_containing_lock_is_moved_aside_not_called_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("clockwork").join("cache");
+        {
+            let store = CacheStore::open(&cache_dir, StoreKind::Build, DEFAULT_CAP_BYTES, &quiet);
+            store.put(b"k", b"v");
+            store.finish();
+        }
+        // CURRENT names a manifest that is gone: RocksDB's IO error quotes the full path.
+        let path = store_path(&cache_dir, StoreKind::Build);
+        std::fs::write(path.join("CURRENT"), "MANIFEST-999999\n").unwrap();
+        let warnings = Mutex::new(Vec::new());
+        let store = CacheStore::open(&cache_dir, StoreKind::Build, DEFAULT_CAP_BYTES, &|w| {
+            warnings.lock().unwrap().push(w)
+        });
+        let warnings = warnings.into_inner().unwrap();
+        assert!(store.is_enabled(), "{warnings:?}");
+        assert!(warnings[0].contains("moved it to"), "{warnings:?}");
+        assert!(!warnings[0].contains("in use"), "{warnings:?}");
+        // The case that matters: an IO error whose text quotes the path (with "lock" in it).
+        assert!(
+            warnings[0].contains("IO error") && warnings[0].contains("clockwork"),
+            "{warnings:?}"
+        );
+
+        // A store really held by another open is still recognised under that path.
+        let warnings = Mutex::new(Vec::new());
+        let second = CacheStore::open(&cache_dir, StoreKind::Build, DEFAULT_CAP_BYTES, &|w| {
+            warnings.lock().unwrap().push(w)
+        });
+        assert!(!second.is_enabled());
+        assert!(warnings.lock().unwrap()[0].contains("in use"));
+    }
+
+    #[test]
+    fn folders_that_are_not_stores_are_never_opened_moved_or_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        // cacheDir pointed at the project: its `lib` folder holds sources.
+        let sources = store_path(dir.path(), StoreKind::Lib);
+        std::fs::create_dir_all(&sources).unwrap();
+        std::fs::write(sources.join("index.ts"), "export {};").unwrap();
+        std::fs::create_dir_all(dir.path().join("dev.corrupt-1")).unwrap();
+        let warnings = Mutex::new(Vec::new());
+        let store = CacheStore::open(dir.path(), StoreKind::Lib, DEFAULT_CAP_BYTES, &|w| {
+            warnings.lock().unwrap().push(w)
+        });
+        assert!(!store.is_enabled());
+        assert!(
+            warnings.lock().unwrap()[0].contains("is not a Nexxo cache store"),
+            "{:?}",
+            warnings.lock().unwrap()
+        );
+        drop(store);
+        {
+            let build = CacheStore::open(dir.path(), StoreKind::Build, DEFAULT_CAP_BYTES, &quiet);
+            build.put(b"k", b"v");
+            build.finish();
+        }
+        assert_eq!(clear(dir.path()).unwrap(), 1);
+        assert!(!store_path(dir.path(), StoreKind::Build).exists());
+        assert_eq!(
+            std::fs::read_dir(&sources).unwrap().count(),
+            1,
+            "only the user's file"
+        );
+        assert!(dir.path().join("dev.corrupt-1").is_dir());
+    }
+
+    #[test]
+    fn the_tool_fingerprint_is_the_version_and_the_executable() {
+        let fingerprint = tool_fingerprint();
+        assert!(fingerprint.starts_with(concat!(env!("CARGO_PKG_VERSION"), "+")));
+        let size = std::fs::metadata(std::env::current_exe().unwrap())
+            .unwrap()
+            .len();
+        assert!(fingerprint.contains(&format!("+{size}-")), "{fingerprint}");
+        assert_eq!(tool_fingerprint(), fingerprint);
     }
 
     #[test]

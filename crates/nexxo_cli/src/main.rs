@@ -251,17 +251,21 @@ fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Prints a line on stdout. A closed stdout (`nexxo cache stats | head -1`) is not an error:
+/// the reader has all it wanted, so the rest of the output is dropped.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
     let json = events::json_events_enabled();
     let process_env: BTreeMap<String, String> = std::env::vars().collect();
     let config = resolve_config(&args.root, Command::Build, &args.overrides(), &process_env)?;
-    let kind = if config.lib.is_some() {
-        StoreKind::Lib
-    } else {
-        StoreKind::Build
-    };
     if !json {
-        println!(
+        say!(
             "nexxo v{} building for {}…",
             env!("CARGO_PKG_VERSION"),
             if config.lib.is_some() {
@@ -271,9 +275,19 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
             }
         );
     }
-    events::event("phase", json!({"phase": "build", "status": "started"}));
-    let store = std::sync::Arc::new(open_store(&config, kind));
-    let report = nexxo_build::build(&config, &store).await?;
+    let phase = events::Phase::start("build");
+    let store = std::sync::Arc::new(nexxo_build::open_cache(&config, &|warning| {
+        events::warning(&warning)
+    }));
+    let kind = store.kind();
+    let built = nexxo_build::build(&config, &store).await;
+    let report = match built {
+        Ok(report) => report,
+        Err(diagnostics) => {
+            phase.end(false, json!({}));
+            return Err(diagnostics);
+        }
+    };
     let (restored, reason) = match &report.cache {
         CacheOutcome::Restored => (true, None),
         CacheOutcome::Built(reason) => (false, Some(reason.to_string())),
@@ -291,18 +305,15 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
     for warning in &report.warnings {
         events::warning(warning.trim_end());
     }
-    events::event(
-        "phase",
-        json!({"phase": "build", "status": "ended", "duration_ms": report.duration.as_millis() as u64}),
-    );
+    phase.end(true, json!({}));
     if !json {
-        print!("{}", report.render());
+        say!("{}", report.render().trim_end_matches('\n'));
         if args.explain {
             match &reason {
-                None => println!(
-                    "explain: restored from the cache: no input changed since the last build"
-                ),
-                Some(reason) => println!("explain: built because {reason}"),
+                None => {
+                    say!("explain: restored from the cache: no input changed since the last build")
+                }
+                Some(reason) => say!("explain: built because {reason}"),
             }
         }
     }
@@ -340,12 +351,12 @@ fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
             json!({"dir": cache_dir, "stores": removed}),
         );
         if !json {
-            println!("cleared {removed} cache store(s) in {cache_dir}");
+            say!("cleared {removed} cache store(s) in {cache_dir}");
         }
         return Ok(());
     }
     if !json {
-        println!("cache: {cache_dir}");
+        say!("cache: {cache_dir}");
     }
     for kind in StoreKind::ALL {
         if !nexxo_cache::store_path(&config.cache_dir, kind).is_dir() {
@@ -354,7 +365,7 @@ fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
                 json!({"store": kind.name(), "entries": 0, "bytes": 0}),
             );
             if !json {
-                println!("  {:<6} empty", kind.name());
+                say!("  {:<6} empty", kind.name());
             }
             continue;
         }
@@ -369,7 +380,7 @@ fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
             let rate = last
                 .hit_rate()
                 .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
-            println!(
+            say!(
                 "  {:<6} {entries} entries, {:.1} MB on disk, last run: {} hits, {} misses (hit rate {rate})",
                 kind.name(),
                 bytes as f64 / 1_000_000.0,

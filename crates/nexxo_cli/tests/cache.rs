@@ -131,13 +131,19 @@ fn each_kind_of_change_rebuilds_exactly_when_it_should() {
     );
     assert!(dist_text(root).contains("third"));
 
-    // The config.
+    // The config: the output is not minified any more.
+    assert!(!dist_text(root).contains("textContent = "));
     write(
         root,
         "nexxo.config.json",
         r#"{ "build": { "minify": false } }"#,
     );
     assert!(!restored(root));
+    assert!(
+        dist_text(root).contains("document.body.textContent = "),
+        "{}",
+        dist_text(root)
+    );
     assert!(restored(root));
 
     // A dependency's version (its code changes with it).
@@ -155,8 +161,292 @@ fn each_kind_of_change_rebuilds_exactly_when_it_should() {
     );
     let explain = nexxo(&["build", root.to_str().unwrap(), "--explain"], root);
     let stdout = text(&explain.stdout);
-    assert!(stdout.contains("dependency files changed"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "module-graph hash: files read outside the input fingerprint changed: node_modules/tiny-dep/index.js"
+        ),
+        "{stdout}"
+    );
     assert!(dist_text(root).contains("2.0.0"));
+}
+
+/// The explanation of a build that was not restored.
+fn explain(root: &Path) -> String {
+    let output = nexxo(&["build", root.to_str().unwrap(), "--explain"], root);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+#[test]
+fn a_lockfile_version_change_alone_rebuilds() {
+    // A workspace: the app in `app/`, pnpm's lockfile at the top.
+    let dir = project(&[("pnpm-lock.yaml", "lockfileVersion: '9.0'\n")]);
+    let root = dir.path().join("app");
+    for (path, content) in [
+        (
+            "index.html",
+            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
+        ),
+        (
+            "src/main.ts",
+            "import { version } from 'tiny-dep';\ndocument.body.textContent = version;\n",
+        ),
+        (
+            "node_modules/tiny-dep/package.json",
+            r#"{"name":"tiny-dep","version":"1.0.0","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/tiny-dep/index.js",
+            "export const version = 'one';\n",
+        ),
+        (
+            "node_modules/.package-lock.json",
+            r#"{"packages":{"node_modules/tiny-dep":{"version":"1.0.0"}}}"#,
+        ),
+    ] {
+        write(&root, path, content);
+    }
+    assert!(!restored(&root));
+    assert!(restored(&root));
+
+    // npm's record of installed versions, nothing else.
+    write(
+        &root,
+        "node_modules/.package-lock.json",
+        r#"{"packages":{"node_modules/tiny-dep":{"version":"1.0.1"}}}"#,
+    );
+    let stdout = explain(&root);
+    assert!(
+        stdout.contains("module-graph hash") && stdout.contains("node_modules/.package-lock.json"),
+        "{stdout}"
+    );
+    assert!(restored(&root));
+
+    // The workspace's pnpm lockfile, above the project root.
+    write(
+        dir.path(),
+        "pnpm-lock.yaml",
+        "lockfileVersion: '9.0'\npackages:\n  tiny-dep@1.0.2: {}\n",
+    );
+    let stdout = explain(&root);
+    assert!(
+        stdout.contains("module-graph hash") && stdout.contains("pnpm-lock.yaml"),
+        "{stdout}"
+    );
+    assert!(restored(&root));
+}
+
+#[test]
+fn a_source_file_in_a_hidden_folder_rebuilds_when_it_changes() {
+    let dir = project(&[
+        (
+            "index.html",
+            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
+        ),
+        (
+            "src/main.ts",
+            "import { label } from '../.storybook/label';\ndocument.body.textContent = label;\n",
+        ),
+        (
+            ".storybook/label.ts",
+            "export const label: string = 'first label';\n",
+        ),
+    ]);
+    let root = dir.path();
+    assert!(!restored(root));
+    assert!(restored(root));
+    assert!(dist_text(root).contains("first label"));
+
+    write(
+        root,
+        ".storybook/label.ts",
+        "export const label: string = 'second label';\n",
+    );
+    let stdout = explain(root);
+    assert!(stdout.contains(".storybook/label.ts"), "{stdout}");
+    assert!(dist_text(root).contains("second label"));
+    assert!(restored(root));
+}
+
+#[test]
+fn stylesheet_files_read_from_node_modules_rebuild_when_they_change() {
+    let dir = project(&[
+        (
+            "index.html",
+            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
+        ),
+        (
+            "src/main.ts",
+            "import './theme.scss';\nimport './plain.css';\n",
+        ),
+        (
+            "src/theme.scss",
+            "@use 'tiny-theme/colors';\nbody { color: colors.$text; }\n",
+        ),
+        ("src/plain.css", "@import 'tiny-theme/base.css';\n"),
+        (
+            "node_modules/tiny-theme/package.json",
+            r#"{"name":"tiny-theme","version":"1.0.0"}"#,
+        ),
+        (
+            "node_modules/tiny-theme/_colors.scss",
+            "$text: rgb(10, 20, 30);\n",
+        ),
+        (
+            "node_modules/tiny-theme/base.css",
+            "main { background: url('./dot.svg'); }\n",
+        ),
+        (
+            "node_modules/tiny-theme/dot.svg",
+            "<svg xmlns='http://www.w3.org/2000/svg'><circle r='1'/></svg>",
+        ),
+    ]);
+    let root = dir.path();
+    assert!(!restored(root));
+    assert!(restored(root));
+    assert!(dist_files(root, "css").contains("#0a141e"));
+
+    // A Sass partial in a package.
+    write(
+        root,
+        "node_modules/tiny-theme/_colors.scss",
+        "$text: rgb(200, 20, 30);\n",
+    );
+    let stdout = explain(root);
+    assert!(
+        stdout.contains("node_modules/tiny-theme/_colors.scss"),
+        "{stdout}"
+    );
+    assert!(
+        dist_files(root, "css").contains("#c8141e"),
+        "{}",
+        dist_files(root, "css")
+    );
+    assert!(restored(root));
+
+    // A file a package's stylesheet points at with url() (inlined as a data URL: it is small).
+    let css_before = dist_files(root, "css");
+    assert!(css_before.contains("data:image/svg+xml"), "{css_before}");
+    write(
+        root,
+        "node_modules/tiny-theme/dot.svg",
+        "<svg xmlns='http://www.w3.org/2000/svg'><rect width='7'/></svg>",
+    );
+    let stdout = explain(root);
+    assert!(
+        stdout.contains("node_modules/tiny-theme/dot.svg"),
+        "{stdout}"
+    );
+    assert_ne!(dist_files(root, "css"), css_before);
+}
+
+#[test]
+fn a_cache_dir_inside_out_dir_turns_the_cache_off_with_a_warning() {
+    let dir = app();
+    let root = dir.path();
+    write(
+        root,
+        "nexxo.config.json",
+        r#"{ "cacheDir": "dist/.cache" }"#,
+    );
+    for _ in 0..2 {
+        let output = nexxo(&["build", root.to_str().unwrap()], root);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert_eq!(
+            stderr
+                .matches("warning: cache: cacheDir dist/.cache is inside outDir dist")
+                .count(),
+            1,
+            "{stderr}"
+        );
+        assert!(
+            text(&output.stdout).contains("built in"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+    assert!(!root.join("dist/.cache").exists());
+}
+
+#[test]
+fn a_failed_build_records_its_cache_stats_and_ends_its_phases_as_failed() {
+    let dir = app();
+    let root = dir.path();
+    build_json(root);
+    let events = build_json(root);
+    let phase_ended = |events: &[serde_json::Value], name: &str| {
+        events
+            .iter()
+            .find(|e| e["event"] == "phase" && e["phase"] == name && e["status"] == "ended")
+            .cloned()
+    };
+    let restore = phase_ended(&events, "cache-restore").expect("a cache-restore phase");
+    assert_eq!(restore["restored"], true);
+    assert!(restore["duration_ms"].is_u64());
+    assert!(phase_ended(&events, "emit").is_some());
+    assert_eq!(phase_ended(&events, "build").unwrap()["success"], true);
+
+    write(root, "src/answer.ts", "export const answer: number = ;\n");
+    let output = nexxo(
+        &["build", root.to_str().unwrap(), "--log-format", "json"],
+        root,
+    );
+    assert!(!output.status.success());
+    let events: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    for name in ["cache-restore", "plan"] {
+        assert_eq!(
+            phase_ended(&events, name).unwrap()["success"],
+            true,
+            "{name}: {events:?}"
+        );
+    }
+    for name in ["bundle", "build"] {
+        assert_eq!(
+            phase_ended(&events, name).unwrap()["success"],
+            false,
+            "{name}: {events:?}"
+        );
+    }
+
+    let stats = nexxo(
+        &[
+            "cache",
+            "stats",
+            root.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+        root,
+    );
+    let build = text(&stats.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|e| e["event"] == "cache-stats" && e["store"] == "build")
+        .expect("build store stats");
+    // The restored build before it had no miss; the failed one missed its whole-build entry.
+    assert!(build["last_run"]["misses"].as_u64().unwrap() > 0, "{build}");
+}
+
+#[test]
+fn cache_stats_into_a_closed_pipe_is_not_an_error() {
+    let dir = app();
+    let root = dir.path();
+    build_json(root);
+    // `nexxo cache stats | head -0`: the reader is gone before anything is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_nexxo"))
+        .args(["cache", "stats", root.to_str().unwrap()])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    assert!(!text(&status.stderr).contains("internal error"));
 }
 
 #[test]

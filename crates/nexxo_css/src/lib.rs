@@ -24,7 +24,7 @@ use lightningcss::printer::PrinterOptions;
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleSheet};
 use nexxo_diagnostics::Diagnostic;
 
-pub use cache::StylesheetCache;
+pub use cache::{CssInputs, StylesheetCache};
 pub use modules::is_css_module;
 
 /// How stylesheets are compiled for one build.
@@ -72,6 +72,16 @@ fn is_sass(path: &Path) -> bool {
 
 /// Compiles the stylesheet at `path` (CSS, Sass, or a CSS Module of either).
 pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledCss, Diagnostic> {
+    compile_stylesheet_hashing_reads(path, options).map(|(compiled, _)| compiled)
+}
+
+/// [`compile_stylesheet`], also returning every file read with the content hash of the bytes
+/// the compile used (what the cache records: a hash taken after the compile could belong to a
+/// version saved meanwhile).
+pub fn compile_stylesheet_hashing_reads(
+    path: &Path,
+    options: &CssOptions,
+) -> Result<(CompiledCss, Vec<(PathBuf, String)>), Diagnostic> {
     let relative = relative_name(&options.root, path);
     let css_modules = if is_css_module(path) {
         Some(modules::config(&options.modules_pattern).map_err(Diagnostic::error)?)
@@ -156,25 +166,46 @@ pub fn compile_stylesheet(path: &Path, options: &CssOptions) -> Result<CompiledC
             Dependency::Import(_) => None,
         })
         .collect();
-    let mut files = provider.files_read();
-    files.extend(sass_files);
-    files.push(path.to_path_buf());
-    files.sort();
-    files.dedup();
-    Ok(CompiledCss {
+    let mut hashed_reads = provider.files_read();
+    hashed_reads.extend(sass_files);
+    if !hashed_reads.iter().any(|(file, _)| file == path) {
+        // Every compile reads its own file through the recorders; kept as a fallback so the
+        // sheet itself is always listed.
+        if let Some(hash) = nexxo_cache::file_hash(path) {
+            hashed_reads.push((path.to_path_buf(), hash));
+        }
+    }
+    hashed_reads.sort();
+    hashed_reads.dedup_by(|later, kept| {
+        let same_file = later.0 == kept.0;
+        if same_file && later.1 != kept.1 {
+            // Read twice with different content (saved mid-compile): no hash describes what
+            // the output was made from, so an empty one makes any cache entry miss.
+            kept.1.clear();
+        }
+        same_file
+    });
+    let mut files: Vec<PathBuf> = hashed_reads.iter().map(|(file, _)| file.clone()).collect();
+    if !files.iter().any(|file| file == path) {
+        files.push(path.to_path_buf());
+        files.sort();
+    }
+    let compiled = CompiledCss {
         code: result.code,
         urls,
         module_exports: result.exports.map(modules::class_lists),
         map: source_map.and_then(|mut map| map.to_json(None).ok()),
         files,
-    })
+    };
+    Ok((compiled, hashed_reads))
 }
 
-/// grass's file access, recording every file it reads (partials, `@use`d modules), so that
-/// watchers and cache entries know what the compiled CSS depends on.
+/// grass's file access, recording every file it reads (partials, `@use`d modules) with the
+/// content hash of the bytes read, so that watchers and cache entries know what the compiled
+/// CSS depends on.
 #[derive(Debug, Default)]
 struct RecordingFs {
-    read: std::sync::Mutex<Vec<PathBuf>>,
+    read: std::sync::Mutex<Vec<(PathBuf, String)>>,
 }
 
 impl grass::Fs for RecordingFs {
@@ -187,11 +218,12 @@ impl grass::Fs for RecordingFs {
     }
 
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let bytes = std::fs::read(path)?;
         self.read
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_path_buf());
-        std::fs::read(path)
+            .push((path.to_path_buf(), nexxo_cache::hash_hex(&[&bytes])));
+        Ok(bytes)
     }
 
     fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
@@ -199,8 +231,11 @@ impl grass::Fs for RecordingFs {
     }
 }
 
-/// Compiles a Sass file to CSS; also returns the files it read.
-fn compile_sass(path: &Path, options: &CssOptions) -> Result<(String, Vec<PathBuf>), Diagnostic> {
+/// Compiles a Sass file to CSS; also returns the files it read, with their hashes.
+fn compile_sass(
+    path: &Path,
+    options: &CssOptions,
+) -> Result<(String, Vec<(PathBuf, String)>), Diagnostic> {
     // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
     // (workspaces hoist packages).
     let load_paths: Vec<PathBuf> = options

@@ -12,7 +12,8 @@ use nexxo_diagnostics::Diagnostic;
 pub struct NodeStyleProvider {
     files: FileProvider,
     root: PathBuf,
-    read: Mutex<Vec<PathBuf>>,
+    /// Every file read, with the content hash of the text read.
+    read: Mutex<Vec<(PathBuf, String)>>,
     /// The first unbalanced brace found in a file read, with its precise location.
     structure_error: Mutex<Option<Diagnostic>>,
 }
@@ -36,8 +37,9 @@ impl NodeStyleProvider {
             .clone()
     }
 
-    /// Every file read so far.
-    pub fn files_read(&self) -> Vec<PathBuf> {
+    /// Every file read so far, with the content hash of the text that was read (hashed then,
+    /// since the file may be saved again before the compile ends).
+    pub fn files_read(&self) -> Vec<(PathBuf, String)> {
         self.read.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -63,11 +65,11 @@ impl SourceProvider for NodeStyleProvider {
     type Error = std::io::Error;
 
     fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
-        self.read
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(file.to_path_buf());
         let text = self.files.read(file)?;
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).push((
+            file.to_path_buf(),
+            nexxo_cache::hash_hex(&[text.as_bytes()]),
+        ));
         if let Some((message, offset)) = unbalanced_brace(text) {
             let mut first = self
                 .structure_error

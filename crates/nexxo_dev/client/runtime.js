@@ -20,7 +20,12 @@
   let replacingDefinitions = false;
   let page = null;
   let Refresh = null;
+  /** The page's own scripts failed (before `start` finished): any later change reloads. */
   let fatalError = false;
+  /** `start` imported every entry: a failing lazy script no longer breaks the whole page. */
+  let started = false;
+  /** The last error a `fail` script reported (a lazy script that could not be compiled). */
+  let lastFailure = null;
 
   function define(id, specifiers, flags, factory) {
     const existing = modules.get(id);
@@ -38,18 +43,33 @@
     return id;
   }
 
-  /** Loads a module the page has not defined yet: a lazily compiled `import()` target. */
+  /**
+   * Loads a module the page has not defined yet: a lazily compiled `import()` target. A request
+   * that failed (network error, compile error) is forgotten, so the next `import()` tries again.
+   */
   function fetchLazy(id) {
     let request = lazyRequests.get(id);
     if (!request) {
       request = new Promise((resolve, reject) => {
         const script = document.createElement('script');
         script.src = `${base}@nexxo/lazy.js?id=${encodeURIComponent(id)}&page=${encodeURIComponent(page ? page.page : '')}`;
-        script.onload = () => resolve();
-        script.onerror = () => reject(new Error(`[nexxo] failed to load ${id}`));
+        lastFailure = null;
+        script.onload = () => {
+          script.remove();
+          if (modules.has(id)) return resolve();
+          const reason = lastFailure ? lastFailure.message : 'the server sent no definition';
+          reject(new Error(`[nexxo] failed to load ${id}: ${reason}`));
+        };
+        script.onerror = () => {
+          script.remove();
+          reject(new Error(`[nexxo] failed to load ${id}`));
+        };
         document.head.appendChild(script);
       });
       lazyRequests.set(id, request);
+      request.catch(() => {
+        if (lazyRequests.get(id) === request) lazyRequests.delete(id);
+      });
     }
     return request;
   }
@@ -104,10 +124,12 @@
         }
       }
     };
+    // Ids are root-relative (`/src/a.ts`); the server answers for them under the base.
+    const urlOf = (id) => new URL(base + id.replace(/^\//, ''), location.origin).href;
     const meta = {
-      url: new URL(record.id, location.origin).href,
+      url: urlOf(record.id),
       hot: hotContext(record),
-      resolve: (specifier) => new URL(resolveSpecifier(record, specifier), location.origin).href,
+      resolve: (specifier) => urlOf(resolveSpecifier(record, specifier)),
     };
     const register = (type, localId) => Refresh && Refresh.register(type, `${record.id} ${localId}`);
     const signature = () => (Refresh ? Refresh.createSignatureFunctionForTransform() : (type) => type);
@@ -132,15 +154,27 @@
   function hotState(id) {
     let state = hotStates.get(id);
     if (!state) {
+      // `listeners`: event → callbacks this module's current instance registered with `on`.
       state = { data: {}, selfAccept: [], depAccept: [], dispose: [], prune: [], listeners: new Map() };
       hotStates.set(id, state);
     }
     return state;
   }
 
+  /** Removes the listeners a module instance registered with `hot.on`. */
+  function dropListeners(state) {
+    for (const [event, stale] of state.listeners) {
+      const list = listeners.get(event);
+      if (list) listeners.set(event, list.filter((callback) => !stale.includes(callback)));
+    }
+    state.listeners = new Map();
+  }
+
   function hotContext(record) {
     const state = hotState(record.id);
-    // A fresh instance registers its handlers again.
+    // A fresh instance registers its handlers again; the old instance's `on` listeners go
+    // (Vite does the same), while `data` stays the same object.
+    dropListeners(state);
     Object.assign(state, { selfAccept: [], depAccept: [], dispose: [], prune: [] });
     if (record.flags.refresh) state.selfAccept.push(REFRESH_ACCEPT);
     return {
@@ -167,15 +201,28 @@
       },
       decline() {},
       invalidate(message) {
+        emit('vite:invalidate', { path: record.id, message });
+        console.debug(`[nexxo] invalidate ${record.id}${message ? `: ${message}` : ''}`);
         send({ type: 'invalidate', id: record.id, message: message || '' });
       },
       on(event, callback) {
-        const list = listeners.get(event) || [];
-        list.push(callback);
-        listeners.set(event, list);
+        const add = (map) => {
+          const list = map.get(event) || [];
+          list.push(callback);
+          map.set(event, list);
+        };
+        add(listeners);
+        add(state.listeners);
       },
       off(event, callback) {
-        listeners.set(event, (listeners.get(event) || []).filter((c) => c !== callback));
+        const remove = (map) => {
+          const list = map.get(event);
+          if (!list) return;
+          const index = list.indexOf(callback);
+          if (index >= 0) list.splice(index, 1);
+        };
+        remove(listeners);
+        remove(state.listeners);
       },
       send(event, data) {
         send({ type: 'custom', event, data });
@@ -188,7 +235,14 @@
   const listeners = new Map();
 
   function emit(event, payload) {
-    for (const callback of listeners.get(event) || []) callback(payload);
+    // A copy: a callback may call `off`, or run code that registers new listeners.
+    for (const callback of (listeners.get(event) || []).slice()) callback(payload);
+  }
+
+  /** A module this page instantiated (defined alone is not enough: a hot update defines too). */
+  function instantiated(id) {
+    const record = modules.get(id);
+    return Boolean(record && record.promise);
   }
 
   let refreshTimer = null;
@@ -198,7 +252,16 @@
   }
 
   async function applyUpdate(message) {
-    emit('vite:beforeUpdate', message);
+    // Vite's payload shape, plus Nexxo's own fields.
+    const timestamp = Date.now();
+    const payload = Object.assign({}, message, {
+      updates: message.boundaries.map((b) => ({ type: 'js-update', path: b.boundary, acceptedPath: b.accepted, timestamp })),
+    });
+    emit('vite:beforeUpdate', payload);
+    // Boundaries this page never ran (a lazy route not opened in this tab, a module of another
+    // page) are skipped: their code must not run here, and their stale modules stay as they are.
+    // Decided before the new definitions, which add records for modules new to this page.
+    const live = message.boundaries.filter((b) => instantiated(b.boundary));
     replacingDefinitions = true;
     try {
       for (const code of message.modules) (0, eval)(code);
@@ -206,23 +269,23 @@
       replacingDefinitions = false;
     }
     // Handlers registered by the instances being replaced (Vite calls the old ones).
-    const handlers = message.boundaries.map((b) => {
+    const handlers = live.map((b) => {
       const state = hotState(b.boundary);
       return {
         boundary: b,
         selfAccept: state.selfAccept.slice(),
         depAccept: state.depAccept.slice(),
-        wasRefreshBoundary: modules.get(b.boundary) ? modules.get(b.boundary).refreshBoundary : false,
+        wasRefreshBoundary: modules.get(b.boundary).refreshBoundary,
       };
     });
-    const stale = new Set(message.boundaries.flatMap((b) => b.stale));
+    const stale = new Set(live.flatMap((b) => b.stale));
     for (const id of stale) {
+      if (!instantiated(id)) continue;
       const state = hotState(id);
-      const data = {};
-      for (const callback of state.dispose) callback(data);
-      state.data = data;
-      const record = modules.get(id);
-      if (record) Object.assign(record, { promise: null, exports: null, namespace: null });
+      // `data` is one object for the module's whole life: dispose writes into it and the new
+      // instance reads it (values stored directly on `hot.data` survive as well).
+      for (const callback of state.dispose) callback(state.data);
+      Object.assign(modules.get(id), { promise: null, exports: null, namespace: null });
     }
     for (const { boundary, selfAccept, depAccept, wasRefreshBoundary } of handlers) {
       if (boundary.boundary === boundary.accepted) {
@@ -243,7 +306,7 @@
         }
       }
     }
-    emit('vite:afterUpdate', message);
+    emit('vite:afterUpdate', payload);
   }
 
   function updateStyle(id, css) {
@@ -264,12 +327,20 @@
   /** A `<link rel="stylesheet">` whose file changed: load the new one, then drop the old. */
   function reloadLinkedStylesheet(url) {
     for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+      // A link already being replaced (two quick saves): only its newest copy is cloned, or
+      // both copies would stay in the page.
+      if (link.hasAttribute('data-nexxo-replaced')) continue;
       const href = new URL(link.href, location.href);
       if (href.pathname !== url) continue;
       const next = link.cloneNode();
       href.searchParams.set('t', Date.now());
       next.href = href.pathname + href.search;
+      link.setAttribute('data-nexxo-replaced', '');
       next.onload = () => link.remove();
+      next.onerror = () => {
+        next.remove();
+        link.removeAttribute('data-nexxo-replaced');
+      };
       link.after(next);
     }
   }
@@ -301,13 +372,22 @@
       case 'prune':
         // After the update that stopped importing them: run `prune` handlers (a stylesheet
         // removes its <style>), and forget the instance so a later import runs it again.
-        updates = updates.then(() => {
-          for (const id of message.ids) {
-            for (const callback of hotState(id).prune) callback(hotState(id).data);
-            const record = modules.get(id);
-            if (record) Object.assign(record, { promise: null, exports: null, namespace: null });
-          }
-        });
+        // A failing handler must not make the next updates fail (and reload) too.
+        updates = updates
+          .then(() => {
+            const ids = message.ids.filter(instantiated);
+            if (ids.length) emit('vite:beforePrune', { type: 'prune', paths: ids });
+            for (const id of ids) {
+              // Like Vite: the instance's `dispose` handlers, then its `prune` handlers; its
+              // `on` listeners go with it.
+              const state = hotState(id);
+              for (const callback of state.dispose) callback(state.data);
+              for (const callback of state.prune) callback(state.data);
+              dropListeners(state);
+              Object.assign(modules.get(id), { promise: null, exports: null, namespace: null });
+            }
+          })
+          .catch((error) => console.error('[nexxo] a prune handler failed', error));
         break;
       case 'error':
         emit('vite:error', message);
@@ -318,6 +398,7 @@
         clearErrorOverlay();
         break;
       case 'full-reload':
+        emit('vite:beforeFullReload', message);
         location.reload();
         break;
       case 'custom':
@@ -328,12 +409,33 @@
 
   function connect() {
     const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    socket = new WebSocket(`${protocol}//${location.host}${base}@nexxo/ws`);
+    const url = `${protocol}//${location.host}${base}@nexxo/ws`;
+    const noHotUpdates = (reason) =>
+      console.warn(
+        `[nexxo] could not connect to the dev server's WebSocket at ${url} (${reason}): hot updates are off, reload the page by hand. ` +
+          'A proxy in front of the dev server must forward WebSocket upgrades, and the page must be opened from a host the server allows.',
+      );
+    try {
+      socket = new WebSocket(url);
+    } catch (error) {
+      noHotUpdates(error.message);
+      return;
+    }
+    let opened = false;
     socket.addEventListener('open', () => {
+      opened = true;
+      emit('vite:ws:connect', { webSocket: socket });
       while (outbox.length) socket.send(outbox.shift());
     });
     socket.addEventListener('message', (event) => onMessage(JSON.parse(event.data)));
     socket.addEventListener('close', () => {
+      // Never connected (Origin refused, a proxy without WebSocket support, another base):
+      // the server answering HTTP says nothing about the socket, so reloading would loop.
+      if (!opened) {
+        noHotUpdates('it never opened');
+        return;
+      }
+      emit('vite:ws:disconnect', { webSocket: socket });
       // The server restarted (config change) or stopped: reload once it answers again.
       console.info('[nexxo] connection lost, waiting for the dev server…');
       const retry = () =>
@@ -354,10 +456,16 @@
       window.$RefreshSig$ = () => (type) => type;
     }
     for (const entry of options.entries) await load(entry);
+    started = true;
   }
 
+  /**
+   * A script the server could not compile. Before the page started this breaks the page (any
+   * fix reloads it); afterwards it is a lazy import, whose `import()` rejects and is retried.
+   */
   function fail(error) {
-    fatalError = true;
+    lastFailure = error;
+    if (!started) fatalError = true;
     console.error(`[nexxo] ${error.message}\n${error.file ? `${error.file}:${error.line}:${error.column}` : ''}\n${error.frame || ''}`);
     const show = () => showErrorOverlay(error);
     if (document.body) show();

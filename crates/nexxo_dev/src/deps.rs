@@ -35,7 +35,7 @@ impl DepBundle {
 /// npm's `node_modules/.package-lock.json`), the config and Nexxo's version.
 pub fn cache_key(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -> Vec<u8> {
     let mut parts: Vec<Vec<u8>> = vec![
-        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        nexxo_cache::tool_fingerprint().as_bytes().to_vec(),
         format!("{specifiers:?}|{:?}|{:?}", config.alias, config.root).into_bytes(),
     ];
     for ancestor in config.root.ancestors() {

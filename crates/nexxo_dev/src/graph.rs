@@ -9,9 +9,8 @@ use nexxo_diagnostics::Diagnostic;
 use rayon::prelude::*;
 
 use crate::load::{load_module, LoadedModule};
-use crate::module_cache::ModuleCache;
-use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX};
-use crate::transform::TransformSettings;
+use crate::resolve::{id_for_path, path_for_id, Resolved, DEPS_PREFIX};
+use crate::server::Session;
 
 /// One module of the graph.
 #[derive(Debug, Clone, Default)]
@@ -42,8 +41,6 @@ impl ModuleNode {
 #[derive(Default)]
 pub struct ModuleGraph {
     pub nodes: HashMap<String, ModuleNode>,
-    /// Bare specifiers of npm packages the app imports (what the dependency bundle must hold).
-    pub dependencies: BTreeSet<String>,
     /// Importers of modules not compiled yet (a lazy route's target), by target id.
     pending_importers: HashMap<String, BTreeSet<String>>,
 }
@@ -52,7 +49,6 @@ pub struct ModuleGraph {
 struct Compiled {
     id: String,
     node: ModuleNode,
-    dependencies: Vec<String>,
 }
 
 /// What a hot update must do: re-run `stale` modules and call the boundary's accept handlers.
@@ -69,14 +65,7 @@ pub struct HotBoundary {
 impl ModuleGraph {
     /// Compiles `ids` and everything they import statically that is not in the graph yet.
     /// Independent modules of one level are compiled in parallel.
-    pub fn ensure(
-        &mut self,
-        config: &ResolvedConfig,
-        settings: &TransformSettings,
-        resolver: &ModuleResolver,
-        cache: &ModuleCache,
-        ids: &[String],
-    ) {
+    pub fn ensure(&mut self, session: &Session, ids: &[String]) {
         let mut frontier: Vec<String> = ids
             .iter()
             .filter(|id| !self.nodes.contains_key(*id) && !id.starts_with(DEPS_PREFIX))
@@ -85,10 +74,8 @@ impl ModuleGraph {
             .into_iter()
             .collect();
         while !frontier.is_empty() {
-            let compiled: Vec<Compiled> = frontier
-                .par_iter()
-                .map(|id| compile(config, settings, resolver, cache, id))
-                .collect();
+            let compiled: Vec<Compiled> =
+                frontier.par_iter().map(|id| compile(session, id)).collect();
             let mut next = BTreeSet::new();
             for result in compiled {
                 for dep in &result.node.static_deps {
@@ -105,15 +92,8 @@ impl ModuleGraph {
 
     /// Recompiles `id` in place (after its file changed); new static imports are compiled too.
     /// Returns whether the compiled output changed.
-    pub fn recompile(
-        &mut self,
-        config: &ResolvedConfig,
-        settings: &TransformSettings,
-        resolver: &ModuleResolver,
-        cache: &ModuleCache,
-        id: &str,
-    ) -> bool {
-        let result = compile(config, settings, resolver, cache, id);
+    pub fn recompile(&mut self, session: &Session, id: &str) -> bool {
+        let result = compile(session, id);
         let old = self.nodes.get(id);
         let unchanged = old.is_some_and(|old| {
             old.error.is_none()
@@ -127,17 +107,12 @@ impl ModuleGraph {
         }
         let new_deps = result.node.static_deps.clone();
         self.insert(result);
-        self.ensure(config, settings, resolver, cache, &new_deps);
+        self.ensure(session, &new_deps);
         true
     }
 
     fn insert(&mut self, result: Compiled) {
-        let Compiled {
-            id,
-            mut node,
-            dependencies,
-        } = result;
-        self.dependencies.extend(dependencies);
+        let Compiled { id, mut node } = result;
         if let Some(old) = self.nodes.remove(&id) {
             node.importers = old.importers;
             for dep in old.static_deps.iter().chain(&old.dynamic_deps) {
@@ -164,6 +139,18 @@ impl ModuleGraph {
             node.importers.extend(waiting);
         }
         self.nodes.insert(id, node);
+    }
+
+    /// Bare specifiers of the npm packages the modules import now (what the dependency bundle
+    /// must hold). Read from the graph each time, so a package whose import was removed (one
+    /// that failed to bundle, say) stops being asked for.
+    pub fn dependencies(&self) -> BTreeSet<String> {
+        self.nodes
+            .values()
+            .flat_map(|node| node.static_deps.iter().chain(&node.dynamic_deps))
+            .filter_map(|id| id.strip_prefix(DEPS_PREFIX))
+            .map(str::to_string)
+            .collect()
     }
 
     /// Modules statically reachable from `entries`, in a stable order (dependencies first).
@@ -291,24 +278,27 @@ fn add_boundary(
 }
 
 /// Compiles one module and resolves its imports (runs on rayon's threads).
-fn compile(
-    config: &ResolvedConfig,
-    settings: &TransformSettings,
-    resolver: &ModuleResolver,
-    cache: &ModuleCache,
-    id: &str,
-) -> Compiled {
+fn compile(session: &Session, id: &str) -> Compiled {
+    let Session {
+        config,
+        settings,
+        plugins,
+        resolver,
+        module_cache: cache,
+        ..
+    } = session;
     let file = path_for_id(&config.root, id);
     let mut node = ModuleNode {
         file: file.clone(),
         ..ModuleNode::default()
     };
-    let mut dependencies = Vec::new();
     let loaded = match cache.get(id) {
         Some(cached) => Ok(cached),
         None => {
             let hash_before = crate::module_cache::file_hash(&file);
-            let loaded = load_module(config, settings, id, &file);
+            let loaded = compile_guarded(id, || {
+                load_module(config, settings, plugins, resolver, id, &file)
+            });
             if let Ok(loaded) = &loaded {
                 cache.put(id, &file, hash_before, loaded);
             }
@@ -325,10 +315,7 @@ fn compile(
                     Ok(Resolved::File { path, query }) => {
                         Some(id_for_path(&config.root, &path, query.as_deref()))
                     }
-                    Ok(Resolved::Dependency(bare)) => {
-                        dependencies.push(bare.clone());
-                        Some(format!("{DEPS_PREFIX}{bare}"))
-                    }
+                    Ok(Resolved::Dependency(bare)) => Some(format!("{DEPS_PREFIX}{bare}")),
                     Err(reason) => {
                         if node.error.is_none() {
                             node.error = Some(import_error(config, &file, specifier, &reason));
@@ -362,8 +349,21 @@ fn compile(
     Compiled {
         id: id.to_string(),
         node,
-        dependencies,
     }
+}
+
+/// Runs a compile so that a panic inside a compiler (oxc, lightningcss, grass) becomes this
+/// module's error instead of taking the graph, and every later request, down with it.
+fn compile_guarded(
+    id: &str,
+    compile: impl FnOnce() -> Result<LoadedModule, Diagnostic>,
+) -> Result<LoadedModule, Diagnostic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile)).unwrap_or_else(|panic| {
+        Err(Diagnostic::error(format!(
+            "internal error while compiling {id}: {}. This is a bug in Nexxo; please report it with the file.",
+            crate::panic_message(panic.as_ref())
+        )))
+    })
 }
 
 /// "Cannot resolve" with the import's line and column in the original file.

@@ -27,25 +27,31 @@ fn ignored(root: &Path, out_dir: &Path, path: &Path) -> bool {
         })
 }
 
-/// Watches the project root; returns the watcher, which must stay alive.
-pub fn watch(server: Arc<DevServer>) -> notify::Result<notify::RecommendedWatcher> {
+/// Watches the project: the root itself and each of its folders except `node_modules`, outDir and
+/// hidden folders, so a large `node_modules` costs no watches (inotify's limit is per user) and
+/// no start-up time. A folder created at the top later is watched when it appears. The watcher
+/// lives as long as the task that reads its events.
+pub fn watch(server: Arc<DevServer>) -> notify::Result<()> {
     let session = server.session();
     let root = session.config.root.clone();
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
     let out_dir = session.config.out_dir.clone();
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(PathBuf, Instant)>();
     let filter_root = root.clone();
+    let filter_out_dir = out_dir.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if event.kind.is_access() {
             return;
         }
         for path in event.paths {
-            if !ignored(&filter_root, &out_dir, &path) {
+            if !ignored(&filter_root, &filter_out_dir, &path) {
                 let _ = sender.send((path, Instant::now()));
             }
         }
     })?;
-    watcher.watch(&root, RecursiveMode::Recursive)?;
+    watcher.watch(&root, RecursiveMode::NonRecursive)?;
+    let mut watched = BTreeSet::new();
+    watch_top_folders(&mut watcher, &root, &out_dir, &mut watched);
     tokio::spawn(async move {
         while let Some((first, started)) = receiver.recv().await {
             // Editors write a file in several steps (truncate, write, rename): take the burst.
@@ -54,62 +60,139 @@ pub fn watch(server: Arc<DevServer>) -> notify::Result<notify::RecommendedWatche
             while let Ok((path, _)) = receiver.try_recv() {
                 paths.insert(path);
             }
+            if paths
+                .iter()
+                .any(|p| p.parent() == Some(root.as_path()) && p.is_dir())
+            {
+                watch_top_folders(&mut watcher, &root, &out_dir, &mut watched);
+            }
             on_files_changed(&server, paths.into_iter().collect(), started).await;
         }
     });
-    Ok(watcher)
+    Ok(())
 }
 
+/// Adds a recursive watch for each folder at the top of `root` not watched yet and not ignored.
+fn watch_top_folders(
+    watcher: &mut notify::RecommendedWatcher,
+    root: &Path,
+    out_dir: &Path,
+    watched: &mut BTreeSet<PathBuf>,
+) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() || ignored(root, out_dir, &path) || watched.contains(&path) {
+            continue;
+        }
+        match watcher.watch(&path, RecursiveMode::Recursive) {
+            Ok(()) => {
+                watched.insert(path);
+            }
+            Err(err) => eprintln!(
+                "  warning: cannot watch {}: {err}; edits there are not seen",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Files whose change needs a new session: `.env` files, the config, and tsconfig files (they
+/// set JSX and decorator options and resolver paths).
 fn is_env_or_config(session: &Session, path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    (name.starts_with(".env") && path.parent() == Some(session.config.root.as_path()))
+    let at_root = path.parent() == Some(session.config.root.as_path());
+    (name.starts_with(".env") && at_root)
         || session.config.config_file.as_deref() == Some(path)
-        || (name == "nexxo.config.json" && path.parent() == Some(session.config.root.as_path()))
+        || (name == "nexxo.config.json" && at_root)
+        || (name.starts_with("tsconfig") && name.ends_with(".json"))
 }
 
 async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started: Instant) {
     let session = server.session();
+    let changed_files = || {
+        paths
+            .iter()
+            .map(|f| session.config.display_path(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if paths.iter().any(|p| is_env_or_config(&session, p)) {
         restart(server).await;
+        debug_log(server, &changed_files(), "restart + full-reload", started);
         return;
     }
-    if paths
+    let page_changed = paths
         .iter()
-        .any(|p| p.extension().is_some_and(|e| e == "html"))
-    {
-        server
-            .graph
-            .lock()
-            .expect("graph lock")
+        .any(|p| p.extension().is_some_and(|e| e == "html"));
+    if page_changed {
+        // Inline page scripts are compiled again from the new HTML.
+        crate::lock(&server.graph)
             .nodes
             .retain(|id, _| !id.contains(".html?"));
-        server.broadcast(json!({"type": "full-reload", "reason": "page changed"}));
-        return;
     }
     // Stylesheets linked from HTML: swap the <link>.
-    let linked: Vec<String> = server
-        .linked_css
-        .lock()
-        .expect("css lock")
+    let linked: Vec<String> = crate::lock(&server.linked_css)
         .iter()
         .filter(|(_, files)| files.iter().any(|f| paths.contains(f)))
         .map(|(url, _)| url.clone())
         .collect();
-    for url in linked {
+    if !page_changed && !linked.is_empty() {
         let base = crate::load::dev_base(&session.config);
-        server.broadcast(
-            json!({"type": "css-update", "url": format!("{base}{}", url.trim_start_matches('/'))}),
-        );
+        for url in &linked {
+            server.broadcast(
+                json!({"type": "css-update", "url": format!("{base}{}", url.trim_start_matches('/'))}),
+            );
+        }
+        debug_log(server, &changed_files(), "css-update", started);
     }
 
     let server_for_compile = server.clone();
-    let outcome = tokio::task::spawn_blocking(move || recompile(&server_for_compile, &paths)).await;
-    let Ok(outcome) = outcome else { return };
-    let Some(outcome) = outcome else { return };
-    send_outcome(server, outcome, started).await;
+    let paths_for_compile = paths.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || recompile(&server_for_compile, &paths_for_compile))
+            .await;
+    if page_changed {
+        // Other files saved in the same burst (a `git checkout`) were recompiled above, so the
+        // reloaded page gets their new code.
+        server.broadcast(json!({"type": "full-reload", "reason": "page changed"}));
+        debug_log(server, &changed_files(), "full-reload", started);
+        return;
+    }
+    match outcome {
+        Ok(Some(outcome)) => send_outcome(server, outcome, started).await,
+        Ok(None) => {}
+        Err(join_error) => report_compile_panic(server, join_error),
+    }
+}
+
+/// A recompile that panicked outside the per-module guard: said in the terminal and the page
+/// instead of silently dropping the update.
+fn report_compile_panic(server: &DevServer, join_error: tokio::task::JoinError) {
+    let reason = match join_error.try_into_panic() {
+        Ok(payload) => crate::panic_message(payload.as_ref()).to_string(),
+        Err(err) => err.to_string(),
+    };
+    let error = nexxo_diagnostics::Diagnostic::error(format!(
+        "internal error while applying an update: {reason}. This is a bug in Nexxo; please report it."
+    ));
+    eprintln!("{}", error.render(false));
+    server.broadcast(json!({"type": "error", "error": error_payload(&error)}));
+}
+
+/// `--debug hmr`: what a file event led to, and how long after the event it was sent.
+fn debug_log(server: &DevServer, files: &str, what: &str, started: Instant) {
+    if server.debug_hmr {
+        eprintln!(
+            "  [hmr] {files} → {what} sent {:.1} ms after the file event",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// What recompiling the changed files produced.
@@ -123,7 +206,7 @@ struct Outcome {
 
 fn recompile(server: &DevServer, paths: &[PathBuf]) -> Option<Outcome> {
     let session = server.session();
-    let mut graph = server.graph.lock().expect("graph lock");
+    let mut graph = crate::lock(&server.graph);
     let mut ids: BTreeSet<String> = BTreeSet::new();
     for path in paths {
         ids.extend(graph.modules_reading(path));
@@ -150,13 +233,7 @@ fn recompile(server: &DevServer, paths: &[PathBuf]) -> Option<Outcome> {
         .collect();
     let mut changed = Vec::new();
     for id in ids {
-        if graph.recompile(
-            &session.config,
-            &session.settings,
-            &session.resolver,
-            &session.module_cache,
-            &id,
-        ) {
+        if graph.recompile(&session, &id) {
             changed.push(id);
         }
     }
@@ -195,7 +272,7 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
         }
     }
     let message = {
-        let graph = server.graph.lock().expect("graph lock");
+        let graph = crate::lock(&server.graph);
         let mut involved = outcome.changed.clone();
         involved.extend(outcome.added.iter().cloned());
         if let Some(error) = graph.first_error(&involved) {
@@ -203,7 +280,7 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
                 "{}",
                 error.render(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             );
-            *server.error_shown.lock().expect("error lock") = true;
+            *crate::lock(&server.error_shown) = true;
             json!({"type": "error", "error": error_payload(error)})
         } else {
             match graph.hot_boundaries(&outcome.changed) {
@@ -220,7 +297,7 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
     };
     let is_error = message["type"] == "error";
     if !is_error {
-        let mut shown = server.error_shown.lock().expect("error lock");
+        let mut shown = crate::lock(&server.error_shown);
         if *shown {
             *shown = false;
             server.broadcast(json!({"type": "error-cleared"}));
@@ -231,19 +308,12 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
     if kind == "update" && !outcome.pruned.is_empty() {
         server.broadcast(json!({"type": "prune", "ids": outcome.pruned}));
     }
-    if server.debug_hmr {
-        let session = server.session();
-        let files: Vec<String> = outcome
-            .files
-            .iter()
-            .map(|f| session.config.display_path(f))
-            .collect();
-        eprintln!(
-            "  [hmr] {} → {kind} sent {:.1} ms after the file event",
-            files.join(", "),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-    }
+    let files: Vec<String> = outcome
+        .files
+        .iter()
+        .map(|f| server.session().config.display_path(f))
+        .collect();
+    debug_log(server, &files.join(", "), &kind, started);
 }
 
 /// The config or an env file changed: read the config again, forget compiled modules, reload.
@@ -265,8 +335,8 @@ async fn restart(server: &Arc<DevServer>) {
         }
     };
     eprintln!("  config or env changed: restarted");
-    *server.session.write().expect("session lock") = Arc::new(session);
-    *server.graph.lock().expect("graph lock") = Default::default();
+    *crate::write(&server.session) = Arc::new(session);
+    *crate::lock(&server.graph) = Default::default();
     server.broadcast(json!({"type": "full-reload", "reason": "config changed"}));
 }
 
@@ -282,7 +352,7 @@ pub async fn client_message(server: &Arc<DevServer>, text: &str) {
         return;
     };
     let reply = {
-        let graph = server.graph.lock().expect("graph lock");
+        let graph = crate::lock(&server.graph);
         let importers: Vec<String> = graph
             .nodes
             .get(id)

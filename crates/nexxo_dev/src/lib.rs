@@ -24,7 +24,7 @@ mod server;
 mod transform;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use axum::routing::get;
@@ -46,6 +46,38 @@ pub struct ServeOptions {
     pub open: bool,
     /// Log each hot update's time from file event to message sent.
     pub debug_hmr: bool,
+}
+
+// A panic while a lock is held (a bug in one compile or request) poisons it; every later request
+// would then panic on `.lock().expect(..)` and the server would be dead until restarted. The
+// state behind these locks stays consistent between statements (whole values are swapped in), so
+// the server goes on with it: the panic itself is reported where it happened.
+
+/// Locks `mutex`, recovering it if a panicking thread poisoned it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads `lock`, recovering it if a panicking thread poisoned it.
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes `lock`, recovering it if a panicking thread poisoned it.
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The text of a caught panic (`panic!` payloads are `&str` or `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
 }
 
 /// Binds `host:port`, trying the following ports when it is taken (as Vite does).
@@ -93,7 +125,7 @@ pub(crate) fn print_urls(
     if options.open {
         let url = format!("http://localhost:{port}{base}");
         // Opening a browser is a convenience: failing to is not an error.
-        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+        let _ = open_command(&url).spawn();
     }
     if nexxo_diagnostics::events::json_events_enabled() {
         return;
@@ -108,6 +140,24 @@ pub(crate) fn print_urls(
             "  ➜  Network: http://{}:{port}{base}",
             if host.is_empty() { "0.0.0.0" } else { host }
         ),
+    }
+}
+
+/// The platform's "open this URL in the default browser" command.
+fn open_command(url: &str) -> std::process::Command {
+    if cfg!(target_os = "macos") {
+        let mut command = std::process::Command::new("open");
+        command.arg(url);
+        command
+    } else if cfg!(target_os = "windows") {
+        // `start` is a cmd built-in; its first quoted argument is a window title, hence "".
+        let mut command = std::process::Command::new("cmd");
+        command.args(["/C", "start", "", url]);
+        command
+    } else {
+        let mut command = std::process::Command::new("xdg-open");
+        command.arg(url);
+        command
     }
 }
 
@@ -128,6 +178,10 @@ pub async fn dev(
     let base = load::dev_base(&session.config).to_string();
     let root = session.config.root.clone();
     let (listener, allowed_hosts) = bind(&options).await?;
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(options.port);
     let server = Arc::new(DevServer {
         session: RwLock::new(Arc::new(session)),
         graph: Mutex::new(Default::default()),
@@ -135,6 +189,8 @@ pub async fn dev(
         hmr: tokio::sync::broadcast::channel(256).0,
         linked_css: Mutex::new(Default::default()),
         allowed_hosts: allowed_hosts.clone(),
+        port,
+        broken_links: Mutex::new(Default::default()),
         error_shown: Mutex::new(false),
         debug_hmr: options.debug_hmr,
         overrides,
@@ -142,7 +198,7 @@ pub async fn dev(
     // Compile the pages' modules and bundle the dependencies before saying "ready", so the first
     // page load only concatenates.
     warm_up(&server).await;
-    let _watcher = hmr::watch(server.clone())
+    hmr::watch(server.clone())
         .map_err(|err| Diagnostic::error(format!("cannot watch {}: {err}", root.display())))?;
     let app = Router::new()
         .route(&format!("{base}@nexxo/ws"), get(server::websocket))
@@ -195,4 +251,28 @@ pub(crate) async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisoned_locks_are_recovered() {
+        let mutex = Arc::new(Mutex::new(1));
+        let rw = Arc::new(RwLock::new(1));
+        let (m, r) = (mutex.clone(), rw.clone());
+        let panicked = std::thread::spawn(move || {
+            let _guard = m.lock().unwrap();
+            let _write = r.write().unwrap();
+            panic!("compile bug");
+        })
+        .join();
+        let payload = panicked.unwrap_err();
+        assert_eq!(panic_message(payload.as_ref()), "compile bug");
+        assert!(mutex.is_poisoned() && rw.is_poisoned());
+        *lock(&mutex) += 1;
+        *write(&rw) += 1;
+        assert_eq!((*lock(&mutex), *read(&rw)), (2, 2));
+    }
 }

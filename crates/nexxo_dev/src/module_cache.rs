@@ -2,12 +2,15 @@
 //! serves the app without compiling again.
 //!
 //! The key is the module id and everything of the session that changes compiled code (Nexxo's
-//! version, `define` and env values, React Refresh, CSS settings). The value keeps the content
+//! build, `define` and env values, React Refresh, CSS settings). The value keeps the content
 //! hash of every file the compile read (a Sass partial too) and is only used when they all
-//! still match.
+//! still match. Those hashes are taken after the compile, so a compile during which any of its
+//! files was saved is not stored (its output may be of the old content).
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use nexxo_cache::{hash_hex, CacheStore};
 use nexxo_config::ResolvedConfig;
@@ -21,13 +24,18 @@ pub use nexxo_cache::file_hash;
 pub struct ModuleCache {
     pub store: Arc<CacheStore>,
     session_key: String,
+    /// Module id → when its compile started (the miss in [`ModuleCache::get`] that precedes
+    /// it), or `None` when two compiles of it overlapped and neither start can be trusted (a
+    /// failed compile, which stores nothing, leaves its start behind too: the next compile of
+    /// that module is then not stored, which only costs a compile after a restart).
+    compiles_started: Mutex<HashMap<String, Option<SystemTime>>>,
 }
 
 impl ModuleCache {
     pub fn new(store: Arc<CacheStore>, config: &ResolvedConfig, react_refresh: bool) -> Self {
         let session = format!(
             "{}|{:?}|{:?}|{}|{:?}|{}|{}",
-            env!("CARGO_PKG_VERSION"),
+            nexxo_cache::tool_fingerprint(),
             config.define,
             config.alias,
             config.css_modules_pattern,
@@ -38,6 +46,7 @@ impl ModuleCache {
         Self {
             store,
             session_key: hash_hex(&[session.as_bytes(), config.root.to_string_lossy().as_bytes()]),
+            compiles_started: Mutex::default(),
         }
     }
 
@@ -64,19 +73,36 @@ impl ModuleCache {
                     "module",
                     json!({"id": id, "cache": "miss", "reason": reason}),
                 );
+                // A miss is followed by a compile: remember when it started.
+                let mut started = self
+                    .compiles_started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                started
+                    .entry(id.to_string())
+                    .and_modify(|overlapping| *overlapping = None)
+                    .or_insert_with(|| Some(SystemTime::now()));
                 None
             }
         }
     }
 
-    /// Stores a compile of `id` (file `path`, whose hash before it was read is `hash_before`).
+    /// Stores a compile of `id` (file `path`, whose hash before it was read is `hash_before`),
+    /// unless `path` or any other file it read may have been saved since the compile started.
     pub fn put(&self, id: &str, path: &Path, hash_before: Option<String>, module: &LoadedModule) {
-        self.store.put_file_bound(
-            &self.key(id),
-            module,
-            &module.files,
-            path,
-            hash_before.as_deref(),
-        );
+        let started = self
+            .compiles_started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .flatten();
+        let Some(started) = started else {
+            return;
+        };
+        if hash_before.is_none() || file_hash(path) != hash_before {
+            return;
+        }
+        self.store
+            .put_file_bound_since(&self.key(id), module, &module.files, started);
     }
 }

@@ -12,6 +12,8 @@ use oxc_resolver::{AliasValue, ResolveOptions, Resolver, TsconfigDiscovery};
 
 /// Prefix of pre-bundled dependency ids.
 pub const DEPS_PREFIX: &str = "/@deps/";
+/// Where oxc's transforms import their helpers from.
+const OXC_RUNTIME_HELPERS: &str = "@oxc-project/runtime/helpers/";
 /// Prefix of ids for files outside the root.
 pub const FS_PREFIX: &str = "/@fs";
 
@@ -86,9 +88,28 @@ impl ModuleResolver {
         }
     }
 
+    /// The tsconfig.json that governs `file` (`extends` applied), as the build finds it.
+    pub fn tsconfig_for(
+        &self,
+        file: &Path,
+    ) -> Result<Option<std::sync::Arc<oxc_resolver::TsConfig>>, nexxo_diagnostics::Diagnostic> {
+        self.resolver.find_tsconfig(file).map_err(|err| {
+            nexxo_diagnostics::Diagnostic::error(format!(
+                "cannot read the tsconfig.json for {}: {err}",
+                file.display()
+            ))
+        })
+    }
+
     /// Resolves `specifier` imported from the file `importer`.
     pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<Resolved, String> {
         let (request, query) = nexxo_plugins::assets::split_query(specifier);
+        // oxc's transforms (legacy decorators, …) import helpers from `@oxc-project/runtime`,
+        // which the app need not have installed: rolldown's built-in plugin serves them, so they
+        // go to the dependency bundle like a package.
+        if request.starts_with(OXC_RUNTIME_HELPERS) && query.is_none() {
+            return Ok(Resolved::Dependency(request.to_string()));
+        }
         let directory = importer.parent().unwrap_or(&self.root);
         // `/src/x.ts` means the root's file, as in Vite and in the browser.
         if request.starts_with('/') && !request.starts_with("//") {

@@ -24,14 +24,15 @@ use tokio::sync::broadcast;
 
 use crate::deps::{prebundle, DepBundle};
 use crate::graph::ModuleGraph;
-use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, INLINE_SCRIPT_QUERY};
+use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, DevPlugins, INLINE_SCRIPT_QUERY};
 use crate::module_cache::ModuleCache;
 use crate::page::{concat_modules, page_tags};
 use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
 use crate::security::{
-    checked_file, file_under, host_allowed, origin_allowed, url_path_segments, Refused,
+    checked_file, file_under, fs_url_path, host_allowed, origin_allowed, url_path_segments, Refused,
 };
 use crate::transform::TransformSettings;
+use crate::{lock, read};
 use nexxo_cache::CacheStore;
 
 const CLIENT_JS: &str = concat!(
@@ -44,11 +45,14 @@ const CLIENT_JS: &str = concat!(
 pub struct Session {
     pub config: Arc<ResolvedConfig>,
     pub settings: TransformSettings,
+    /// The module plugins shared with the build (stylesheets, assets, JSON).
+    pub plugins: DevPlugins,
     pub resolver: ModuleResolver,
     /// Registry id of `react-refresh/runtime` when the app has it.
     pub refresh_runtime: Option<String>,
-    /// Roots files may be served from (canonical): the project root and `node_modules` folders
-    /// of its parents (workspaces).
+    /// Roots files may be served from (canonical): the project root, its own `node_modules`
+    /// (when it is a symlink it leads elsewhere) and the `node_modules` folders of its parents
+    /// (workspaces).
     pub allowed_roots: Vec<PathBuf>,
     /// Compiled modules and dependency bundles from earlier runs.
     pub module_cache: ModuleCache,
@@ -64,13 +68,17 @@ impl Session {
             };
         let settings = TransformSettings::new(&config.define, refresh_runtime.is_some())?;
         let mut allowed_roots = vec![config.root.clone()];
-        for ancestor in config.root.ancestors().skip(1) {
+        // The root itself first: a real `<root>/node_modules` is inside the root already, but a
+        // symlinked one (linked from a shared store, as the test harness and pnpm setups do)
+        // canonicalizes to a folder outside it.
+        for ancestor in config.root.ancestors() {
             if let Ok(modules) = ancestor.join("node_modules").canonicalize() {
                 allowed_roots.push(modules);
             }
         }
         let module_cache = ModuleCache::new(store, &config, refresh_runtime.is_some());
         Ok(Self {
+            plugins: DevPlugins::new(&config),
             config: Arc::new(config),
             settings,
             resolver,
@@ -91,6 +99,11 @@ pub struct DevServer {
     pub linked_css: Mutex<HashMap<String, Vec<PathBuf>>>,
     /// Host names the user allowed besides loopback and IPs (`--host <name>`).
     pub allowed_hosts: Vec<String>,
+    /// The port the server listens on (WebSocket `Origin`s of allowed names must use it).
+    pub port: u16,
+    /// `<link>`ed stylesheets (URL paths) whose last compile failed: the overlay stays until
+    /// all of them compile again.
+    pub broken_links: Mutex<HashSet<String>>,
     /// Whether the last compile left an error on screen.
     pub error_shown: Mutex<bool>,
     pub debug_hmr: bool,
@@ -100,7 +113,7 @@ pub struct DevServer {
 
 impl DevServer {
     pub fn session(&self) -> Arc<Session> {
-        self.session.read().expect("session lock").clone()
+        read(&self.session).clone()
     }
 
     pub fn broadcast(&self, message: serde_json::Value) {
@@ -111,26 +124,31 @@ impl DevServer {
     /// Compiles `ids` and their static imports (on rayon's threads, off the async runtime).
     pub async fn ensure_modules(self: &Arc<Self>, ids: Vec<String>) {
         let server = self.clone();
-        let _ = tokio::task::spawn_blocking(move || {
+        let compiled = tokio::task::spawn_blocking(move || {
             let session = server.session();
-            let mut graph = server.graph.lock().expect("graph lock");
-            graph.ensure(
-                &session.config,
-                &session.settings,
-                &session.resolver,
-                &session.module_cache,
-                &ids,
-            );
+            let mut graph = lock(&server.graph);
+            graph.ensure(&session, &ids);
         })
         .await;
+        // A panic in the compiler is Nexxo's bug, not the project's: say so once, plainly,
+        // instead of serving a page that silently lacks modules. The graph lock it poisoned is
+        // recovered by the next request.
+        if let Err(error) = compiled {
+            if error.is_panic() {
+                let payload = error.into_panic();
+                eprintln!(
+                    "internal error while compiling modules: {}\nThis is a bug in Nexxo, not in your project. Please report it with the command you ran.",
+                    crate::panic_message(payload.as_ref())
+                );
+            }
+        }
     }
 
     /// The dependency bundle, re-bundled when the graph imports packages it lacks. Returns
     /// whether it changed.
     pub async fn ensure_deps(&self) -> Result<(Arc<DepBundle>, bool), Diagnostic> {
         let session = self.session();
-        let mut wanted: BTreeSet<String> =
-            self.graph.lock().expect("graph lock").dependencies.clone();
+        let mut wanted: BTreeSet<String> = lock(&self.graph).dependencies();
         if let Some(refresh) = &session.refresh_runtime {
             wanted.insert(refresh.clone());
         }
@@ -343,19 +361,35 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
             }
         }
     }
-    let file = if path.starts_with(&format!("{FS_PREFIX}/")) {
-        checked_file(Path::new(&path[FS_PREFIX.len()..]), &session.allowed_roots)
+    let is_fs = path.starts_with(&format!("{FS_PREFIX}/"));
+    let file = if is_fs {
+        // Browsers percent-encode the path (spaces, non-ASCII): decode it as other URLs are.
+        fs_url_path(&path[FS_PREFIX.len()..])
+            .and_then(|absolute| checked_file(&absolute, &session.allowed_roots))
     } else {
+        file_under(&config.root, &segments, &session.allowed_roots)
+    };
+    let with_index = |mut segments: Vec<String>| {
+        segments.push("index.html".into());
         file_under(&config.root, &segments, &session.allowed_roots)
     };
     let file = match file {
         Ok(file) => Ok(file),
         // A folder: its index.html.
-        Err(Refused::NotFound) if path.ends_with('/') => {
-            let mut with_index = segments.clone();
-            with_index.push("index.html".into());
-            file_under(&config.root, &with_index, &session.allowed_roots)
-        }
+        Err(Refused::NotFound) if path.ends_with('/') && !is_fs => with_index(segments.clone()),
+        // A page asked for without its extension (`/about`): `about.html`, then
+        // `about/index.html`, before the SPA fallback (Vite's order for multi-page apps).
+        Err(Refused::NotFound) if accepts_html && !is_fs => match segments.split_last() {
+            Some((last, parents)) => {
+                let mut as_html = parents.to_vec();
+                as_html.push(format!("{last}.html"));
+                match file_under(&config.root, &as_html, &session.allowed_roots) {
+                    Err(Refused::NotFound) => with_index(segments.clone()),
+                    found => found,
+                }
+            }
+            None => Err(Refused::NotFound),
+        },
         Err(refused) => Err(refused),
     };
     match file {
@@ -380,7 +414,10 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
 
 fn refusal(refused: Refused) -> Response {
     match refused {
-        Refused::Forbidden => status(StatusCode::FORBIDDEN, "403: outside the served folders"),
+        Refused::Forbidden => status(
+            StatusCode::FORBIDDEN,
+            "403: not served (outside the served folders, or a secret such as .env, .git or a key)",
+        ),
         Refused::NotFound => status(StatusCode::NOT_FOUND, "404: not found"),
     }
 }
@@ -435,7 +472,7 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     let page_id = id_for_path(&session.config.root, file, None);
     let page_script = format!("{base}@nexxo/page{page_id}.js?v={deps_version}");
     let tags = page_tags(base, &deps_version, &page_script);
-    match nexxo_html::rewrite_dev_html(&html, &tags) {
+    match nexxo_html::rewrite_dev_html(&html, &tags, base) {
         Ok(page) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -483,10 +520,10 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
     if !is_map && (changed || requested_version != bundle.version) {
         return script_response("__nexxo.reload();\n".into());
     }
-    let graph = server.graph.lock().expect("graph lock");
+    let graph = lock(&server.graph);
     let ids = graph.static_closure(&entries);
     if let Some(error) = graph.first_error(&ids) {
-        *server.error_shown.lock().expect("error lock") = true;
+        *lock(&server.error_shown) = true;
         return failure_script(error);
     }
     let start = serde_json::json!({
@@ -559,7 +596,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         Ok(_) => {}
         Err(error) => return failure_script(&error),
     }
-    let graph = server.graph.lock().expect("graph lock");
+    let graph = lock(&server.graph);
     let have: HashSet<String> = graph
         .static_closure(&page_entries_ids)
         .into_iter()
@@ -570,7 +607,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         .filter(|m| !have.contains(m))
         .collect();
     if let Some(error) = graph.first_error(&ids) {
-        *server.error_shown.lock().expect("error lock") = true;
+        *lock(&server.error_shown) = true;
         eprintln!("{}", error.render(false));
         return script_response(format!("__nexxo.fail({});\n", error_payload(error)));
     }
@@ -589,11 +626,8 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
         Ok((css, compiled)) => {
             let mut files = compiled.files;
             files.push(file.to_path_buf());
-            server
-                .linked_css
-                .lock()
-                .expect("css lock")
-                .insert(url_path.to_string(), files);
+            lock(&server.linked_css).insert(url_path.to_string(), files);
+            clear_error_if_fixed(server, url_path);
             (
                 [
                     (header::CONTENT_TYPE, "text/css; charset=utf-8"),
@@ -605,8 +639,14 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
         }
         Err(error) => {
             eprintln!("{}", error.render(false));
+            // Watch the file even when it never compiled (the page loaded with it broken), so
+            // saving the fix sends the `css-update` that fetches it again.
+            lock(&server.linked_css)
+                .entry(url_path.to_string())
+                .or_insert_with(|| vec![file.to_path_buf()]);
+            lock(&server.broken_links).insert(url_path.to_string());
             server.broadcast(serde_json::json!({"type": "error", "error": error_payload(&error)}));
-            *server.error_shown.lock().expect("error lock") = true;
+            *lock(&server.error_shown) = true;
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "text/css")],
@@ -617,15 +657,51 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
     }
 }
 
+/// After `url_path` compiled again: hides the overlay if nothing else is broken (no other
+/// linked stylesheet, no module in the graph). Module errors are cleared by `hmr.rs` when a
+/// module recompiles; a linked stylesheet is not a module, so its fix is only seen here.
+fn clear_error_if_fixed(server: &DevServer, url_path: &str) {
+    let others_broken = {
+        let mut broken = lock(&server.broken_links);
+        broken.remove(url_path);
+        !broken.is_empty()
+    };
+    if others_broken {
+        return;
+    }
+    let module_broken = {
+        let graph = lock(&server.graph);
+        let ids: Vec<String> = graph.nodes.keys().cloned().collect();
+        graph.first_error(&ids).is_some()
+    };
+    if module_broken {
+        return;
+    }
+    let mut shown = lock(&server.error_shown);
+    if *shown {
+        *shown = false;
+        server.broadcast(serde_json::json!({"type": "error-cleared"}));
+    }
+}
+
 /// `@nexxo/ws`: checks the page's origin, then relays hot-update messages.
 pub async fn websocket(
     State(server): State<Arc<DevServer>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if let Some(origin) = origin {
-        if !origin_allowed(origin, &server.allowed_hosts) {
+    // Only pages of this server may listen: hot updates carry whole source files. Requests
+    // without `Origin` come from non-browser clients, which could send any `Origin` anyway
+    // (see `origin_allowed`).
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|origin| origin_allowed(origin, host, &server.allowed_hosts, server.port));
+        if !allowed {
             return status(StatusCode::FORBIDDEN, "WebSocket origin not allowed");
         }
     }

@@ -5,7 +5,9 @@
 //! oxc's module-runner transform, which turns `import`/`export` into calls on the registry that
 //! runs in the page (`client/runtime.js`). The result is a function body; `page.rs` wraps it.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use nexxo_diagnostics::Diagnostic;
 use oxc_allocator::Allocator;
@@ -14,9 +16,12 @@ use oxc_diagnostics::OxcDiagnostic;
 use oxc_parser::Parser;
 use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
-use oxc_transformer::{JsxRuntime, ReactRefreshOptions, TransformOptions, Transformer};
+use oxc_transformer::{ReactRefreshOptions, TransformOptions, Transformer};
 use oxc_transformer_plugins::{
     ModuleRunnerTransform, ReplaceGlobalDefines, ReplaceGlobalDefinesConfig,
+};
+use rolldown_common::bundler_options::{
+    merge_transform_options_with_tsconfig, BundlerTransformOptions, Either, JsxOptions,
 };
 
 /// How every module of one dev session is compiled.
@@ -24,6 +29,8 @@ pub struct TransformSettings {
     pub defines: ReplaceGlobalDefinesConfig,
     /// Emit React Refresh registrations for JSX/TSX files.
     pub react_refresh: bool,
+    /// oxc options per tsconfig.json (the empty path: files without one).
+    options_by_tsconfig: Mutex<HashMap<PathBuf, Arc<TransformOptions>>>,
 }
 
 impl TransformSettings {
@@ -35,7 +42,54 @@ impl TransformSettings {
         Ok(Self {
             defines,
             react_refresh,
+            options_by_tsconfig: Mutex::default(),
         })
+    }
+
+    /// oxc's options for files governed by `tsconfig`: merged by rolldown's own
+    /// `merge_transform_options_with_tsconfig`, as the build merges them, so dev and build agree
+    /// on `jsxImportSource`, `jsxFactory`, legacy decorators and `verbatimModuleSyntax`. Dev
+    /// lowers nothing (the browser runs the code) and uses the development JSX runtime.
+    pub fn options_for(
+        &self,
+        tsconfig: Option<&oxc_resolver::TsConfig>,
+    ) -> Result<Arc<TransformOptions>, Diagnostic> {
+        let key = tsconfig.map(|t| t.path.clone()).unwrap_or_default();
+        let mut cached = self
+            .options_by_tsconfig
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(options) = cached.get(&key) {
+            return Ok(options.clone());
+        }
+        let base = BundlerTransformOptions {
+            jsx: Some(Either::Right(JsxOptions {
+                runtime: Some("automatic".into()),
+                development: Some(true),
+                ..JsxOptions::default()
+            })),
+            ..BundlerTransformOptions::default()
+        };
+        let mut warnings = Vec::new();
+        let mut options = merge_transform_options_with_tsconfig(base, tsconfig, &mut warnings)
+            .map_err(|err| {
+                let source = tsconfig.map_or(String::new(), |t| format!("{}: ", t.path.display()));
+                Diagnostic::error(format!("{source}invalid TypeScript/JSX settings: {err:?}"))
+            })?;
+        options.jsx.development = true;
+        options.jsx.conform();
+        // Fast Refresh is React's: an app on another JSX runtime (Preact, Solid…) gets none.
+        let react_jsx = options
+            .jsx
+            .import_source
+            .as_deref()
+            .is_none_or(|source| source == "react");
+        if self.react_refresh && react_jsx && options.jsx.jsx_plugin {
+            options.jsx.refresh = Some(ReactRefreshOptions::default());
+        }
+        let options = Arc::new(options);
+        cached.insert(key, options.clone());
+        Ok(options)
     }
 }
 
@@ -78,6 +132,7 @@ pub fn compile_module(
     display_name: &str,
     source: &str,
     settings: &TransformSettings,
+    options: &TransformOptions,
 ) -> Result<CompiledModule, Diagnostic> {
     let source_type = SourceType::from_path(path)
         .unwrap_or_default()
@@ -99,15 +154,21 @@ pub fn compile_module(
         .build(scoping, &mut program)
         .scoping;
 
-    let mut options = TransformOptions::default();
-    options.jsx.runtime = JsxRuntime::Automatic;
-    options.jsx.development = true;
-    options.jsx.conform();
-    let is_jsx = source_type.is_jsx();
-    if settings.react_refresh && is_jsx {
-        options.jsx.refresh = Some(ReactRefreshOptions::default());
-    }
-    let transformed = Transformer::new(&allocator, Path::new(display_name), &options)
+    let without_refresh;
+    let options = if options.jsx.refresh.is_some() && !source_type.is_jsx() {
+        // Refresh registrations only belong in files that can hold components.
+        without_refresh = TransformOptions {
+            jsx: oxc_transformer::JsxOptions {
+                refresh: None,
+                ..options.jsx.clone()
+            },
+            ..options.clone()
+        };
+        &without_refresh
+    } else {
+        options
+    };
+    let transformed = Transformer::new(&allocator, Path::new(display_name), options)
         .build_with_scoping(scoping, &mut program);
     if let Some(error) = transformed.diagnostics.first() {
         return Err(oxc_error(error, display_name, source));
@@ -177,7 +238,12 @@ fn oxc_error(error: &OxcDiagnostic, file: &str, source: &str) -> Diagnostic {
     diagnostic
 }
 
-const HOT_ACCEPT: &str = "__vite_ssr_import_meta__.hot.accept(";
+/// How `import.meta.hot.accept(` reads after the module-runner transform, with and without
+/// optional chaining (`import.meta.hot?.accept()`).
+const HOT_ACCEPT: [&str; 2] = [
+    "__vite_ssr_import_meta__.hot.accept(",
+    "__vite_ssr_import_meta__.hot?.accept(",
+];
 
 /// Reads `import.meta.hot.accept(...)` calls and React Refresh registrations from compiled code.
 ///
@@ -189,8 +255,12 @@ pub fn hot_facts(code: &str) -> HotFacts {
         ..HotFacts::default()
     };
     facts.self_accepting = facts.refresh;
-    for (start, _) in code.match_indices(HOT_ACCEPT) {
-        let rest = code[start + HOT_ACCEPT.len()..].trim_start();
+    let calls = HOT_ACCEPT.iter().flat_map(|call| {
+        code.match_indices(call)
+            .map(move |(start, _)| start + call.len())
+    });
+    for after_call in calls {
+        let rest = code[after_call..].trim_start();
         match rest.chars().next() {
             Some('\'' | '"' | '`') => facts.accepted_deps.extend(leading_strings(rest, false)),
             Some('[') => facts
@@ -236,16 +306,16 @@ mod tests {
         .unwrap()
     }
 
+    fn compile(path: &str, display: &str, source: &str) -> Result<CompiledModule, Diagnostic> {
+        let settings = settings();
+        let options = settings.options_for(None).unwrap();
+        compile_module(Path::new(path), display, source, &settings, &options)
+    }
+
     #[test]
     fn imports_exports_and_env_become_registry_calls() {
         let source = "import { useState } from 'react';\nimport './a.css';\nexport const mode = import.meta.env.MODE;\nexport default function App() { const [n] = useState(0); return <p>{n}</p>; }\nconst Lazy = () => import('./lazy');\n";
-        let compiled = compile_module(
-            Path::new("/p/src/App.tsx"),
-            "src/App.tsx",
-            source,
-            &settings(),
-        )
-        .unwrap();
+        let compiled = compile("/p/src/App.tsx", "src/App.tsx", source).unwrap();
         assert!(
             compiled.code.contains("__vite_ssr_import__"),
             "{}",
@@ -269,13 +339,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_a_location() {
-        let error = compile_module(
-            Path::new("/p/a.ts"),
-            "a.ts",
-            "const a = 1;\nlet = ;\n",
-            &settings(),
-        )
-        .unwrap_err();
+        let error = compile("/p/a.ts", "a.ts", "const a = 1;\nlet = ;\n").unwrap_err();
         let location = error.location.as_ref().unwrap();
         assert_eq!(
             (location.line, location.file.to_str().unwrap()),
@@ -290,5 +354,43 @@ mod tests {
         assert!(hot_facts("__vite_ssr_import_meta__.hot.accept((m) => {})").self_accepting);
         assert!(hot_facts("__vite_ssr_import_meta__.hot.accept()").self_accepting);
         assert!(!hot_facts("__vite_ssr_import_meta__.hot.accept('./x', f)").self_accepting);
+        assert!(hot_facts("__vite_ssr_import_meta__.hot?.accept()").self_accepting);
+    }
+
+    #[test]
+    fn optional_chained_accept_survives_compilation() {
+        let compiled = compile(
+            "/p/src/a.ts",
+            "src/a.ts",
+            "export const a = 1;\nimport.meta.hot?.accept();\n",
+        )
+        .unwrap();
+        assert!(compiled.hot.self_accepting, "{}", compiled.code);
+    }
+
+    #[test]
+    fn jsx_import_source_comes_from_tsconfig_as_in_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let tsconfig = dir.path().join("tsconfig.json");
+        std::fs::write(
+            &tsconfig,
+            r#"{ "compilerOptions": { "jsx": "react-jsx", "jsxImportSource": "preact" } }"#,
+        )
+        .unwrap();
+        let resolver = oxc_resolver::Resolver::new(oxc_resolver::ResolveOptions::default());
+        let found = resolver.resolve_tsconfig(&tsconfig).unwrap();
+        let settings = settings();
+        let options = settings.options_for(Some(&found)).unwrap();
+        let compiled = compile_module(
+            &dir.path().join("src/App.tsx"),
+            "src/App.tsx",
+            "export const App = () => <p>hi</p>;\n",
+            &settings,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(compiled.imports, ["preact/jsx-dev-runtime"]);
+        // Preact components get no React Refresh registrations.
+        assert!(!compiled.hot.refresh, "{}", compiled.code);
     }
 }

@@ -41,3 +41,44 @@ pub fn warning(message: &str) {
         eprintln!("warning: {message}");
     }
 }
+
+/// One phase of a run (`plan`, `bundle`, `emit`…): a `phase` event with `"status": "started"`
+/// when it begins and one with `"status": "ended"`, its duration and whether it succeeded when
+/// it ends.
+#[derive(Debug)]
+pub struct Phase {
+    name: &'static str,
+    started: std::time::Instant,
+}
+
+impl Phase {
+    pub fn start(name: &'static str) -> Self {
+        event(
+            "phase",
+            serde_json::json!({"phase": name, "status": "started"}),
+        );
+        Self {
+            name,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Ends the phase; `fields` (an object) are added to the event.
+    pub fn end(self, success: bool, fields: serde_json::Value) {
+        let mut object = match fields {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        object.insert("phase".into(), self.name.into());
+        object.insert("status".into(), "ended".into());
+        object.insert("success".into(), success.into());
+        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        object.insert("duration_ms".into(), duration_ms.into());
+        event("phase", serde_json::Value::Object(object));
+    }
+
+    /// Ends the phase, successful when `result` is `Ok`.
+    pub fn end_with<T, E>(self, result: &Result<T, E>) {
+        self.end(result.is_ok(), serde_json::json!({}));
+    }
+}

@@ -122,8 +122,8 @@ fn srcset_urls(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// Replaces the URLs of a `srcset` value through `map`.
-fn rewrite_srcset(value: &str, map: &HashMap<String, String>) -> String {
+/// Replaces the URLs of a `srcset` value through `map` (`None`: kept as written).
+fn rewrite_srcset(value: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
     value
         .split(',')
         .map(|candidate| {
@@ -131,7 +131,7 @@ fn rewrite_srcset(value: &str, map: &HashMap<String, String>) -> String {
             let mut parts = candidate.splitn(2, char::is_whitespace);
             let url = parts.next().unwrap_or("");
             let descriptor = parts.next().map(str::trim).unwrap_or("");
-            let url = map.get(url).map_or(url, String::as_str);
+            let url = map(url).unwrap_or_else(|| url.to_string());
             if descriptor.is_empty() {
                 url.to_string()
             } else {
@@ -253,16 +253,42 @@ pub fn rewrite_html(html: &str, output: &HtmlOutput) -> Result<String, String> {
             escape_attribute(href)
         ));
     }
-    rewrite_with_tags(html, &tags, output)
+    let map = |url: &str| output.asset_urls.get(url).cloned();
+    rewrite_with_tags(html, &tags, output, &map, false)
 }
 
 /// The dev server's page: local module scripts removed (the server serves the page's modules
-/// as one script) and `tags` added at the end of `<head>`. Asset URLs stay as written.
-pub fn rewrite_dev_html(html: &str, tags: &str) -> Result<String, String> {
-    rewrite_with_tags(html, tags, &HtmlOutput::default())
+/// as one script) and `tags` added at the end of `<head>`. Asset URLs stay as written, except
+/// that root-absolute ones (`/src/page.css`, `/logo.svg`) get `base` in front, as Vite does in
+/// dev: the server only answers under `base`, so they would 404 otherwise.
+pub fn rewrite_dev_html(html: &str, tags: &str, base: &str) -> Result<String, String> {
+    let map = |url: &str| with_base(url, base);
+    rewrite_with_tags(html, tags, &HtmlOutput::default(), &map, true)
 }
 
-fn rewrite_with_tags(html: &str, tags: &str, output: &HtmlOutput) -> Result<String, String> {
+/// `url` under `base` when it is root-absolute and not already there; `None` to keep it.
+fn with_base(url: &str, base: &str) -> Option<String> {
+    let rest = url.strip_prefix('/')?;
+    if base == "/"
+        || !is_local_url(url)
+        || url.starts_with(base)
+        || url == base.trim_end_matches('/')
+    {
+        return None;
+    }
+    Some(format!("{}/{rest}", base.trim_end_matches('/')))
+}
+
+/// `map` gives an attribute URL's replacement (`None`: left alone). `only_file_links` limits
+/// `<link>` rewriting to rels that load a file (not `canonical`, `alternate`…): the build's map
+/// only holds such URLs already, the dev server's prefixing would touch every `href`.
+fn rewrite_with_tags(
+    html: &str,
+    tags: &str,
+    output: &HtmlOutput,
+    map: &dyn Fn(&str) -> Option<String>,
+    only_file_links: bool,
+) -> Result<String, String> {
     let injected = RefCell::new(false);
     let inject = |el: &mut Element, at_start: bool| {
         if !*injected.borrow() && !tags.is_empty() {
@@ -299,15 +325,18 @@ fn rewrite_with_tags(html: &str, tags: &str, output: &HtmlOutput) -> Result<Stri
                 el.remove();
                 return Ok(());
             }
+            if only_file_links && el.tag_name() == "link" && !link_loads_file(el) {
+                return Ok(());
+            }
             for attribute in *attributes {
                 let Some(value) = el.get_attribute(attribute) else {
                     continue;
                 };
                 let new_value = if *attribute == "srcset" {
-                    rewrite_srcset(&value, &output.asset_urls)
+                    rewrite_srcset(&value, map)
                 } else {
-                    match output.asset_urls.get(value.trim()) {
-                        Some(url) => url.clone(),
+                    match map(value.trim()) {
+                        Some(url) => url,
                         None => continue,
                     }
                 };
@@ -415,5 +444,41 @@ mod tests {
         );
         let head_end = out.find("</head>").unwrap();
         assert!(out.find("index-1.js").unwrap() < head_end);
+    }
+
+    #[test]
+    fn dev_rewrite_puts_root_absolute_urls_under_base() {
+        let tags = r#"<script src="/app/@nexxo/client.js"></script>"#;
+        let out = rewrite_dev_html(PAGE, tags, "/app/").unwrap();
+        assert!(
+            out.contains(r#"<link rel="icon" href="/app/favicon.svg">"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="/app/src/style.css""#), "{out}");
+        // Not a file the page loads, relative, external: as written.
+        assert!(
+            out.contains(r#"<link rel="canonical" href="/about">"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"<a href="/elsewhere">"#), "{out}");
+        assert!(
+            out.contains(r#"srcset="./logo.png 1x, ./logo@2x.png 2x""#),
+            "{out}"
+        );
+        assert!(out.contains("https://cdn.example/x.js"), "{out}");
+        assert!(!out.contains("/src/main.ts"), "{out}");
+        assert!(out.contains(tags), "{out}");
+
+        let page = r#"<html><head><link rel="stylesheet" href="/app/already.css"></head><body><img src="/logo.svg" srcset="/a.png 1x, //cdn.example/b.png 2x"></body></html>"#;
+        let out = rewrite_dev_html(page, "", "/app/").unwrap();
+        assert!(out.contains(r#"href="/app/already.css""#), "{out}");
+        assert!(out.contains(r#"src="/app/logo.svg""#), "{out}");
+        assert!(
+            out.contains(r#"srcset="/app/a.png 1x, //cdn.example/b.png 2x""#),
+            "{out}"
+        );
+        // With the default base nothing moves.
+        let out = rewrite_dev_html(page, "", "/").unwrap();
+        assert!(out.contains(r#"src="/logo.svg""#), "{out}");
     }
 }

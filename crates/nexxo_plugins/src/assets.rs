@@ -1,20 +1,16 @@
 //! Imported files that are not code: images, fonts, media, `.wasm`… become hashed files under
 //! `assets/` (or data URLs below `build.assetsInlineLimit`) and the import gives their URL.
+//! This file holds the rules both drivers share (which imports are assets, query flags) and the
+//! build's file emitter; the loader itself is `modules::AssetModules`.
 //! Query suffixes work as in Vite: `?url` (the URL of any file), `?raw` (its text as a string)
 //! and `?inline` (always a data URL).
 
-use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
 
-use rolldown_common::side_effects::HookSideEffects;
-use rolldown_common::{EmittedAsset, ModuleType, StrOrBytes};
-use rolldown_plugin::{
-    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookUsage, Plugin, PluginContext,
-    SharedLoadPluginContext,
-};
+use rolldown_common::{EmittedAsset, StrOrBytes};
+use rolldown_plugin::PluginContext;
 
-use crate::asset_url::{data_url, js_string, AssetUrls};
+use crate::asset_url::AssetUrls;
 
 /// File extensions imported as assets (Vite's list of known asset types).
 pub const ASSET_EXTENSIONS: &[&str] = &[
@@ -132,61 +128,6 @@ pub fn emit_named_file(
         None,
     )?;
     Ok(())
-}
-
-#[derive(Debug)]
-pub struct AssetPlugin {
-    urls: Arc<AssetUrls>,
-}
-
-impl AssetPlugin {
-    pub fn new(urls: Arc<AssetUrls>) -> Self {
-        Self { urls }
-    }
-
-    async fn load_asset(&self, ctx: &PluginContext, id: &str, kind: AssetImport) -> HookLoadReturn {
-        let (path_text, _) = split_query(id);
-        let path = Path::new(path_text);
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|err| anyhow::anyhow!("cannot read imported file {path_text}: {err}"))?;
-        ctx.add_watch_file(path_text);
-        let expression = match kind {
-            AssetImport::Raw => js_string(&String::from_utf8_lossy(&bytes)),
-            AssetImport::Inline => js_string(&data_url(path, &bytes)),
-            AssetImport::Url if self.urls.should_inline(bytes.len()) => {
-                js_string(&data_url(path, &bytes))
-            }
-            AssetImport::Url => {
-                let file_name = emit_asset_file(ctx, &self.urls, path, bytes)?;
-                self.urls.js_url_expression(&file_name)
-            }
-        };
-        Ok(Some(HookLoadOutput {
-            code: format!("export default {expression};\n").into(),
-            module_type: Some(ModuleType::Js),
-            // An unused asset import must not keep the asset in the bundle.
-            side_effects: Some(HookSideEffects::False),
-            ..Default::default()
-        }))
-    }
-}
-
-impl Plugin for AssetPlugin {
-    fn name(&self) -> Cow<'static, str> {
-        Cow::Borrowed("nexxo:assets")
-    }
-
-    fn register_hook_usage(&self) -> HookUsage {
-        HookUsage::Load
-    }
-
-    async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
-        match classify(args.id) {
-            Some(kind) => self.load_asset(&ctx, args.id, kind).await,
-            None => Ok(None),
-        }
-    }
 }
 
 #[cfg(test)]

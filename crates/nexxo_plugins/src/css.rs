@@ -20,28 +20,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use nexxo_css::{CompiledCss, CssOptions, CssUrl, StylesheetCache};
+use nexxo_css::{CssOptions, StylesheetCache};
 use nexxo_diagnostics::Diagnostic;
-use rolldown_common::side_effects::HookSideEffects;
-use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
+use rolldown_common::{Output, OutputAsset, SourceMapType, StrOrBytes};
 use rolldown_plugin::{
-    HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn, HookNoopReturn,
-    HookRenderChunkArgs, HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap,
-    HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
+    HookGenerateBundleArgs, HookLoadArgs, HookLoadReturn, HookNoopReturn, HookRenderChunkArgs,
+    HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap, HookUsage, Plugin,
+    PluginContext, SharedLoadPluginContext,
 };
 
-use crate::asset_url::{data_url, js_string, AssetUrls};
-use crate::assets::{emit_asset_file, emit_named_file, has_query_flag, split_query};
+use crate::asset_url::AssetUrls;
+use crate::assets::emit_named_file;
+use crate::build_driver::{into_hook_return, BuildHost, ModuleErrors};
+use crate::modules::{ModulePlugin, StylesheetModules};
 
-pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
-
-/// Whether the CSS plugin handles this module id (`?raw` stays a plain text import).
-pub fn is_stylesheet(id: &str) -> bool {
-    let (path, query) = split_query(id);
-    let lower = path.to_ascii_lowercase();
-    let raw = has_query_flag(query, "raw");
-    STYLESHEET_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) && !raw
-}
+pub use crate::modules::{is_stylesheet, STYLESHEET_EXTENSIONS};
 
 /// Which CSS file holds the styles of which chunk: filled while chunks render, read by the HTML
 /// plugin to link each page's styles.
@@ -64,10 +57,9 @@ impl ChunkStyles {
 
 #[derive(Debug)]
 pub struct CssPlugin {
-    stylesheets: StylesheetCache,
-    options: CssOptions,
+    /// The loader shared with the dev server.
+    modules: StylesheetModules,
     urls: Arc<AssetUrls>,
-    public_dir: Option<PathBuf>,
     chunk_styles: Arc<ChunkStyles>,
     /// Module id → its final CSS (URLs resolved) and source map, for the chunk step.
     compiled: Mutex<HashMap<String, (String, Option<String>)>>,
@@ -76,7 +68,8 @@ pub struct CssPlugin {
     /// Library builds: all CSS in chunk order, written as one file.
     library_css_name: Option<String>,
     library_css: Mutex<Vec<String>>,
-    errors: Mutex<Vec<Diagnostic>>,
+    /// Errors of every module plugin of the build (this one's and the asset and JSON ones').
+    errors: Arc<ModuleErrors>,
 }
 
 impl CssPlugin {
@@ -90,59 +83,49 @@ impl CssPlugin {
         map_source_root: String,
     ) -> Self {
         Self {
-            stylesheets,
-            options,
+            modules: StylesheetModules::new(options, Some(stylesheets), public_dir),
             map_source_root,
             urls,
-            public_dir,
             chunk_styles,
             compiled: Mutex::default(),
             library_css_name,
             library_css: Mutex::default(),
-            errors: Mutex::default(),
+            errors: Arc::default(),
         }
     }
 
-    /// Errors met while compiling stylesheets.
+    /// Errors met while loading stylesheets, assets and JSON.
     pub fn errors(&self) -> Vec<Diagnostic> {
-        self.errors
+        self.errors.all()
+    }
+
+    /// The collector the other module plugins of the build report to.
+    pub fn module_errors(&self) -> Arc<ModuleErrors> {
+        self.errors.clone()
+    }
+
+    /// Keeps a stylesheet's final CSS for the CSS file of the chunk that holds it.
+    pub(crate) fn keep_for_chunk(&self, id: &str, css: String, map: Option<String>) {
+        self.compiled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .insert(id.to_string(), (css, map));
     }
 
-    /// The CSS with every `url()` turned into its output URL (emitting assets as needed).
-    fn resolve_urls(&self, ctx: &PluginContext, compiled: &CompiledCss) -> String {
-        nexxo_css::replace_urls(&compiled.code, &compiled.urls, |url| {
-            self.output_url(ctx, url).unwrap_or_else(|| url.url.clone())
-        })
-    }
-
-    /// `None` keeps the URL as written (external, data, fragment, or not a file).
-    fn output_url(&self, ctx: &PluginContext, url: &CssUrl) -> Option<String> {
-        let written = url.url.as_str();
-        if !nexxo_html::is_local_url(written) {
-            return None;
-        }
-        let path_part = written.split(['?', '#']).next()?;
-        let suffix = &written[path_part.len()..];
-        if let Some(rest) = path_part.strip_prefix('/') {
-            if let Some(public) = &self.public_dir {
-                if public.join(rest).is_file() {
-                    return Some(self.urls.css_url(rest) + suffix);
-                }
-            }
-        }
-        let file = match path_part.strip_prefix('/') {
-            Some(rest) => self.options.root.join(rest),
-            None => url.from_file.parent()?.join(path_part),
-        };
-        let bytes = std::fs::read(&file).ok()?;
-        if self.urls.should_inline(bytes.len()) {
-            return Some(data_url(&file, &bytes));
-        }
-        let file_name = emit_asset_file(ctx, &self.urls, &file, bytes).ok()?;
-        Some(self.urls.css_url(&file_name) + suffix)
+    /// A stylesheet imported with `?url`: its CSS as a file of its own; the URL expression.
+    pub(crate) fn emit_imported_stylesheet(
+        &self,
+        ctx: &PluginContext,
+        path: &Path,
+        css: String,
+    ) -> Result<String, Diagnostic> {
+        let stem = path
+            .file_stem()
+            .map_or("style".into(), |s| s.to_string_lossy().into_owned());
+        let file_name = self
+            .emit_css_file(ctx, &stem, css)
+            .map_err(|err| Diagnostic::error(err.to_string()))?;
+        Ok(self.urls.js_url_expression(&file_name))
     }
 
     /// Output name of a CSS file: `assets/<stem>-<hash of the CSS>.css`.
@@ -166,7 +149,11 @@ impl CssPlugin {
     fn join_css<'a>(&self, parts: impl Iterator<Item = &'a str>) -> String {
         parts
             .collect::<Vec<_>>()
-            .join(if self.options.minify { "" } else { "\n" })
+            .join(if self.modules.options.minify {
+                ""
+            } else {
+                "\n"
+            })
     }
 
     /// Writes a chunk's CSS (and its source map in the mode the JS maps use).
@@ -185,8 +172,11 @@ impl CssPlugin {
             .iter()
             .map(|(code, map)| (code.as_str(), map.as_deref()))
             .collect();
-        let (code, map) =
-            nexxo_css::concat_stylesheets(&borrowed, &self.options.root, &self.map_source_root);
+        let (code, map) = nexxo_css::concat_stylesheets(
+            &borrowed,
+            &self.modules.options.root,
+            &self.map_source_root,
+        );
         let Some(map) = map else {
             return self.emit_css_file(ctx, stem, code);
         };
@@ -211,84 +201,6 @@ impl CssPlugin {
         emit_named_file(ctx, &file_name, None, StrOrBytes::Str(code + &comment))?;
         Ok(file_name)
     }
-
-    fn load_stylesheet(&self, ctx: &PluginContext, id: &str) -> HookLoadReturn {
-        let (path_text, query) = split_query(id);
-        let path = Path::new(path_text);
-        let compiled = match self.stylesheets.compile(path, &self.options) {
-            Ok(compiled) => compiled,
-            Err(diagnostic) => {
-                self.errors
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(diagnostic);
-                return Ok(Some(js_module(
-                    "export {};\n".into(),
-                    HookSideEffects::False,
-                )));
-            }
-        };
-        for file in &compiled.files {
-            ctx.add_watch_file(&file.to_string_lossy());
-        }
-        let code = self.resolve_urls(ctx, &compiled);
-        if has_query_flag(query, "inline") {
-            let js = format!("export default {};\n", js_string(&code));
-            return Ok(Some(js_module(js, HookSideEffects::False)));
-        }
-        if has_query_flag(query, "url") {
-            let stem = path
-                .file_stem()
-                .map_or("style".into(), |s| s.to_string_lossy().into_owned());
-            let file_name = self.emit_css_file(ctx, &stem, code)?;
-            let js = format!(
-                "export default {};\n",
-                self.urls.js_url_expression(&file_name)
-            );
-            return Ok(Some(js_module(js, HookSideEffects::False)));
-        }
-        self.compiled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), (code, compiled.map.clone()));
-        let js = match &compiled.module_exports {
-            Some(exports) => class_map_module(exports),
-            None => "export {};\n".to_string(),
-        };
-        // The module must stay in its chunk even when nothing reads its exports: its CSS does.
-        Ok(Some(js_module(js, HookSideEffects::NoTreeshake)))
-    }
-}
-
-fn js_module(code: String, side_effects: HookSideEffects) -> HookLoadOutput {
-    HookLoadOutput {
-        code: code.into(),
-        module_type: Some(ModuleType::Js),
-        side_effects: Some(side_effects),
-        ..Default::default()
-    }
-}
-
-/// `export default { local: "scoped" }` plus a named export per JS-safe class name.
-fn class_map_module(exports: &[(String, String)]) -> String {
-    let entries: Vec<String> = exports
-        .iter()
-        .map(|(local, classes)| format!("  {}: {}", js_string(local), js_string(classes)))
-        .collect();
-    let mut js = format!("export default {{\n{}\n}};\n", entries.join(",\n"));
-    for (local, classes) in exports {
-        let is_identifier = local
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-            && local
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-        if is_identifier && local != "default" {
-            js.push_str(&format!("export const {local} = {};\n", js_string(classes)));
-        }
-    }
-    js
 }
 
 /// Code that loads a lazy chunk's stylesheet before the chunk's own code runs.
@@ -311,10 +223,12 @@ impl Plugin for CssPlugin {
     }
 
     async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
-        if !is_stylesheet(args.id) {
-            return Ok(None);
-        }
-        self.load_stylesheet(&ctx, args.id)
+        let host = BuildHost {
+            ctx: &ctx,
+            urls: &self.urls,
+            css: Some(self),
+        };
+        into_hook_return(&ctx, &self.errors, self.modules.load(args.id, &host))
     }
 
     async fn render_chunk(
@@ -395,30 +309,5 @@ impl Plugin for CssPlugin {
             })));
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn class_map_exports_default_and_named() {
-        let js = class_map_module(&[
-            ("title".into(), "a_title_x".into()),
-            ("is-big".into(), "a_is-big_x".into()),
-        ]);
-        assert!(js.contains("\"title\": \"a_title_x\""));
-        assert!(js.contains("\"is-big\": \"a_is-big_x\""));
-        assert!(js.contains("export const title = \"a_title_x\";"));
-        assert!(!js.contains("export const is-big"));
-    }
-
-    #[test]
-    fn stylesheet_ids() {
-        assert!(is_stylesheet("/a/b.module.scss"));
-        assert!(is_stylesheet("/a/b.css?inline"));
-        assert!(!is_stylesheet("/a/b.css?raw"));
-        assert!(!is_stylesheet("/a/b.ts"));
     }
 }

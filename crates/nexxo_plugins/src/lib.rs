@@ -1,24 +1,35 @@
-//! Nexxo's build features as rolldown plugins, one plugin per feature (as in Vite):
+//! Nexxo's features, one plugin per feature (as in Vite):
 //!
-//! - [`html_entry`]: HTML pages as entries (module scripts and stylesheets in, rewritten HTML out).
-//! - [`css`]: stylesheets through the CSS stage, per-chunk CSS files.
-//! - [`assets`]: imported files as hashed URLs or data URLs, and the `?url`/`?raw`/`?inline`
-//!   queries.
+//! - [`modules`]: the module plugins both drivers run (the build through rolldown's `load`
+//!   hook, the dev server from its module pipeline): stylesheets, assets with
+//!   `?url`/`?raw`/`?inline`, JSON.
+//! - [`build_driver`]: how the build runs them (hashed assets, errors collected).
+//! - [`html_entry`]: HTML pages as entries (module scripts and stylesheets in, rewritten HTML
+//!   out); build only, the dev server serves pages itself.
+//! - [`css`]: the build's side of stylesheets: per-chunk CSS files, lazy chunks' CSS loaders,
+//!   the library `style.css`.
+//! - [`assets`], [`asset_url`]: which imports are assets, and output names and URLs.
 //!
-//! Env variables, `define` and aliases need no plugin: the build hands them to rolldown as data.
+//! Env variables, `define` and aliases need no plugin: both drivers hand them to oxc/rolldown as
+//! data.
 
 pub mod asset_url;
 pub mod assets;
+pub mod build_driver;
 pub mod css;
 pub mod html_entry;
+pub mod modules;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rolldown_plugin::__inner::SharedPluginable;
 
 pub use asset_url::AssetUrls;
+pub use build_driver::RolldownModulePlugin;
 pub use css::{ChunkStyles, CssPlugin};
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
+pub use modules::{AssetModules, JsonModules, ModuleHost, ModulePlugin, StylesheetModules};
 
 /// The plugins of an app build, in hook order: the CSS plugin claims stylesheets before the
 /// asset plugin sees them. The CSS plugin is passed in so the build can read its errors.
@@ -27,20 +38,38 @@ pub fn app_plugins(
     chunk_styles: Arc<ChunkStyles>,
     asset_urls: Arc<AssetUrls>,
     pages: Vec<HtmlPage>,
+    root: &Path,
 ) -> Vec<SharedPluginable> {
-    vec![
-        Arc::new(html_entry::HtmlEntryPlugin::new(
-            pages,
-            asset_urls.clone(),
-            chunk_styles,
-        )),
-        css,
-        Arc::new(assets::AssetPlugin::new(asset_urls)),
-    ]
+    let mut plugins: Vec<SharedPluginable> = vec![Arc::new(html_entry::HtmlEntryPlugin::new(
+        pages,
+        asset_urls.clone(),
+        chunk_styles,
+    ))];
+    plugins.extend(lib_plugins(css, asset_urls, root));
+    plugins
 }
 
 /// The plugins of a library build: no HTML, assets always inlined and CSS in one file (as Vite's
 /// library mode does, so a library is one self-contained file per format plus its stylesheet).
-pub fn lib_plugins(css: Arc<CssPlugin>, asset_urls: Arc<AssetUrls>) -> Vec<SharedPluginable> {
-    vec![css, Arc::new(assets::AssetPlugin::new(asset_urls))]
+pub fn lib_plugins(
+    css: Arc<CssPlugin>,
+    asset_urls: Arc<AssetUrls>,
+    root: &Path,
+) -> Vec<SharedPluginable> {
+    let errors = css.module_errors();
+    vec![
+        css,
+        Arc::new(RolldownModulePlugin::new(
+            AssetModules,
+            asset_urls.clone(),
+            errors.clone(),
+        )),
+        Arc::new(RolldownModulePlugin::new(
+            JsonModules {
+                root: root.to_path_buf(),
+            },
+            asset_urls,
+            errors,
+        )),
+    ]
 }
