@@ -118,6 +118,16 @@ fn now_seconds() -> u64 {
         .unwrap_or(0)
 }
 
+/// The time recorded as an entry's last use: milliseconds, because builds a few milliseconds
+/// apart must still be told apart, or eviction could drop the newest build's entries before
+/// older ones. (Records from stores written with seconds look older, and go first.)
+fn now_for_usage() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// The folder of one store.
 pub fn store_path(cache_dir: &Path, kind: StoreKind) -> PathBuf {
     cache_dir.join(kind.name())
@@ -343,7 +353,7 @@ impl CacheStore {
         let Some(usage) = db.cf_handle(USAGE) else {
             return false;
         };
-        let now = now_seconds();
+        let now = now_for_usage();
         let mut batch = WriteBatch::default();
         for (key, value) in entries {
             batch.put(key, value);
@@ -392,7 +402,7 @@ impl CacheStore {
         let Some(usage) = db.cf_handle(USAGE) else {
             return;
         };
-        let now = now_seconds();
+        let now = now_for_usage();
         let mut batch = WriteBatch::default();
         for key in self
             .used

@@ -10,7 +10,7 @@
 //! the project, and to the files their `url()`s point at.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use nexxo_cache::{file_hash, hash_hex, tool_fingerprint, CacheStore};
@@ -131,9 +131,20 @@ fn local_url_file(url: &str, from_file: &Path, root: &Path) -> Option<PathBuf> {
         return None;
     }
     let path_part = url.split(['?', '#']).next()?;
-    let file = match path_part.strip_prefix('/') {
+    let joined = match path_part.strip_prefix('/') {
         Some(rest) => root.join(rest),
         None => from_file.parent()?.join(path_part),
     };
+    // `./a.svg` and `../img/a.svg` name the same file as its plain path: one record each.
+    let mut file = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                file.pop();
+            }
+            other => file.push(other),
+        }
+    }
     file.is_file().then_some(file)
 }
