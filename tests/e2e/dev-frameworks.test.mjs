@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { repoRoot, startDev, openPage, sharedBrowser } from './harness.mjs';
+import { checkLitGreeting, checkPreactClicker } from './framework-checks.mjs';
 
 const fixture = (name) => path.join(repoRoot, 'tests/fixtures', name);
 const browser = sharedBrowser();
@@ -29,10 +30,7 @@ async function withDevServer(name, fn) {
 test('a Preact app (jsxImportSource from tsconfig) renders and reacts in nexxo dev', async () => {
   await withDevServer('preact', async (dev) => {
     const { page, problems } = await openPage(browser(), dev.url);
-    await page.waitForSelector('#clicker');
-    assert.equal(await page.textContent('#clicker'), 'preact clicks: 0');
-    await page.click('#clicker');
-    assert.equal(await page.textContent('#clicker'), 'preact clicks: 1');
+    await checkPreactClicker(page);
     assert.deepEqual(realProblems(problems), []);
     await page.close();
   });
@@ -41,12 +39,7 @@ test('a Preact app (jsxImportSource from tsconfig) renders and reacts in nexxo d
 test('a Lit element with legacy decorators renders in nexxo dev', async () => {
   await withDevServer('lit', async (dev) => {
     const { page, problems } = await openPage(browser(), dev.url);
-    const greeting = page.locator('greeting-card #greeting');
-    await greeting.waitFor();
-    assert.equal(await greeting.textContent(), 'Hello, Nexxo!');
-    assert.equal(await greeting.evaluate((el) => getComputedStyle(el).color), 'rgb(0, 128, 0)');
-    await page.locator('greeting-card #bump').click();
-    assert.equal(await page.locator('greeting-card #bump').textContent(), 'bumped 1');
+    await checkLitGreeting(page);
     assert.deepEqual(realProblems(problems), []);
     await page.close();
   });

@@ -6,8 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
-import { readFile, writeFile, rename } from 'node:fs/promises';
-import { repoRoot, sharedBrowser, openPage, copyProject, startDev } from './harness.mjs';
+import { repoRoot, sharedBrowser, openPage, copyProject, startDev, atomicEdit } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -21,15 +20,8 @@ after(async () => {
   await dev?.stop();
 });
 
-/** Replaces text in a project file, as an editor's atomic save does (temp file + rename). */
-async function edit(file, from, to) {
-  const full = path.join(root, file);
-  const text = await readFile(full, 'utf8');
-  assert.ok(text.includes(from), `${file} should contain ${from}`);
-  const temporary = `${full}.nexxo-test~`;
-  await writeFile(temporary, text.replace(from, to));
-  await rename(temporary, full);
-}
+/** Edits a file of the copied project (an atomic save, as editors do). */
+const edit = (file, from, to) => atomicEdit(root, file, from, to);
 
 /** Opens the app (at `url`) and marks the window: the mark survives hot updates, not reloads. */
 async function openApp(url = dev.url) {

@@ -4,9 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { SourceMapConsumer } from 'source-map-js';
-import { repoRoot, sharedBrowser, openPage, copyProject, startDev } from './harness.mjs';
+import { repoRoot, sharedBrowser, openPage, copyProject, startDev, atomicEdit } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -20,15 +20,8 @@ after(async () => {
   await dev?.stop();
 });
 
-/** Replaces text in a project file, as an editor's atomic save does (temp file + rename). */
-async function edit(file, from, to) {
-  const full = path.join(root, file);
-  const text = await readFile(full, 'utf8');
-  assert.ok(text.includes(from), `${file} should contain ${from}`);
-  const temporary = `${full}.nexxo-test~`;
-  await writeFile(temporary, text.replace(from, to));
-  await rename(temporary, full);
-}
+/** Edits a file of the copied project (an atomic save, as editors do). */
+const edit = (file, from, to) => atomicEdit(root, file, from, to);
 
 async function openApp() {
   const opened = await openPage(browser(), dev.url);

@@ -213,3 +213,18 @@ export async function startDev(root, args = []) {
       }),
   };
 }
+
+/**
+ * Replaces `from` with `to` in `root/file` the way editors save (write a temporary file, then
+ * rename it over the original), so tests exercise the watcher's atomic-save path.
+ */
+export async function atomicEdit(root, file, from, to) {
+  const { readFile, writeFile, rename } = await import('node:fs/promises');
+  const assert = (await import('node:assert/strict')).default;
+  const full = path.join(root, file);
+  const text = await readFile(full, 'utf8');
+  assert.ok(text.includes(from), `${file} should contain ${from}`);
+  const temporary = `${full}.nexxo-test~`;
+  await writeFile(temporary, text.replace(from, to));
+  await rename(temporary, full);
+}
