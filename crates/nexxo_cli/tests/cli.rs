@@ -535,3 +535,51 @@ fn css_source_maps_follow_the_sourcemap_option() {
     build_ok(dir.path(), &[]);
     assert!(!css_of(&dist).contains("sourceMappingURL"));
 }
+
+/// The app's JSON goes through Nexxo's JSON plugin (default and named exports); a package's
+/// CommonJS `require('./data.json')` still gets the object itself. Checked by running the built
+/// entry chunk in Node.
+#[test]
+fn json_imports_work_for_the_app_and_for_commonjs_packages() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import { value, keys } from 'cjs-json';\nimport config, { name } from './config.json';\n(globalThis as any).result = [value, keys, config['my-key'], name].join('|');\n",
+        ),
+        ("src/config.json", r#"{"my-key": "app", "name": "cfg", "private": true}"#),
+        (
+            "node_modules/cjs-json/package.json",
+            r#"{"name":"cjs-json","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/cjs-json/index.js",
+            "const data = require('./data.json');\nexports.value = data['the-key'];\nexports.keys = Object.keys(data).join(',');\n",
+        ),
+        (
+            "node_modules/cjs-json/data.json",
+            r#"{"the-key": "dep", "other": 1}"#,
+        ),
+    ]);
+    let root = dir.path();
+    build_ok(root, &[]);
+    let entry = files_in(&root.join("dist"))
+        .into_keys()
+        .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
+        .expect("an entry chunk");
+    let url = format!("file://{}", root.join("dist").join(entry).display());
+    let output = std::process::Command::new("node")
+        .args([
+            "--input-type=module",
+            "-e",
+            &format!("await import({url:?}); console.log(globalThis.result);"),
+        ])
+        .output()
+        .expect("node runs");
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "dep|the-key,other|app|cfg",
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -59,6 +59,9 @@ impl DevPlugins {
             assets: AssetModules,
             json: JsonModules {
                 root: config.root.clone(),
+                // An app's own import of a package's JSON file is served as a module; packages'
+                // internal `require`s happen inside the pre-bundled dependencies.
+                leave_packages_to_bundler: false,
             },
         }
     }

@@ -67,6 +67,7 @@ pub fn lib_plugins(
         Arc::new(RolldownModulePlugin::new(
             JsonModules {
                 root: root.to_path_buf(),
+                leave_packages_to_bundler: true,
             },
             asset_urls,
             errors,

@@ -107,6 +107,10 @@ impl ModulePlugin for AssetModules {
 pub struct JsonModules {
     /// Errors name files relative to the project root.
     pub root: PathBuf,
+    /// Leave JSON inside `node_modules` to the bundler: a package's CommonJS
+    /// `require('./data.json')` must get the object itself, which rolldown's own JSON support
+    /// gives and an ES module does not. (The dev server bundles packages with rolldown too.)
+    pub leave_packages_to_bundler: bool,
 }
 
 impl ModulePlugin for JsonModules {
@@ -117,6 +121,12 @@ impl ModulePlugin for JsonModules {
     fn load(&self, id: &str, _host: &dyn ModuleHost) -> Result<Option<LoadedJs>, Diagnostic> {
         let (path_text, query) = split_query(id);
         if query.is_some() || !path_text.to_ascii_lowercase().ends_with(".json") {
+            return Ok(None);
+        }
+        let in_package = Path::new(path_text)
+            .components()
+            .any(|c| c.as_os_str() == "node_modules");
+        if in_package && self.leave_packages_to_bundler {
             return Ok(None);
         }
         let path = Path::new(path_text);
