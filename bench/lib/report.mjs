@@ -77,6 +77,7 @@ export function writeReport(results, resultsDir, markdownPath) {
     // Sections carried from an earlier results file keep the date they were measured.
     const when = `Measured ${app.date ?? results.date}, median of ${app.runs ?? results.runs} run(s).`;
     lines.push(`## ${appName}`, '', `${app.description} ${when}`, '');
+    if (app.note) lines.push(app.note, '');
     // A column appears when some tool measured it or failed at it (failures must show).
     const metrics = METRICS.filter((m) =>
       Object.values(app.tools).some((r) => {
