@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use common::{files_in as tree, nexxo, project, text, write};
 
+/// A page whose only script is `src/main.ts`.
+const MAIN_TS_PAGE: &str = r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#;
+
 /// Builds with JSON events; returns the events.
 fn build_json(root: &Path) -> Vec<serde_json::Value> {
     let output = nexxo(
@@ -183,10 +186,7 @@ fn a_lockfile_version_change_alone_rebuilds() {
     let dir = project(&[("pnpm-lock.yaml", "lockfileVersion: '9.0'\n")]);
     let root = dir.path().join("app");
     for (path, content) in [
-        (
-            "index.html",
-            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
-        ),
+        ("index.html", MAIN_TS_PAGE),
         (
             "src/main.ts",
             "import { version } from 'tiny-dep';\ndocument.body.textContent = version;\n",
@@ -239,10 +239,7 @@ fn a_lockfile_version_change_alone_rebuilds() {
 #[test]
 fn a_source_file_in_a_hidden_folder_rebuilds_when_it_changes() {
     let dir = project(&[
-        (
-            "index.html",
-            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
-        ),
+        ("index.html", MAIN_TS_PAGE),
         (
             "src/main.ts",
             "import { label } from '../.storybook/label';\ndocument.body.textContent = label;\n",
@@ -271,10 +268,7 @@ fn a_source_file_in_a_hidden_folder_rebuilds_when_it_changes() {
 #[test]
 fn stylesheet_files_read_from_node_modules_rebuild_when_they_change() {
     let dir = project(&[
-        (
-            "index.html",
-            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
-        ),
+        ("index.html", MAIN_TS_PAGE),
         (
             "src/main.ts",
             "import './theme.scss';\nimport './plain.css';\n",
@@ -543,10 +537,7 @@ fn css_events(events: &[serde_json::Value]) -> Vec<(String, String, String)> {
 #[test]
 fn stylesheets_are_compiled_again_only_when_a_file_they_read_changed() {
     let dir = project(&[
-        (
-            "index.html",
-            r#"<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>"#,
-        ),
+        ("index.html", MAIN_TS_PAGE),
         (
             "src/main.ts",
             "import './theme.scss';\nimport './plain.css';\nexport const n = 1;\n",
