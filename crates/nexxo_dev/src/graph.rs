@@ -295,12 +295,13 @@ fn compile(session: &Session, id: &str) -> Compiled {
     let loaded = match cache.get(id) {
         Some(cached) => Ok(cached),
         None => {
+            let started = std::time::SystemTime::now();
             let hash_before = crate::module_cache::file_hash(&file);
             let loaded = compile_guarded(id, || {
                 load_module(config, settings, plugins, resolver, id, &file)
             });
             if let Ok(loaded) = &loaded {
-                cache.put(id, &file, hash_before, loaded);
+                cache.put(id, &file, hash_before, started, loaded);
             }
             loaded
         }

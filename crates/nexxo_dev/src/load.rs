@@ -33,11 +33,20 @@ pub struct LoadedModule {
     pub content_hash: u64,
 }
 
+impl LoadedModule {
+    /// `input` is what was compiled: its hash lets a save of unchanged content skip the update.
+    fn new(compiled: CompiledModule, files: Vec<PathBuf>, input: &str) -> Self {
+        Self {
+            compiled,
+            files,
+            content_hash: xxhash_rust::xxh3::xxh3_64(input.as_bytes()),
+        }
+    }
+}
+
+/// Whether the stylesheet plugin compiles this file (the rule the build uses).
 pub fn is_stylesheet(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("css" | "scss" | "sass")
-    )
+    nexxo_plugins::modules::is_stylesheet(&path.to_string_lossy())
 }
 
 /// The module plugins of a dev session, in the build's hook order: stylesheets are claimed
@@ -132,11 +141,7 @@ pub fn load_module(
     let plain_options = settings.options_for(None)?;
     let compile = |name: &str, code: &str, files: Vec<PathBuf>| {
         let compiled = compile_module(Path::new(name), name, code, settings, &plain_options)?;
-        Ok(LoadedModule {
-            compiled,
-            files,
-            content_hash: xxhash_rust::xxh3::xxh3_64(code.as_bytes()),
-        })
+        Ok(LoadedModule::new(compiled, files, code))
     };
 
     if let Some(index) = query.and_then(|q| q.strip_prefix(INLINE_SCRIPT_QUERY)) {
@@ -178,11 +183,7 @@ pub fn load_module(
     let compiled = compile_module(path, &display, &source, settings, &options)?;
     let mut files = vec![path.to_path_buf()];
     files.extend(tsconfig.map(|t| t.path.clone()));
-    Ok(LoadedModule {
-        compiled,
-        files,
-        content_hash: xxhash_rust::xxh3::xxh3_64(source.as_bytes()),
-    })
+    Ok(LoadedModule::new(compiled, files, &source))
 }
 
 /// The URL the dev server serves a file at, with the base.
@@ -210,15 +211,17 @@ pub fn css_options(config: &ResolvedConfig) -> CssOptions {
     }
 }
 
-/// Compiles a stylesheet requested by `<link>`, its `url()`s turned into dev URLs by the same
-/// rules as imported stylesheets.
+/// Compiles a stylesheet requested by `<link>` with the session's stylesheet plugin, its
+/// `url()`s turned into dev URLs by the same rules as imported stylesheets.
 pub fn compile_css_for_dev(
     config: &ResolvedConfig,
+    plugins: &DevPlugins,
     path: &Path,
 ) -> Result<(String, nexxo_css::CompiledCss), Diagnostic> {
-    let stylesheets = StylesheetModules::new(css_options(config), None, config.public_dir.clone());
-    let compiled = stylesheets.compile(path)?;
-    let code = stylesheets.resolve_urls(&compiled, &DevHost { config });
+    let compiled = plugins.stylesheets.compile(path)?;
+    let code = plugins
+        .stylesheets
+        .resolve_urls(&compiled, &DevHost { config });
     Ok((code, compiled))
 }
 

@@ -7,9 +7,8 @@
 //! still match. Those hashes are taken after the compile, so a compile during which any of its
 //! files was saved is not stored (its output may be of the old content).
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use nexxo_cache::{hash_hex, CacheStore};
@@ -24,11 +23,6 @@ pub use nexxo_cache::file_hash;
 pub struct ModuleCache {
     pub store: Arc<CacheStore>,
     session_key: String,
-    /// Module id → when its compile started (the miss in [`ModuleCache::get`] that precedes
-    /// it), or `None` when two compiles of it overlapped and neither start can be trusted (a
-    /// failed compile, which stores nothing, leaves its start behind too: the next compile of
-    /// that module is then not stored, which only costs a compile after a restart).
-    compiles_started: Mutex<HashMap<String, Option<SystemTime>>>,
 }
 
 impl ModuleCache {
@@ -46,7 +40,6 @@ impl ModuleCache {
         Self {
             store,
             session_key: hash_hex(&[session.as_bytes(), config.root.to_string_lossy().as_bytes()]),
-            compiles_started: Mutex::default(),
         }
     }
 
@@ -73,32 +66,22 @@ impl ModuleCache {
                     "module",
                     json!({"id": id, "cache": "miss", "reason": reason}),
                 );
-                // A miss is followed by a compile: remember when it started.
-                let mut started = self
-                    .compiles_started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                started
-                    .entry(id.to_string())
-                    .and_modify(|overlapping| *overlapping = None)
-                    .or_insert_with(|| Some(SystemTime::now()));
                 None
             }
         }
     }
 
-    /// Stores a compile of `id` (file `path`, whose hash before it was read is `hash_before`),
-    /// unless `path` or any other file it read may have been saved since the compile started.
-    pub fn put(&self, id: &str, path: &Path, hash_before: Option<String>, module: &LoadedModule) {
-        let started = self
-            .compiles_started
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
-            .flatten();
-        let Some(started) = started else {
-            return;
-        };
+    /// Stores a compile of `id` (file `path`, whose hash before it was read is `hash_before`)
+    /// that started at `started`, unless `path` or any other file it read may have been saved
+    /// since. (The graph compiles a module once at a time, under its lock.)
+    pub fn put(
+        &self,
+        id: &str,
+        path: &Path,
+        hash_before: Option<String>,
+        started: SystemTime,
+        module: &LoadedModule,
+    ) {
         if hash_before.is_none() || file_hash(path) != hash_before {
             return;
         }

@@ -622,7 +622,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
 /// A stylesheet requested by `<link rel="stylesheet">`: compiled CSS.
 fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Response {
     let session = server.session();
-    match compile_css_for_dev(&session.config, file) {
+    match compile_css_for_dev(&session.config, &session.plugins, file) {
         Ok((css, compiled)) => {
             let mut files = compiled.files;
             files.push(file.to_path_buf());
