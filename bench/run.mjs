@@ -108,6 +108,37 @@ async function waitRendered(page, facts) {
   });
 }
 
+/** Watches the page for work still under way: HTTP requests in flight (WebSockets are not
+ * requests, so HMR sockets do not count) and, for a tool that logs its hot-update builds to the
+ * console (`tool.hmrConsole`), a build started but not finished. `quiet(ms)` resolves once neither
+ * has been seen for `ms`, or after three minutes. */
+function trackActivity(page, tool) {
+  let inFlight = 0;
+  let building = 0;
+  let lastActivity = performance.now();
+  const touch = () => (lastActivity = performance.now());
+  page.on('request', () => (inFlight++, touch()));
+  page.on('requestfinished', () => (inFlight--, touch()));
+  page.on('requestfailed', () => (inFlight--, touch()));
+  const patterns = tool.hmrConsole;
+  if (patterns) {
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.includes(patterns.busy)) building++, touch();
+      else if (text.includes(patterns.idle)) (building = Math.max(0, building - 1)), touch();
+    });
+  }
+  return {
+    async quiet(ms) {
+      const deadline = performance.now() + 180000;
+      const busy = () => inFlight > 0 || building > 0 || performance.now() - lastActivity < ms;
+      while (performance.now() < deadline && busy()) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
 /** Edits `file` `edits` times, each time waiting for the DOM to show the change; returns ms each. */
 async function hmrLatencies(page, dir, file, selector, search, edits) {
   const target = path.join(dir, file);
@@ -143,10 +174,12 @@ async function measureDev(tool, dir, facts, result, browser, { warm, withHmr, ed
   try {
     await waitForHttp(url, server);
     const page = await context.newPage();
+    const activity = trackActivity(page, tool);
     await page.goto(url, { timeout: 300000 });
     await waitRendered(page, facts);
     record(result, warm ? 'devWarm' : 'devCold', (performance.now() - started) / 1000);
     if (withHmr) {
+      await activity.quiet(2000);
       for (const latency of await hmrLatencies(page, dir, facts.rootFile, '#title', 'Bench v0', edits)) record(result, 'hmrRoot', latency);
       const leafSearch = `>C${facts.leafIndex}`;
       const leafSelector = `[data-c="${facts.leafIndex}"] > span`;

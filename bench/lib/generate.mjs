@@ -57,10 +57,15 @@ ${rendered}
 }
 
 function cssModule(i) {
+  // Every module's text is distinct (hue and lightness together are unique up to 10,800
+  // components), as in a real app: tools that name classes after a hash of the CSS text (Vite's
+  // postcss-modules) would otherwise give identical modules one name and their minifiers drop the
+  // repeated rules, which made the 10k outputs unequal work.
   const hue = (i * 7) % 360;
+  const lightness = 45 + (Math.floor(i / 360) % 30);
   return `.box {
   padding: 1px 0 1px 4px;
-  border-left: 1px solid hsl(${hue} 50% 60%);
+  border-left: 1px solid hsl(${hue} 50% ${lightness}%);
   & > img {
     vertical-align: middle;
   }
@@ -68,7 +73,7 @@ function cssModule(i) {
 
 .label {
   font-size: 10px;
-  color: hsl(${hue} 40% 30%);
+  color: hsl(${hue} 40% ${lightness - 25}%);
   user-select: none;
 }
 `;

@@ -65,6 +65,9 @@ export const tools = [
     build: () => ({ command: bin('next'), args: ['build', '--turbopack'], env: { NEXT_TELEMETRY_DISABLED: '1' }, out: '.next/static' }),
     dev: (port) => ({ command: bin('next'), args: ['dev', '--turbopack', '--port', String(port), '--hostname', '127.0.0.1'], env: { NEXT_TELEMETRY_DISABLED: '1' } }),
     caches: ['.next'],
+    // Next's dev client logs each hot-update build; right after the first load of a cold start it
+    // runs one (30 s on react-10k) and an edit saved meanwhile never reaches the page.
+    hmrConsole: { busy: '[Fast Refresh] rebuilding', idle: '[Fast Refresh] done' },
     persistentCache: true,
   },
   {
