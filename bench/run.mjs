@@ -116,16 +116,21 @@ function trackActivity(page, tool) {
   let inFlight = 0;
   let building = 0;
   let lastActivity = performance.now();
-  const touch = () => (lastActivity = performance.now());
-  page.on('request', () => (inFlight++, touch()));
-  page.on('requestfinished', () => (inFlight--, touch()));
-  page.on('requestfailed', () => (inFlight--, touch()));
+  const requestsChange = (delta) => () => {
+    inFlight += delta;
+    lastActivity = performance.now();
+  };
+  page.on('request', requestsChange(1));
+  page.on('requestfinished', requestsChange(-1));
+  page.on('requestfailed', requestsChange(-1));
   const patterns = tool.hmrConsole;
   if (patterns) {
     page.on('console', (message) => {
       const text = message.text();
-      if (text.includes(patterns.busy)) building++, touch();
-      else if (text.includes(patterns.idle)) (building = Math.max(0, building - 1)), touch();
+      if (text.includes(patterns.busy)) building++;
+      else if (text.includes(patterns.idle)) building = Math.max(0, building - 1);
+      else return;
+      lastActivity = performance.now();
     });
   }
   return {
