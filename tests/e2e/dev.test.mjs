@@ -1,10 +1,11 @@
 // `nexxo dev` against the React example (copied to a temporary folder so edits stay there):
 // rendering, hot updates without reload (state kept), CSS and CSS Module updates, the error
-// overlay, reload when nobody accepts, a new npm import, source maps, lazy routes.
+// overlay, reload when nobody accepts, a new npm import, source maps, lazy routes, and the
+// order and removal of imported stylesheets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { SourceMapConsumer } from 'source-map-js';
 import { repoRoot, sharedBrowser, openPage, copyProject, startDev, atomicEdit } from './harness.mjs';
 
@@ -123,6 +124,7 @@ test('the page script source map leads back to the original .tsx lines', async (
   const pageHtml = await (await fetch(dev.url)).text();
   const src = /<script src="([^"]*@nexxo\/page[^"]*)"/.exec(pageHtml)[1];
   const script = await (await fetch(new URL(src, dev.url))).text();
+  assert.ok(!script.includes(root), 'modules are named by URL, never by their absolute path');
   const mapUrl = /\/\/# sourceMappingURL=(\S+)/.exec(script)[1];
   const map = await (await fetch(new URL(mapUrl, dev.url))).json();
   const consumer = new SourceMapConsumer(map);
@@ -135,4 +137,22 @@ test('the page script source map leads back to the original .tsx lines', async (
   assert.equal(original.source, 'src/Counter.tsx');
   const source = await readFile(path.join(root, 'src/Counter.tsx'), 'utf8');
   assert.match(source.split('\n')[original.line - 1], /useState\(10\)/);
+});
+
+test('stylesheets apply in import order, and an import that is removed takes its CSS away', async () => {
+  const { page, problems } = await openApp();
+  await writeFile(path.join(root, 'src/first.css'), '#counter { outline: 5px dashed rgb(1, 1, 1); }\n');
+  await writeFile(path.join(root, 'src/second.css'), '#counter { outline-color: rgb(2, 2, 2); }\n');
+  const outline = () => page.evaluate(() => getComputedStyle(document.querySelector('#counter')).outlineColor);
+
+  const imports = "import './first.css';\nimport './second.css';\n";
+  await edit('src/Counter.tsx', "import { useState } from 'react';\n", `import { useState } from 'react';\n${imports}`);
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#counter')).outlineStyle === 'dashed');
+  assert.equal(await outline(), 'rgb(2, 2, 2)', 'the stylesheet imported last wins');
+
+  await edit('src/Counter.tsx', imports, "import './first.css';\n");
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#counter')).outlineColor === 'rgb(1, 1, 1)');
+  assert.equal(await marker(page), 'kept', 'the page must not reload');
+  assert.deepEqual(problems, []);
+  await page.close();
 });

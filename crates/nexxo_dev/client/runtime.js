@@ -115,7 +115,7 @@
     const importModule = (specifier) => load(resolveSpecifier(record, specifier), ownChain);
     const dynamicImport = (specifier) => {
       const id = record.specifiers[specifier];
-      return id ? load(id) : import(specifier);
+      return id ? batchingStyles(() => load(id)) : import(specifier);
     };
     const exportAll = (source) => {
       for (const key in source) {
@@ -127,7 +127,10 @@
     // Ids are root-relative (`/src/a.ts`); the server answers for them under the base.
     const urlOf = (id) => new URL(base + id.replace(/^\//, ''), location.origin).href;
     const meta = {
-      url: urlOf(record.id),
+      // Computed when read: parsing a URL for each of thousands of modules slowed start-up.
+      get url() {
+        return urlOf(record.id);
+      },
       hot: hotContext(record),
       resolve: (specifier) => urlOf(resolveSpecifier(record, specifier)),
     };
@@ -309,19 +312,93 @@
     emit('vite:afterUpdate', payload);
   }
 
+  // ---- stylesheet modules ------------------------------------------------------------------
+  //
+  // Stylesheet modules share `<style>` elements of up to STYLE_SHEET_MODULES modules each,
+  // instead of one element per module: Chromium matches every element against every sheet, and
+  // a large app's thousands of CSS Modules made its first render seconds slower. CSS a module
+  // brings waits until the import that evaluated it finishes (or the next frame, if that comes
+  // first), so an import of many modules parses each sheet once. A sheet keeps its place in the
+  // page and a module keeps its place in its sheet, so the cascade order is the order modules
+  // first ran, as with one element per module.
+
+  const STYLE_SHEET_MODULES = 100;
+  /** @type {{element: HTMLStyleElement, ids: string[]}[]} */
+  const styleSheets = [];
+  /** Stylesheet module id → its CSS and the sheet holding it (null until the next flush). */
+  const styleModules = new Map();
+  /** Ids not in a sheet yet, in the order they ran. */
+  let unplacedStyles = [];
+  const staleSheets = new Set();
+  /** Imports in progress that hold back their CSS until they finish. */
+  let styleBatches = 0;
+  let styleFrame = 0;
+
   function updateStyle(id, css) {
-    let style = document.querySelector(`style[data-nexxo-id="${CSS.escape(id)}"]`);
-    if (!style) {
-      style = document.createElement('style');
-      style.setAttribute('data-nexxo-id', id);
-      document.head.appendChild(style);
+    const entry = styleModules.get(id);
+    if (!entry) {
+      styleModules.set(id, { css, sheet: null });
+      unplacedStyles.push(id);
+    } else if (entry.css !== css) {
+      entry.css = css;
+      if (entry.sheet) staleSheets.add(entry.sheet);
+    } else {
+      return;
     }
-    style.textContent = css;
+    scheduleStyles();
   }
 
   function removeStyle(id) {
-    const style = document.querySelector(`style[data-nexxo-id="${CSS.escape(id)}"]`);
-    if (style) style.remove();
+    const entry = styleModules.get(id);
+    if (!entry) return;
+    styleModules.delete(id);
+    if (entry.sheet) {
+      entry.sheet.ids.splice(entry.sheet.ids.indexOf(id), 1);
+      staleSheets.add(entry.sheet);
+    } else {
+      unplacedStyles = unplacedStyles.filter((unplaced) => unplaced !== id);
+    }
+    scheduleStyles();
+  }
+
+  function scheduleStyles() {
+    if (styleBatches === 0) writeStyles();
+    else if (!styleFrame) styleFrame = requestAnimationFrame(writeStyles);
+  }
+
+  /** Puts new stylesheet modules into sheets and rewrites the sheets that changed. */
+  function writeStyles() {
+    cancelAnimationFrame(styleFrame);
+    styleFrame = 0;
+    for (const id of unplacedStyles) {
+      let sheet = styleSheets[styleSheets.length - 1];
+      if (!sheet || sheet.ids.length >= STYLE_SHEET_MODULES) {
+        sheet = { element: document.createElement('style'), ids: [] };
+        sheet.element.setAttribute('data-nexxo-styles', '');
+        document.head.appendChild(sheet.element);
+        styleSheets.push(sheet);
+      }
+      sheet.ids.push(id);
+      styleModules.get(id).sheet = sheet;
+      staleSheets.add(sheet);
+    }
+    unplacedStyles = [];
+    for (const sheet of staleSheets) {
+      // Each module's id as a comment, so devtools show where a rule comes from.
+      sheet.element.textContent = sheet.ids.map((id) => `/* ${id.replace(/\*\//g, '* /')} */\n${styleModules.get(id).css}`).join('\n');
+    }
+    staleSheets.clear();
+  }
+
+  /** Runs `load`, an import that may evaluate many modules, writing their CSS once at its end. */
+  async function batchingStyles(load) {
+    styleBatches++;
+    try {
+      return await load();
+    } finally {
+      styleBatches--;
+      if (styleBatches === 0) writeStyles();
+    }
   }
 
   /** A `<link rel="stylesheet">` whose file changed: load the new one, then drop the old. */
@@ -361,7 +438,7 @@
       case 'update':
         if (fatalError) return location.reload();
         clearErrorOverlay();
-        updates = updates.then(() => applyUpdate(message)).catch((error) => {
+        updates = updates.then(() => batchingStyles(() => applyUpdate(message))).catch((error) => {
           console.error('[nexxo] hot update failed, reloading', error);
           location.reload();
         });
@@ -447,16 +524,18 @@
     });
   }
 
-  async function start(options) {
+  function start(options) {
     page = options;
-    if (options.refresh) {
-      Refresh = await load(options.refresh);
-      Refresh.injectIntoGlobalHook(window);
-      window.$RefreshReg$ = () => {};
-      window.$RefreshSig$ = () => (type) => type;
-    }
-    for (const entry of options.entries) await load(entry);
-    started = true;
+    return batchingStyles(async () => {
+      if (options.refresh) {
+        Refresh = await load(options.refresh);
+        Refresh.injectIntoGlobalHook(window);
+        window.$RefreshReg$ = () => {};
+        window.$RefreshSig$ = () => (type) => type;
+      }
+      for (const entry of options.entries) await load(entry);
+      started = true;
+    });
   }
 
   /**

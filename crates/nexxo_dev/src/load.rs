@@ -83,6 +83,9 @@ impl DevPlugins {
 /// The dev server's side of [`ModuleHost`].
 pub struct DevHost<'a> {
     pub config: &'a ResolvedConfig,
+    /// The id the browser knows the module by (`/src/a.module.css`): names its CSS in the page,
+    /// where the absolute path the plugins see has no business.
+    pub module_id: &'a str,
 }
 
 impl ModuleHost for DevHost<'_> {
@@ -105,16 +108,15 @@ impl ModuleHost for DevHost<'_> {
 
     fn take_stylesheet(
         &self,
-        id: &str,
+        _absolute_id: &str,
         css: String,
         _map: Option<String>,
         is_module: bool,
     ) -> String {
+        let id = js_string(self.module_id);
         let mut code = format!(
-            "__nexxo.updateStyle({}, {});\nimport.meta.hot.prune(() => __nexxo.removeStyle({}));\n",
-            js_string(id),
+            "__nexxo.updateStyle({id}, {});\nimport.meta.hot.prune(() => __nexxo.removeStyle({id}));\n",
             js_string(&css),
-            js_string(id)
         );
         // Plain CSS applies its own updates; a CSS Module's class names feed its importers.
         if !is_module {
@@ -162,7 +164,10 @@ pub fn load_module(
         Some(query) => format!("{}?{query}", path.display()),
         None => path.display().to_string(),
     };
-    let host = DevHost { config };
+    let host = DevHost {
+        config,
+        module_id: id,
+    };
     for plugin in plugins.all() {
         if let Some(loaded) = plugin.load(&absolute_id, &host)? {
             let mut files = loaded.files;
@@ -219,9 +224,12 @@ pub fn compile_css_for_dev(
     path: &Path,
 ) -> Result<(String, nexxo_css::CompiledCss), Diagnostic> {
     let compiled = plugins.stylesheets.compile(path)?;
-    let code = plugins
-        .stylesheets
-        .resolve_urls(&compiled, &DevHost { config });
+    let url = asset_url(config, path);
+    let host = DevHost {
+        config,
+        module_id: &url,
+    };
+    let code = plugins.stylesheets.resolve_urls(&compiled, &host);
     Ok((code, compiled))
 }
 
