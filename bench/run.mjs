@@ -247,8 +247,16 @@ async function benchmark() {
       results.apps[appName] = appResult;
       const active = [];
       for (const tool of selectedTools) {
-        // Tools for other kinds of app (Angular CLI on React, Next.js on Angular) get no row.
-        if (!supports(tool, app)) continue;
+        // Tools for other kinds of app (Angular CLI on React, Next.js on Angular) get no row,
+        // except where Nexxo lacks a feature a user would expect.
+        if (!supports(tool, app)) {
+          const lacking = tool.lacks?.[app.kind];
+          if (lacking) {
+            const keys = ['buildCold', 'buildWarm', 'buildRss', 'outRaw', 'outGzip'];
+            appResult.tools[tool.name] = { samples: {}, notes: Object.fromEntries(keys.map((key) => [key, lacking])) };
+          }
+          continue;
+        }
         const result = { samples: {}, notes: {} };
         appResult.tools[tool.name] = result;
         if (tool.name === 'nexxo' && !nexxoAvailable()) {
