@@ -325,7 +325,7 @@
   const STYLE_SHEET_MODULES = 100;
   /** @type {{element: HTMLStyleElement, ids: string[]}[]} */
   const styleSheets = [];
-  /** Stylesheet module id → its CSS and the sheet holding it (null until the next flush). */
+  /** Stylesheet module id → its CSS and the sheet holding it (null until `writeStyles` places it). */
   const styleModules = new Map();
   /** Ids not in a sheet yet, in the order they ran. */
   let unplacedStyles = [];
