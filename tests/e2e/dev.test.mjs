@@ -1,7 +1,7 @@
 // `nexxo dev` against the React example (copied to a temporary folder so edits stay there):
 // rendering, hot updates without reload (state kept), CSS and CSS Module updates, the error
 // overlay, reload when nobody accepts, a new npm import, source maps, lazy routes, and the
-// order and removal of imported stylesheets.
+// order, removal and immediate effect of imported stylesheets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -152,6 +152,23 @@ test('stylesheets apply in import order, and an import that is removed takes its
 
   await edit('src/Counter.tsx', imports, "import './first.css';\n");
   await page.waitForFunction(() => getComputedStyle(document.querySelector('#counter')).outlineColor === 'rgb(1, 1, 1)');
+  assert.equal(await marker(page), 'kept', 'the page must not reload');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a module that reads computed styles while it runs sees the CSS imported before it", async () => {
+  const { page, problems } = await openApp();
+  // Theme code often reads CSS variables at import time; the built app has its CSS by then.
+  await writeFile(path.join(root, 'src/probe.css'), ':root { --probe-size: 42px; }\n');
+  await writeFile(
+    path.join(root, 'src/probe.ts'),
+    "import './probe.css';\nexport const probeSize = getComputedStyle(document.documentElement).getPropertyValue('--probe-size').trim();\n",
+  );
+  await edit('src/Counter.tsx', "import { useState } from 'react';\n", "import { useState } from 'react';\nimport { probeSize } from './probe';\n");
+  await edit('src/Counter.tsx', ' id="counter"', ' data-probe={probeSize} id="counter"');
+  await page.waitForSelector('#counter[data-probe]');
+  assert.equal(await page.getAttribute('#counter', 'data-probe'), '42px');
   assert.equal(await marker(page), 'kept', 'the page must not reload');
   assert.deepEqual(problems, []);
   await page.close();

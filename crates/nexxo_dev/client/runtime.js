@@ -314,38 +314,39 @@
 
   // ---- stylesheet modules ------------------------------------------------------------------
   //
-  // Stylesheet modules share `<style>` elements of up to STYLE_SHEET_MODULES modules each,
-  // instead of one element per module: Chromium matches every element against every sheet, and
-  // a large app's thousands of CSS Modules made its first render seconds slower. CSS a module
-  // brings waits until the import that evaluated it finishes (or the next frame, if that comes
-  // first), so an import of many modules parses each sheet once. A sheet keeps its place in the
-  // page and a module keeps its place in its sheet, so the cascade order is the order modules
-  // first ran, as with one element per module.
+  // A stylesheet module's CSS applies as soon as the module runs, in its own `<style>` (code
+  // that runs next may read computed styles, as it can in the built app). When the import that
+  // ran it finishes, those one-module elements are packed into shared sheets of up to
+  // STYLE_SHEET_MODULES modules, placed where the first of them was: Chromium matches every
+  // element against every sheet, and a large app's thousands of CSS Modules, one element each,
+  // made its first render seconds slower. Modules keep their order, so the cascade does too.
 
   const STYLE_SHEET_MODULES = 100;
-  /** @type {{element: HTMLStyleElement, ids: string[]}[]} */
-  const styleSheets = [];
-  /** Stylesheet module id → its CSS and the sheet holding it (null until `writeStyles` places it). */
+  /**
+   * Stylesheet module id → its CSS and either its own `<style>` (`element`) or, once packed,
+   * the shared sheet holding it (`sheet`: `{element, ids}`).
+   */
   const styleModules = new Map();
-  /** Ids not in a sheet yet, in the order they ran. */
-  let unplacedStyles = [];
-  const staleSheets = new Set();
-  /** Imports in progress that hold back their CSS until they finish. */
+  /** Ids that still have their own `<style>`, in the order they ran. */
+  let unpackedStyles = [];
+  /** Imports in progress: their stylesheets are packed when the last one finishes. */
   let styleBatches = 0;
-  let styleFrame = 0;
 
   function updateStyle(id, css) {
     const entry = styleModules.get(id);
     if (!entry) {
-      styleModules.set(id, { css, sheet: null });
-      unplacedStyles.push(id);
+      const element = document.createElement('style');
+      element.setAttribute('data-nexxo-id', id);
+      element.textContent = css;
+      document.head.appendChild(element);
+      styleModules.set(id, { css, element, sheet: null });
+      unpackedStyles.push(id);
+      if (styleBatches === 0) packStyles();
     } else if (entry.css !== css) {
       entry.css = css;
-      if (entry.sheet) staleSheets.add(entry.sheet);
-    } else {
-      return;
+      if (entry.sheet) writeSheet(entry.sheet);
+      else entry.element.textContent = css;
     }
-    scheduleStyles();
   }
 
   function removeStyle(id) {
@@ -354,50 +355,42 @@
     styleModules.delete(id);
     if (entry.sheet) {
       entry.sheet.ids.splice(entry.sheet.ids.indexOf(id), 1);
-      staleSheets.add(entry.sheet);
+      writeSheet(entry.sheet);
     } else {
-      unplacedStyles = unplacedStyles.filter((unplaced) => unplaced !== id);
+      entry.element.remove();
+      unpackedStyles = unpackedStyles.filter((unpacked) => unpacked !== id);
     }
-    scheduleStyles();
   }
 
-  function scheduleStyles() {
-    if (styleBatches === 0) writeStyles();
-    else if (!styleFrame) styleFrame = requestAnimationFrame(writeStyles);
+  function writeSheet(sheet) {
+    // Each module's id as a comment, so devtools show where a rule comes from.
+    sheet.element.textContent = sheet.ids.map((id) => `/* ${id.replace(/\*\//g, '* /')} */\n${styleModules.get(id).css}`).join('\n');
   }
 
-  /** Puts new stylesheet modules into sheets and rewrites the sheets that changed. */
-  function writeStyles() {
-    cancelAnimationFrame(styleFrame);
-    styleFrame = 0;
-    for (const id of unplacedStyles) {
-      let sheet = styleSheets[styleSheets.length - 1];
-      if (!sheet || sheet.ids.length >= STYLE_SHEET_MODULES) {
-        sheet = { element: document.createElement('style'), ids: [] };
-        sheet.element.setAttribute('data-nexxo-styles', '');
-        document.head.appendChild(sheet.element);
-        styleSheets.push(sheet);
+  /** Moves the stylesheet modules that have their own `<style>` into shared sheets. */
+  function packStyles() {
+    for (let first = 0; first < unpackedStyles.length; first += STYLE_SHEET_MODULES) {
+      const sheet = { element: document.createElement('style'), ids: unpackedStyles.slice(first, first + STYLE_SHEET_MODULES) };
+      sheet.element.setAttribute('data-nexxo-styles', '');
+      styleModules.get(sheet.ids[0]).element.before(sheet.element);
+      for (const id of sheet.ids) {
+        const entry = styleModules.get(id);
+        entry.element.remove();
+        Object.assign(entry, { element: null, sheet });
       }
-      sheet.ids.push(id);
-      styleModules.get(id).sheet = sheet;
-      staleSheets.add(sheet);
+      writeSheet(sheet);
     }
-    unplacedStyles = [];
-    for (const sheet of staleSheets) {
-      // Each module's id as a comment, so devtools show where a rule comes from.
-      sheet.element.textContent = sheet.ids.map((id) => `/* ${id.replace(/\*\//g, '* /')} */\n${styleModules.get(id).css}`).join('\n');
-    }
-    staleSheets.clear();
+    unpackedStyles = [];
   }
 
-  /** Runs `load`, an import that may evaluate many modules, writing their CSS once at its end. */
+  /** Runs `load`, an import that may evaluate many modules, packing their stylesheets at its end. */
   async function batchingStyles(load) {
     styleBatches++;
     try {
       return await load();
     } finally {
       styleBatches--;
-      if (styleBatches === 0) writeStyles();
+      if (styleBatches === 0) packStyles();
     }
   }
 
