@@ -425,15 +425,26 @@
     else outbox.push(text);
   }
 
+  /**
+   * The page asked to reload: messages still arriving for this document no longer apply (an
+   * update that imports a package bundled for the reloaded page would fail here).
+   */
+  let reloading = false;
+  function reload() {
+    reloading = true;
+    location.reload();
+  }
+
   let updates = Promise.resolve();
   function onMessage(message) {
+    if (reloading) return;
     switch (message.type) {
       case 'update':
-        if (fatalError) return location.reload();
+        if (fatalError) return reload();
         clearErrorOverlay();
         updates = updates.then(() => batchingStyles(() => applyUpdate(message))).catch((error) => {
           console.error('[nexxo] hot update failed, reloading', error);
-          location.reload();
+          reload();
         });
         break;
       case 'css-update':
@@ -464,12 +475,12 @@
         showErrorOverlay(message.error);
         break;
       case 'error-cleared':
-        if (fatalError) return location.reload();
+        if (fatalError) return reload();
         clearErrorOverlay();
         break;
       case 'full-reload':
         emit('vite:beforeFullReload', message);
-        location.reload();
+        reload();
         break;
       case 'custom':
         emit(message.event, message.data);
@@ -510,7 +521,7 @@
       console.info('[nexxo] connection lost, waiting for the dev server…');
       const retry = () =>
         fetch(`${base}@nexxo/client.js`, { method: 'HEAD' }).then(
-          () => location.reload(),
+          reload,
           () => setTimeout(retry, 1000),
         );
       setTimeout(retry, 500);
@@ -544,6 +555,6 @@
     else document.addEventListener('DOMContentLoaded', show);
   }
 
-  window.__nexxo = { define, start, fail, updateStyle, removeStyle, reload: () => location.reload(), modules };
+  window.__nexxo = { define, start, fail, updateStyle, removeStyle, reload, modules };
   connect();
 })();
