@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { generateAngularApp, generateNextApp, generateReactApp, generateSassApp } from './lib/generate.mjs';
 import { outputSize, startProcess, timeBuild, waitForHttp } from './lib/measure.mjs';
 import { nexxoAvailable, nexxoBin, tools as allTools, versionOf } from './lib/tools.mjs';
-import { writeReport } from './lib/report.mjs';
+import { METRICS, writeReport } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -252,8 +252,8 @@ async function benchmark() {
         if (!supports(tool, app)) {
           const lacking = tool.lacks?.[app.kind];
           if (lacking) {
-            const keys = ['buildCold', 'buildWarm', 'buildRss', 'outRaw', 'outGzip'];
-            appResult.tools[tool.name] = { samples: {}, notes: Object.fromEntries(keys.map((key) => [key, lacking])) };
+            // Every metric: the table shows only the columns some other tool measured.
+            appResult.tools[tool.name] = { samples: {}, notes: Object.fromEntries(METRICS.map((m) => [m.key, lacking])) };
           }
           continue;
         }
