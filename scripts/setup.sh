@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Nexxo needs on a fresh Debian machine with Rust and Node:
 # clang and libclang (RocksDB, the persistent cache, compiles from C++ through bindgen),
-# Debian's Chromium (browser tests) and the npm packages of the test fixtures, the examples and
-# the benchmark suite (whose smoke test runs with the tests), exactly as their committed
-# package-lock.json files pin them.
+# Debian's Chromium (browser tests), cargo-audit (the dependency audit) and the npm packages of
+# the test fixtures, the examples and the benchmark suite (whose smoke test runs with the
+# tests), exactly as their committed package-lock.json files pin them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The dependency audit (scripts/test.sh) runs cargo-audit offline against the RustSec snapshot.
+if ! command -v cargo-audit >/dev/null 2>&1; then
+  echo "setup: cargo install cargo-audit (several minutes, once)"
+  cargo install --locked --quiet cargo-audit --version 0.22.2 --no-default-features
 fi
 
 for dir in tests examples/react-ts; do

@@ -13,7 +13,9 @@ use rolldown::{
     ResolveOptions, SourceMapType, TsConfig,
 };
 use rolldown_common::{MatchGroup, MatchGroupName, MatchGroupTest, Output};
-use rolldown_error::{BuildDiagnostic, DiagnosticOptions};
+use rolldown_error::{
+    BuildDiagnostic, DiagnosableResolveError, DiagnosticOptions, EventKind, Severity,
+};
 use rolldown_plugin::__inner::SharedPluginable;
 
 use crate::chunks::ModulePatterns;
@@ -171,10 +173,37 @@ pub async fn run_rolldown(
     // Closing releases rolldown's caches; a failure to close cannot change the output.
     let _ = bundler.close().await;
     let output = output?;
+    // As in Vite: an import nothing resolves fails the build, where rolldown would keep it as an
+    // external import that breaks at run time in the browser.
+    let (unresolved, warnings): (Vec<_>, Vec<_>) = output
+        .warnings
+        .into_iter()
+        .partition(|warning| matches!(warning.kind(), EventKind::UnresolvedImport));
+    if !unresolved.is_empty() {
+        return Err(Diagnostics(
+            unresolved
+                .into_iter()
+                .map(|warning| convert(root, &unresolved_import_error(warning)))
+                .collect(),
+        ));
+    }
     Ok(BundleResult {
         outputs: output.assets,
-        warnings: output.warnings.iter().map(|w| convert(root, w)).collect(),
+        warnings: warnings.iter().map(|w| convert(root, w)).collect(),
     })
+}
+
+/// rolldown's "treating it as an external dependency" warning, as the error it is for an app.
+fn unresolved_import_error(mut warning: BuildDiagnostic) -> BuildDiagnostic {
+    if let Some(event) = warning.downcast_mut::<DiagnosableResolveError>() {
+        event.reason = "Cannot resolve this import.".into();
+        event.help = Some(
+            "install the package, fix the path or add an alias in `resolve.alias`; left as is, \
+             the import would fail in the browser"
+                .into(),
+        );
+    }
+    warning.with_severity(Severity::Error)
 }
 
 fn convert_all(root: &Path, diagnostics: Vec<BuildDiagnostic>) -> Diagnostics {

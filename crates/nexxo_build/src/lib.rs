@@ -3,7 +3,7 @@
 //!
 //! 1. [`plan`]: find the HTML pages and resolve their scripts and assets → `Vec<HtmlPage>`.
 //! 2. [`bundle`]: rolldown with Nexxo's plugins → output files in memory.
-//! 3. [`emit`]: check and empty outDir, copy `public/`, write the files → [`report`].
+//! 3. [`emit`]: write `public/` and the files beside outDir, swap them in → [`report`].
 //!
 //! Library builds (`build.lib`) skip the HTML plan and run one rolldown build per format,
 //! concurrently.
@@ -68,8 +68,8 @@ async fn build_with_cache(
     store: &Arc<CacheStore>,
 ) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
-    // Check outDir before doing any work, but empty it only once the bundle succeeded, so a
-    // failed build leaves the previous output in place.
+    // Check outDir before doing any work; the output replaces it only once it is written whole,
+    // so a failed build leaves the previous output in place.
     emit::check_out_dir(config)?;
     let restore = Phase::start("cache-restore");
     let fingerprint = cache::fingerprint(config);
@@ -83,7 +83,7 @@ async fn build_with_cache(
         ),
     };
     let emit_phase = Phase::start("emit");
-    let emitted = emit_output(config, &output.files);
+    let emitted = emit::emit(config, &output.files);
     emit_phase.end_with(&emitted);
     let (out_dir_warnings, public_files) = emitted?;
     let mut warnings = output.warnings;
@@ -98,19 +98,6 @@ async fn build_with_cache(
         cache: cache_outcome,
         cache_stats: nexxo_cache::RunStats::default(),
     })
-}
-
-/// Empties outDir (when that is safe and wanted), copies `public/`, writes the files. Returns
-/// warnings and the number of public files.
-fn emit_output(
-    config: &ResolvedConfig,
-    files: &[EmittedFile],
-) -> Result<(Vec<String>, usize), Diagnostic> {
-    let warnings = emit::prepare_out_dir(config)?;
-    let public_files = emit::copy_public_dir(config)?;
-    // Bundle output wins over a public file of the same name.
-    emit::write_files(&config.out_dir, files)?;
-    Ok((warnings, public_files.len()))
 }
 
 /// Bundles with rolldown and stores the result under `fingerprint`, unless a file it read was

@@ -16,7 +16,7 @@ use serde_json::json;
 #[command(
     name = "nexxo",
     version,
-    about = "Nexxo: a fast build tool for web apps (React, Vue, Svelte, Solid, Lit, Preact, vanilla).",
+    about = "Nexxo: a fast build tool for web apps (React, Preact, Lit and vanilla JavaScript or TypeScript).",
     after_help = "Examples:\n  nexxo build                 build the app in the current folder into dist/\n  nexxo build examples/app    build the app in examples/app\n  nexxo build --help          every build flag"
 )]
 struct Cli {

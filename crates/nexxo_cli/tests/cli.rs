@@ -5,41 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{files_in, nexxo, project, text};
+use common::{build_err, build_ok, files_in, nexxo, project, text};
 
 const INDEX: &str = r#"<!doctype html><html><head><title>t</title></head><body><div id="app"></div><script type="module" src="/src/main.ts"></script></body></html>"#;
-
-fn build_ok(root: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["build", root.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let output = nexxo(&args, root);
-    assert!(
-        output.status.success(),
-        "build failed:\n{}\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    output
-}
-
-fn build_err(root: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["build", root.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let output = nexxo(&args, root);
-    let stderr = text(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "expected a clean failure, got:\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "{stderr}"
-    );
-    stderr
-}
 
 fn js_of(dist: &Path) -> String {
     files_in(dist)
@@ -491,6 +460,8 @@ fn library_formats_are_written_with_vite_file_names() {
     assert_eq!(
         names,
         vec![
+            // The marker that lets the next build replace the folder.
+            ".nexxo-output",
             "cool-lib.cjs",
             "cool-lib.iife.js",
             "cool-lib.js",
@@ -582,4 +553,66 @@ fn json_imports_work_for_the_app_and_for_commonjs_packages() {
         "{}",
         text(&output.stderr)
     );
+}
+
+#[test]
+fn packages_reading_process_env_run_in_a_browser_without_process() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import { mode, flag, fromGlobal } from 'env-reader';\n(globalThis as any).result = [mode, flag, fromGlobal, import.meta.env.FLAG, typeof import.meta.env.FLAG].join('|');\n",
+        ),
+        (
+            "nexxo.config.json",
+            r#"{ "define": { "import.meta.env.FLAG": true } }"#,
+        ),
+        (
+            "node_modules/env-reader/package.json",
+            r#"{"name":"env-reader","type":"module","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/env-reader/index.js",
+            "export const mode = process.env.NODE_ENV;\nexport const flag = process.env.DEBUG_THING ?? 'unset';\nexport const fromGlobal = globalThis.process.env.OTHER ?? 'none';\n",
+        ),
+    ]);
+    let root = dir.path();
+    build_ok(root, &[]);
+    let js = js_of(&root.join("dist"));
+    assert!(!js.contains("process"), "{js}");
+    let entry = files_in(&root.join("dist"))
+        .into_keys()
+        .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
+        .expect("an entry chunk");
+    let url = format!("file://{}", root.join("dist").join(entry).display());
+    // As in a browser: no `process` global.
+    let script = format!(
+        "const log = console.log; delete globalThis.process; await import({url:?}); log(globalThis.result);"
+    );
+    let output = std::process::Command::new("node")
+        .args(["--input-type=module", "-e", &script])
+        .output()
+        .expect("node runs");
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "production|unset|none|true|boolean",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn an_unresolved_package_import_fails_the_build_with_its_location() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import { x } from 'not-installed-pkg';\nconsole.log(x);\n",
+        ),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("not-installed-pkg"), "{stderr}");
+    assert!(stderr.contains("src/main.ts:1:"), "{stderr}");
+    assert!(stderr.contains("Cannot resolve"), "{stderr}");
+    assert!(!dir.path().join("dist").exists());
 }

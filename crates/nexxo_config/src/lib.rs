@@ -6,7 +6,9 @@
 //! - [`env`]: `.env` files and `import.meta.env`.
 //! - [`target`]: `build.target` / browserslist into a list of engine targets.
 //! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
+//! - [`deny`]: the files that never leave the project (served or copied).
 
+pub mod deny;
 pub mod env;
 pub mod load;
 pub mod resolve;

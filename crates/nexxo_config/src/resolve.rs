@@ -349,12 +349,17 @@ pub fn resolve_config(
     Ok(config)
 }
 
-/// The `define` table: the user's constants, then `import.meta.env.*` and `process.env.NODE_ENV`.
+/// The `define` table, as Vite builds it: `process.env.NODE_ENV` (in its `global.` and
+/// `globalThis.` spellings too), `import.meta.env` and its keys, the user's constants (which
+/// override any of those), then, for apps, `process.env` as `{}` so that a package reading
+/// `process.env.X` gets `undefined` instead of throwing `process is not defined` in the
+/// browser. Libraries keep `process.env.*` for their consumers to replace. Each key appears
+/// once.
 fn build_define(
     config: &ResolvedConfig,
     user_define: Option<&BTreeMap<String, serde_json::Value>>,
 ) -> Vec<(String, String)> {
-    let mut define: Vec<(String, String)> = user_define
+    let user: Vec<(String, String)> = user_define
         .into_iter()
         .flatten()
         .map(|(key, value)| {
@@ -365,28 +370,64 @@ fn build_define(
             (key.clone(), expression)
         })
         .collect();
-    let env = config.import_meta_env();
+    let mut define: Vec<(String, String)> = Vec::new();
+    let is_app = config.lib.is_none();
+    if is_app {
+        // As in Vite: builds are production unless the mode is `development`.
+        let node_env = if config.mode == "development" || config.command == Command::Serve {
+            "\"development\""
+        } else {
+            "\"production\""
+        };
+        for prefix in PROCESS_PREFIXES {
+            define.push((
+                format!("{prefix}process.env.NODE_ENV"),
+                node_env.to_string(),
+            ));
+        }
+    }
+    // `import.meta.env` keys as JSON values, with the user's `import.meta.env.X` constants as
+    // written (a boolean or number stays one).
+    let mut env: Vec<(String, String)> = config
+        .import_meta_env()
+        .into_iter()
+        .map(|(key, value)| (key, value.to_string()))
+        .collect();
+    for (key, expression) in &user {
+        if let Some(name) = key.strip_prefix("import.meta.env.") {
+            env.retain(|(existing, _)| existing != name);
+            env.push((name.to_string(), expression.clone()));
+        }
+    }
     for (key, value) in &env {
-        define.push((format!("import.meta.env.{key}"), value.to_string()));
+        define.push((format!("import.meta.env.{key}"), value.clone()));
     }
     // The whole object too, so `import.meta.env.UNPREFIXED` reads `undefined` instead of
     // throwing, and nothing unprefixed can reach the bundle.
-    define.push((
-        "import.meta.env".to_string(),
-        serde_json::to_string(&env).unwrap_or_else(|_| "{}".to_string()),
-    ));
-    // As in Vite: builds are production unless the mode is `development`.
-    let node_env = if config.mode == "development" || config.command == Command::Serve {
-        "development"
-    } else {
-        "production"
-    };
-    define.push((
-        "process.env.NODE_ENV".to_string(),
-        format!("\"{node_env}\""),
-    ));
+    let object = env
+        .iter()
+        .map(|(key, value)| format!("{}:{value}", serde_json::Value::from(key.as_str())))
+        .collect::<Vec<_>>()
+        .join(",");
+    define.push(("import.meta.env".into(), format!("{{{object}}}")));
+    for (key, expression) in user {
+        define.retain(|(existing, _)| *existing != key);
+        define.push((key, expression));
+    }
+    if is_app {
+        for prefix in PROCESS_PREFIXES {
+            let key = format!("{prefix}process.env");
+            if !define.iter().any(|(existing, _)| *existing == key) {
+                define.push((key, "{}".into()));
+            }
+        }
+    }
     define
 }
+
+/// The spellings of `process` a browser bundle may read (`global.process` in code written for
+/// Node, `globalThis.process` in code written for both).
+const PROCESS_PREFIXES: [&str; 3] = ["", "global.", "globalThis."];
 
 fn resolve_lib(
     lib: &crate::user_config::LibConfig,
@@ -528,6 +569,39 @@ mod tests {
         assert!(config
             .define
             .contains(&("import.meta.env.PROD".to_string(), "true".to_string())));
+    }
+
+    #[test]
+    fn define_follows_vite() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            r#"{ "define": { "process.env.NODE_ENV": "\"staging\"", "import.meta.env.FLAG": true, "import.meta.env.LIMIT": 3 } }"#,
+        )
+        .unwrap();
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        let value = |key: &str| {
+            let found: Vec<&String> = config
+                .define
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .collect();
+            assert!(found.len() <= 1, "{key} defined twice: {found:?}");
+            found.first().map(|v| v.to_string())
+        };
+        assert_eq!(value("process.env.NODE_ENV").unwrap(), "\"staging\"");
+        assert_eq!(
+            value("globalThis.process.env.NODE_ENV").unwrap(),
+            "\"production\""
+        );
+        assert_eq!(value("process.env").unwrap(), "{}");
+        assert_eq!(value("global.process.env").unwrap(), "{}");
+        assert_eq!(value("import.meta.env.FLAG").unwrap(), "true");
+        let object = value("import.meta.env").unwrap();
+        assert!(object.contains(r#""FLAG":true"#), "{object}");
+        assert!(object.contains(r#""LIMIT":3"#), "{object}");
+        assert!(object.contains(r#""PROD":true"#), "{object}");
     }
 
     #[test]

@@ -91,14 +91,8 @@ pub async fn prebundle(
         format: Some(OutputFormat::Esm),
         entry_filenames: Some("[name].js".to_string().into()),
         chunk_filenames: Some("chunk-[name]-[hash].js".to_string().into()),
-        define: Some(
-            vec![(
-                "process.env.NODE_ENV".to_string(),
-                "\"development\"".to_string(),
-            )]
-            .into_iter()
-            .collect(),
-        ),
+        // The app's own table (mode, user constants, `process.env` as `{}`), as Vite's optimizer.
+        define: Some(config.define.iter().cloned().collect()),
         resolve: Some(ResolveOptions {
             condition_names: Some(vec![
                 "browser".into(),

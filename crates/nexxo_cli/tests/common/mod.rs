@@ -57,3 +57,35 @@ pub fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     files
 }
+
+/// Runs `nexxo build root …extra` and asserts it succeeded.
+pub fn build_ok(root: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["build", root.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = nexxo(&args, root);
+    assert!(
+        output.status.success(),
+        "build failed:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
+/// Runs `nexxo build root …extra` and asserts it failed cleanly (exit 1, no panic); returns stderr.
+pub fn build_err(root: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build", root.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = nexxo(&args, root);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected a clean failure, got:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    stderr
+}
