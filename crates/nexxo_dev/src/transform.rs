@@ -143,8 +143,10 @@ pub fn compile_module(
         return Err(oxc_error(error, display_name, source));
     }
     let mut program = parsed.program;
+    // The TypeScript transform inlines `enum` members and needs their values evaluated here.
     let semantic = SemanticBuilder::new()
         .with_check_syntax_error(true)
+        .with_enum_eval(true)
         .build(&program);
     if let Some(error) = semantic.diagnostics.first() {
         return Err(oxc_error(error, display_name, source));

@@ -187,10 +187,11 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
 fn code_frame(source: &str, line: usize, column: usize, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 
-    let offset = offset_of(source, line, column);
+    let (source, column) = frame_window(source, line, column);
+    let offset = offset_of(&source, line, column);
     let diagnostic =
         MietteDiagnostic::new("").with_labels([LabeledSpan::at_offset(offset, "here")]);
-    let report = miette::Report::new(diagnostic).with_source_code(source.to_string());
+    let report = miette::Report::new(diagnostic).with_source_code(source);
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -209,6 +210,24 @@ fn code_frame(source: &str, line: usize, column: usize, color: bool) -> String {
     let mut out = frame.join("\n");
     out.push('\n');
     out
+}
+
+/// The widest slice of a line a code frame shows: minified code can put megabytes on one line,
+/// and miette cannot pad to a column past 65,535.
+const FRAME_WIDTH: usize = 120;
+
+/// The source a code frame is drawn from, and the column in it: the lines around `line` (two
+/// each side, as the frame shows) cut to [`FRAME_WIDTH`] characters around `column`, the
+/// lines before them left empty so line numbers stay right.
+fn frame_window(source: &str, line: usize, column: usize) -> (String, usize) {
+    let first = line.saturating_sub(3);
+    let start = column.saturating_sub(FRAME_WIDTH / 2 + 1);
+    let mut window = "\n".repeat(first);
+    for text in source.lines().skip(first).take(5) {
+        window.extend(text.chars().skip(start).take(FRAME_WIDTH));
+        window.push('\n');
+    }
+    (window, column - start)
 }
 
 /// Byte offset of a 1-based line and column.
@@ -260,5 +279,17 @@ mod tests {
         assert!(text.starts_with("error: Unexpected token\n"), "{text}");
         assert!(text.contains("src/main.ts:2:11"), "{text}");
         assert!(text.contains("const b = ;"), "{text}");
+    }
+
+    #[test]
+    fn frames_of_huge_lines_show_a_window_around_the_column() {
+        let line = format!("{}BAD{}", "a".repeat(100_000), "b".repeat(100_000));
+        let source = format!("first\n{line}\nlast\n");
+        let diagnostic = Diagnostic::at("Unexpected", "min.js", Some(source), 2, 100_001);
+        let text = diagnostic.render(false);
+        assert!(text.contains("min.js:2:100001"), "{text}");
+        assert!(text.contains("aaaBADbbb"), "{text}");
+        assert!(text.contains(" 2 │"), "{text}");
+        assert!(text.len() < 2_000, "{}", text.len());
     }
 }
