@@ -4,6 +4,7 @@
 //! rebinding, other sites' pages opening the WebSocket), and other sites' pages loading the
 //! project's code as scripts (`Sec-Fetch-Site` and the per-server [`CodeToken`]).
 
+use std::fmt::Write;
 use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 
@@ -253,9 +254,13 @@ impl CodeToken {
     pub fn generate() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes)?;
-        Ok(Self(
-            bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
-        ))
+        let hex = bytes
+            .iter()
+            .fold(String::with_capacity(32), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            });
+        Ok(Self(hex))
     }
 
     /// The token as written in URLs (hex, so it never needs escaping).
