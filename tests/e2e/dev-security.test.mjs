@@ -12,7 +12,7 @@ import path from 'node:path';
 import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtemp, mkdir, writeFile, symlink, readdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, symlink, readdir, realpath } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin } from './harness.mjs';
 
@@ -204,7 +204,8 @@ test('code URLs need the token when a client sends no fetch metadata; pages, pub
 
   // Project files other than assets are for the server's own pages only.
   const crossSite = { 'sec-fetch-site': 'cross-site' };
-  for (const file of ['/src/main.ts', '/src/page.css', '/src/lazy.ts']) {
+  const realRoot = await realpath(root);
+  for (const file of ['/src/main.ts', '/src/page.css', '/src/lazy.ts', `/@fs${realRoot}/src/main.ts`]) {
     assert.equal((await rawGet(dev.port, file, crossSite)).status, 403, file);
     assert.equal((await rawGet(dev.port, file, { 'sec-fetch-site': 'same-origin' })).status, 200, file);
   }
