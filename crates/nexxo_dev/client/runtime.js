@@ -11,6 +11,9 @@
   const scriptUrl = new URL(document.currentScript.src);
   // `<base>@nexxo/client.js` → `<base>`
   const base = scriptUrl.pathname.replace(/@nexxo\/client\.js$/, '');
+  // The server's secret for the scripts that hold the project's code (lazy modules); the page
+  // put it in this script's URL. Other sites' pages cannot read the page, so cannot know it.
+  const token = scriptUrl.searchParams.get('token') || '';
 
   /** @type {Map<string, {id: string, specifiers: Record<string,string>, flags: {interop?: boolean, refresh?: boolean}, factory: Function, exports: object|null, namespace: object|null, promise: Promise<object>|null, refreshBoundary?: boolean}>} */
   const modules = new Map();
@@ -52,7 +55,7 @@
     if (!request) {
       request = new Promise((resolve, reject) => {
         const script = document.createElement('script');
-        script.src = `${base}@nexxo/lazy.js?id=${encodeURIComponent(id)}&page=${encodeURIComponent(page ? page.page : '')}`;
+        script.src = `${base}@nexxo/lazy.js?id=${encodeURIComponent(id)}&page=${encodeURIComponent(page ? page.page : '')}&token=${token}`;
         lastFailure = null;
         script.onload = () => {
           script.remove();

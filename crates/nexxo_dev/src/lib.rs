@@ -182,6 +182,11 @@ pub async fn dev(
         .local_addr()
         .map(|a| a.port())
         .unwrap_or(options.port);
+    let code_token = security::CodeToken::generate().map_err(|err| {
+        Diagnostic::error(format!(
+            "cannot read random bytes for the dev server's script token: {err}"
+        ))
+    })?;
     let server = Arc::new(DevServer {
         session: RwLock::new(Arc::new(session)),
         graph: Mutex::new(Default::default()),
@@ -190,6 +195,7 @@ pub async fn dev(
         linked_css: Mutex::new(Default::default()),
         allowed_hosts: allowed_hosts.clone(),
         port,
+        code_token,
         broken_links: Mutex::new(Default::default()),
         error_shown: Mutex::new(false),
         debug_hmr: options.debug_hmr,

@@ -125,9 +125,10 @@ pub fn hot_module_code(graph: &ModuleGraph, id: &str) -> Option<String> {
 }
 
 /// The tags the dev server adds to every page: the client (registry, HMR, overlay), the
-/// dependency bundle and the page's own script, in that order.
-pub fn page_tags(base: &str, deps_version: &str, page_script: &str) -> String {
+/// dependency bundle and the page's own script, in that order. The client's URL carries the
+/// server's code token for the lazy scripts it requests (the client itself is public).
+pub fn page_tags(base: &str, token: &str, deps_version: &str, page_script: &str) -> String {
     format!(
-        "\n    <script src=\"{base}@nexxo/client.js\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
+        "\n    <script src=\"{base}@nexxo/client.js?token={token}\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}&token={token}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
     )
 }

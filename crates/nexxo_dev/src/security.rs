@@ -1,8 +1,10 @@
 //! What the servers refuse: requests for files outside the allowed roots (`..`, percent-encoded
 //! dots, absolute paths, symlinks leading out), secrets inside them (`.env`, `.git`, keys and
-//! certificates, as Vite's `server.fs.deny`), and foreign `Host`/`Origin` headers (DNS
-//! rebinding, other sites' pages opening the WebSocket).
+//! certificates, as Vite's `server.fs.deny`), foreign `Host`/`Origin` headers (DNS
+//! rebinding, other sites' pages opening the WebSocket), and other sites' pages loading the
+//! project's code as scripts (`Sec-Fetch-Site` and the per-server [`CodeToken`]).
 
+use std::fmt::Write;
 use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 
@@ -124,26 +126,8 @@ fn below_allowed_root<'p>(path: &'p Path, allowed: &[PathBuf]) -> &'p Path {
 }
 
 /// Files no page needs and whose content must not reach one (Vite's `server.fs.deny`
-/// defaults, plus private keys): `.env` and `.env.*`, anything in a `.git` folder, `*.pem`,
-/// `*.crt`, `*.key`. Names are compared without case: macOS and Windows file systems ignore it.
-pub fn is_secret(path: &Path) -> bool {
-    let mut names = path.components().filter_map(|c| match c {
-        Component::Normal(name) => Some(name.to_string_lossy().to_ascii_lowercase()),
-        _ => None,
-    });
-    let last = names.next_back();
-    let in_git = names.any(|name| name == ".git");
-    let Some(file) = last else {
-        return false;
-    };
-    in_git
-        || file == ".git"
-        || file == ".env"
-        || file.starts_with(".env.")
-        || [".pem", ".crt", ".key"]
-            .iter()
-            .any(|extension| file.ends_with(extension))
-}
+/// defaults, plus private keys), shared with the build's `public/` copy.
+pub use nexxo_config::deny::is_secret;
 
 /// Whether a `Host` header names this server: loopback names, IP literals (a rebinding attack
 /// needs a DNS name), and the names the user allowed.
@@ -233,6 +217,52 @@ fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
     Some((host.to_ascii_lowercase(), port))
 }
 
+/// Whether a request's `Sec-Fetch-Site` value lets it have the project's code: only the
+/// server's own pages (`same-origin`) and the user typing or bookmarking the URL (`none`).
+/// `same-site` is refused too: every port of `localhost` is the same site, so any other local
+/// server's page would otherwise read this one's sources.
+pub fn fetch_site_allowed(sec_fetch_site: &str) -> bool {
+    matches!(sec_fetch_site, "same-origin" | "none")
+}
+
+/// A random secret made when the server starts, carried in the URLs of the scripts that hold
+/// the project's code. The HTML pages that embed those URLs can only be read by the server's
+/// own origin, so another site's page cannot name the scripts, even in a browser that sends no
+/// `Sec-Fetch-Site` (older browsers, and plain-HTTP hosts other than loopback).
+pub struct CodeToken(String);
+
+impl CodeToken {
+    /// 128 bits from the operating system's secure random source.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)?;
+        let hex = bytes
+            .iter()
+            .fold(String::with_capacity(32), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            });
+        Ok(Self(hex))
+    }
+
+    /// The token as written in URLs (hex, so it never needs escaping).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `candidate` is the token; takes the same time whichever byte differs, so the
+    /// answer's timing does not reveal how much of a guess was right.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let (expected, candidate) = (self.0.as_bytes(), candidate.as_bytes());
+        expected.len() == candidate.len()
+            && expected
+                .iter()
+                .zip(candidate)
+                .fold(0u8, |differences, (a, b)| differences | (a ^ b))
+                == 0
+    }
+}
+
 fn strip_port(host: &str) -> &str {
     if let Some(end) = host.strip_prefix('[').and_then(|h| h.find(']')) {
         return &host[..end + 2];
@@ -297,6 +327,35 @@ mod tests {
             file_under(&root, &["none".into()], &allowed),
             Err(Refused::NotFound)
         );
+    }
+
+    #[test]
+    fn only_same_origin_and_direct_requests_get_code() {
+        assert!(fetch_site_allowed("same-origin"));
+        assert!(fetch_site_allowed("none"));
+        for site in [
+            "same-site",
+            "cross-site",
+            "",
+            "Same-Origin",
+            "same-origin, none",
+        ] {
+            assert!(!fetch_site_allowed(site), "{site}");
+        }
+    }
+
+    #[test]
+    fn code_tokens_are_random_and_compared_whole() {
+        let token = CodeToken::generate().unwrap();
+        let other = CodeToken::generate().unwrap();
+        assert_eq!(token.as_str().len(), 32);
+        assert!(token.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(token.as_str(), other.as_str());
+        assert!(token.matches(token.as_str()));
+        assert!(!token.matches(other.as_str()));
+        assert!(!token.matches(""));
+        assert!(!token.matches(&token.as_str()[..31]));
+        assert!(!token.matches(&format!("{}0", token.as_str())));
     }
 
     #[test]

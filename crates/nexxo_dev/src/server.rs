@@ -6,6 +6,12 @@
 //!   `import()` target compiled on first request, `@nexxo/ws` hot updates;
 //! - everything else: HTML pages (with Nexxo's scripts added), `public/`, stylesheets compiled,
 //!   other files as they are, and `index.html` for unknown routes (SPA fallback).
+//!
+//! Other sites' pages may navigate to the HTML pages and embed `public/` files, assets such as
+//! images, and the client runtime; everything else holds the project's code or files and is
+//! refused to them (`Sec-Fetch-Site`). The page, lazy and dependency scripts and their source
+//! maps also need the server's [`CodeToken`] in their URL, which only the HTML pages carry, for
+//! browsers that send no fetch metadata.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,7 +35,8 @@ use crate::module_cache::ModuleCache;
 use crate::page::{concat_modules, page_tags};
 use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
 use crate::security::{
-    checked_file, file_under, fs_url_path, host_allowed, origin_allowed, url_path_segments, Refused,
+    checked_file, fetch_site_allowed, file_under, fs_url_path, host_allowed, origin_allowed,
+    url_path_segments, CodeToken, Refused,
 };
 use crate::transform::TransformSettings;
 use crate::{lock, read};
@@ -101,6 +108,8 @@ pub struct DevServer {
     pub allowed_hosts: Vec<String>,
     /// The port the server listens on (WebSocket `Origin`s of allowed names must use it).
     pub port: u16,
+    /// Required in the URLs of the scripts holding the project's code (see the module docs).
+    pub code_token: CodeToken,
     /// `<link>`ed stylesheets (URL paths) whose last compile failed: the overlay stays until
     /// all of them compile again.
     pub broken_links: Mutex<HashSet<String>>,
@@ -276,17 +285,78 @@ fn status(code: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-/// Refuses requests whose `Host` is not this server (DNS rebinding).
+/// The value of `name` in a query string (not percent-decoded).
+fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Whether the browser says the request comes from another site's page (`Sec-Fetch-Site`;
+/// requests without it are judged by the token alone).
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("sec-fetch-site")
+        .iter()
+        .any(|site| !site.to_str().is_ok_and(fetch_site_allowed))
+}
+
+fn cross_site_refusal() -> Response {
+    status(
+        StatusCode::FORBIDDEN,
+        "403: the project's code and files are only served to this dev server's own pages",
+    )
+}
+
+/// The answer for a request of a page, lazy or dependency script or source map that another
+/// site may have sent: `Some(403)` when the browser says so, or when the URL lacks the token
+/// only this server's pages know.
+fn refuse_foreign_code_request(
+    server: &DevServer,
+    headers: &HeaderMap,
+    query: &str,
+) -> Option<Response> {
+    if is_cross_site(headers) {
+        return Some(cross_site_refusal());
+    }
+    let token = query_param(query, "token").unwrap_or("");
+    (!server.code_token.matches(token)).then(|| {
+        status(
+            StatusCode::FORBIDDEN,
+            "403: this script URL lacks the dev server's token (reload the page to get current URLs)",
+        )
+    })
+}
+
+/// Files other sites' pages may embed, as from any web server: images, fonts, media and the
+/// other asset types of Vite's list. Browsers do not run them as scripts (`nosniff`).
+fn is_embeddable_asset(file: &Path) -> bool {
+    file.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            nexxo_plugins::assets::ASSET_EXTENSIONS
+                .contains(&extension.to_ascii_lowercase().as_str())
+        })
+}
+
+/// Refuses requests whose `Host` is not this server (DNS rebinding). A request must carry
+/// exactly one `Host` (RFC 9112 asks for a 400 otherwise): with two, a check of the first could
+/// pass while something else reads the second.
 pub async fn check_host(
     State(allowed): State<Arc<Vec<String>>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next().map(|h| h.to_str()), hosts.next()) {
+        (Some(Ok(host)), None) => host,
+        _ => {
+            return status(
+                StatusCode::BAD_REQUEST,
+                "400: a request needs exactly one valid Host header",
+            )
+        }
+    };
     if !host_allowed(host, &allowed) {
         return status(
             StatusCode::FORBIDDEN,
@@ -317,13 +387,23 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         );
     };
     let query = uri.query().unwrap_or("");
-    let accepts_html = request
-        .headers()
+    let headers = request.headers();
+    let accepts_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
 
+    let is_code_route = matches!(
+        path.as_str(),
+        "/@nexxo/deps.js" | "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map"
+    ) || path.starts_with("/@nexxo/page");
+    if is_code_route {
+        if let Some(refusal) = refuse_foreign_code_request(&server, headers, query) {
+            return refusal;
+        }
+    }
     match path.as_str() {
+        // The runtime holds no project code: any page may load it.
         "/@nexxo/client.js" => return script_response(CLIENT_JS.to_string()),
         "/@nexxo/deps.js" => {
             return match server.ensure_deps().await {
@@ -393,9 +473,11 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         Err(refused) => Err(refused),
     };
     match file {
+        // Pages are public (links from other sites navigate to them); what they load is not.
         Ok(file) if file.extension().is_some_and(|e| e == "html") => {
             html_page(&server, &file).await
         }
+        Ok(file) if is_cross_site(headers) && !is_embeddable_asset(&file) => cross_site_refusal(),
         Ok(file) if is_stylesheet(&file) && !query.contains("raw") => {
             linked_stylesheet(&server, &path, &file)
         }
@@ -412,7 +494,7 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
     }
 }
 
-fn refusal(refused: Refused) -> Response {
+pub(crate) fn refusal(refused: Refused) -> Response {
     match refused {
         Refused::Forbidden => status(
             StatusCode::FORBIDDEN,
@@ -434,6 +516,12 @@ async fn file_response(file: &Path) -> Response {
                             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
                     ),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                    // A text or JSON file is never run as a script or applied as a stylesheet
+                    // on a guessed type, so another site's page cannot load it as one.
+                    (
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ),
                 ],
                 Body::from(bytes),
             )
@@ -470,8 +558,9 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     };
     let base = dev_base(&session.config);
     let page_id = id_for_path(&session.config.root, file, None);
-    let page_script = format!("{base}@nexxo/page{page_id}.js?v={deps_version}");
-    let tags = page_tags(base, &deps_version, &page_script);
+    let token = server.code_token.as_str();
+    let page_script = format!("{base}@nexxo/page{page_id}.js?v={deps_version}&token={token}");
+    let tags = page_tags(base, token, &deps_version, &page_script);
     match nexxo_html::rewrite_dev_html(&html, &tags, base) {
         Ok(page) => (
             [
@@ -513,10 +602,7 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         Err(error) => return failure_script(&error),
     };
     // The page was served with another dependency bundle: load the page again, once.
-    let requested_version = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("v="))
-        .unwrap_or("");
+    let requested_version = query_param(query, "v").unwrap_or("");
     if !is_map && (changed || requested_version != bundle.version) {
         return script_response("__nexxo.reload();\n".into());
     }
@@ -531,7 +617,11 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         "entries": entries,
         "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
     });
-    let map_url = format!("{}@nexxo/page{page_id}.js.map", dev_base(config));
+    let map_url = format!(
+        "{}@nexxo/page{page_id}.js.map?token={}",
+        dev_base(config),
+        server.code_token.as_str()
+    );
     let script = concat_modules(
         &graph,
         &ids,
@@ -732,5 +822,53 @@ async fn relay(server: Arc<DevServer>, mut socket: WebSocket) {
                 _ => break,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_matched_by_whole_name() {
+        let query = "id=%2Fsrc%2Fa.ts&page=&xtoken=1&token=abc";
+        assert_eq!(query_param(query, "token"), Some("abc"));
+        assert_eq!(query_param(query, "page"), Some(""));
+        assert_eq!(query_param(query, "id"), Some("%2Fsrc%2Fa.ts"));
+        assert_eq!(query_param(query, "v"), None);
+    }
+
+    #[test]
+    fn only_assets_are_embeddable_by_other_sites() {
+        for file in ["logo.svg", "photo.JPG", "font.woff2", "clip.mp4"] {
+            assert!(is_embeddable_asset(Path::new(file)), "{file}");
+        }
+        for file in [
+            "main.ts",
+            "app.js",
+            "page.css",
+            "data.json",
+            "index.js.map",
+            "Makefile",
+        ] {
+            assert!(!is_embeddable_asset(Path::new(file)), "{file}");
+        }
+    }
+
+    #[test]
+    fn cross_site_is_what_the_browser_says() {
+        let with = |sites: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for site in sites {
+                headers.append("sec-fetch-site", HeaderValue::from_str(site).unwrap());
+            }
+            is_cross_site(&headers)
+        };
+        assert!(!with(&[]));
+        assert!(!with(&["same-origin"]));
+        assert!(!with(&["none"]));
+        assert!(with(&["same-site"]));
+        assert!(with(&["cross-site"]));
+        assert!(with(&["same-origin", "cross-site"]));
     }
 }
