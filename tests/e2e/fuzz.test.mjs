@@ -1,0 +1,30 @@
+// Fuzz test: a fixed seed of malformed JS/TS/JSX, CSS, Sass, HTML, JSON, nexxo.config.json and
+// .env inputs (mutations of the fixtures and examples) plus the hand-written nasty cases of
+// tests/fuzz/nasty.mjs (deep nesting, 5 MB lines, broken encodings, runaway Sass, CSS Modules
+// cycles, FIFOs, symlink loops, /dev/zero, odd file names), through `nexxo build` and a running
+// `nexxo dev`. Nexxo may reject any of them (exit 1, an error overlay) but must never crash,
+// hang, grow without bound or stop answering. Longer runs: tests/fuzz/run.mjs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { nexxoBin } from './harness.mjs';
+import { formatReport, runFuzz } from '../fuzz/fuzz.mjs';
+
+const SEED = 20261130;
+
+test('fuzz: malformed inputs never crash, hang or stop the dev server', { timeout: 30 * 60_000 }, async () => {
+  assert.ok(existsSync(nexxoBin), `nexxo binary not found at ${nexxoBin}`);
+  const report = await runFuzz({
+    bin: nexxoBin,
+    seed: SEED,
+    cases: 1600,
+    devCases: 400,
+    batchSize: 20,
+    concurrency: 2,
+    // Bounded even when every batch hangs: no new generated batch starts after 4 minutes.
+    budgetMs: 4 * 60_000,
+    log: (line) => console.log(`# ${line}`),
+  });
+  console.log(formatReport(report));
+  assert.equal(report.failures.length, 0, formatReport(report, { table: false }));
+});
