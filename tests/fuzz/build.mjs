@@ -51,27 +51,32 @@ export async function bisect(cases, first, options) {
 }
 
 /**
- * Groups generated cases into builds: module and page cases `batchSize` at a time; `.env` and
- * `nexxo.config.json` cases in builds of their own (at most one config and one case per env
- * file name each), since a broken config stops a build before it reads any module.
+ * Groups generated cases into builds of one family each: JS/TS modules, stylesheets, JSON, pages
+ * (`batchSize` at a time, pages fewer since one page that does not plan stops the build), and
+ * `.env` / `nexxo.config.json` cases (at most one config and one case per env file name each,
+ * since a broken config stops a build before it reads any module). One family per build: a
+ * failing stylesheet load stops rolldown's scan before every JS module was parsed.
  */
 export function planBatches(cases, batchSize) {
+  const family = (c) => ({ ts: 'js', tsx: 'js', js: 'js', jsx: 'js', css: 'style', 'module.css': 'style', scss: 'style', 'module.scss': 'style', sass: 'style' })[c.kind] ?? c.kind;
+  const size = { html: Math.max(1, Math.ceil(batchSize / 4)), root: 5 };
+  const open = {};
   const batches = [];
-  let modules = [];
-  let rootBatch = null;
   for (const c of cases) {
-    if (c.kind === 'env' || c.kind === 'config') {
-      const clash = rootBatch && rootBatch.some((o) => (c.kind === 'config' ? o.kind === 'config' : o.envFile === c.envFile));
-      if (!rootBatch || clash || rootBatch.length >= 5) {
-        rootBatch = [];
-        batches.push(rootBatch);
-      }
-      rootBatch.push(c);
-    } else {
-      if (modules.length === 0) batches.push(modules);
-      modules.push(c);
-      if (modules.length >= batchSize) modules = [];
+    const f = family(c) === 'env' || family(c) === 'config' ? 'root' : family(c);
+    let batch = open[f];
+    const clash = f === 'root' && batch?.some((o) => (c.kind === 'config' ? o.kind === 'config' : o.envFile === c.envFile));
+    if (!batch || clash || batch.length >= (size[f] ?? batchSize)) {
+      batch = open[f] = [];
+      batches.push(batch);
     }
+    batch.push(c);
   }
   return batches;
+}
+
+/** Cases of `batch` that the build output names (src/c<index>/…, p<index>/…): those it rejected. */
+export function casesNamedIn(output, batch) {
+  const named = new Set([...output.matchAll(/\b[cp](\d+)\//g)].map((m) => Number(m[1])));
+  return batch.filter((c) => named.has(c.index));
 }

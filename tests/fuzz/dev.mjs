@@ -5,10 +5,12 @@
 // server so the next case starts clean.
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { excerpt, judge, LIMITS, rssOf, runLimited } from './oracle.mjs';
+import { CRASH_MARKERS, excerpt, judge, LIMITS, rssOf, runLimited } from './oracle.mjs';
 import { INDEX_HTML, placeCase, releaseFifo, removePath, writeCaseFile } from './project.mjs';
 
 const SLOT_EXT = { ts: 'ts', tsx: 'tsx', js: 'js', jsx: 'jsx', css: 'css', scss: 'scss', 'module.css': 'module.css' };
+
+const slotName = (ext) => `slot_${ext.replace('.', '_')}`;
 
 function slotSource(ext, marker) {
   return /css$/.test(ext) ? `.slot-${marker} { color: red }\n` : `export const slot = "${marker}";\n`;
@@ -25,10 +27,12 @@ export class DevFuzzer {
     this.root = path.join(mkdtempSync(path.join(this.workDir, 'dev-')), 'app');
     const src = path.join(this.root, 'src');
     writeCaseFile(this.root, { path: 'index.html', bytes: Buffer.from(INDEX_HTML) });
-    const imports = Object.values(SLOT_EXT).map((ext) => `import * as s_${ext.replace('.', '_')} from './slot.${ext}';\nconsole.log(s_${ext.replace('.', '_')});`);
+    // One slot per extension, each with its own name: `./slot.js` from TS would find slot.ts.
+    const imports = Object.values(SLOT_EXT).map((ext) => `import * as ${slotName(ext)} from './${slotName(ext)}.${ext}';\nconsole.log(${slotName(ext)});`);
     writeCaseFile(this.root, { path: 'src/main.ts', bytes: Buffer.from(imports.join('\n') + '\n') });
-    for (const ext of Object.values(SLOT_EXT)) writeFileSync(path.join(src, `slot.${ext}`), slotSource(ext, 'start'));
+    for (const ext of Object.values(SLOT_EXT)) writeFileSync(path.join(src, `${slotName(ext)}.${ext}`), slotSource(ext, 'start'));
     this.handle = runLimited(this.bin, ['dev', this.root, '--port', '0'], { timeoutMs: 0 });
+    this.checked = 0;
     this.starts++;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -86,8 +90,12 @@ export class DevFuzzer {
       if (child.exitCode !== null || child.signalCode !== null) return this.health();
       return { kind: 'dev server stopped answering', detail: `health request: ${answer.error ?? `HTTP ${answer.status}`}` };
     }
-    const marker = (this.handle.output().match(/.*(panicked|internal error|overflowed its stack|RUST_BACKTRACE).*/i) ?? [])[0];
-    if (marker) return { kind: 'panicked', detail: marker.slice(0, 300) };
+    // Only the output since the last check (a plain search: outputs hold megabyte-long lines).
+    const output = this.handle.output();
+    const fresh = output.slice(Math.max(0, Math.min(this.checked ?? 0, output.length) - 100));
+    this.checked = output.length;
+    const marker = CRASH_MARKERS.find((re) => re.test(fresh));
+    if (marker) return { kind: 'panicked', detail: excerpt(fresh, marker) };
     return null;
   }
 
@@ -143,7 +151,7 @@ export class DevFuzzer {
   /** Mutated content in a module the page imports, then the original back: the page recovers. */
   async slotCase(c) {
     const ext = SLOT_EXT[c.kind];
-    const slot = path.join(this.root, 'src', `slot.${ext}`);
+    const slot = path.join(this.root, 'src', `${slotName(ext)}.${ext}`);
     const save = (bytes) => {
       writeFileSync(`${slot}.fuzz~`, bytes);
       renameSync(`${slot}.fuzz~`, slot);
@@ -155,7 +163,7 @@ export class DevFuzzer {
     for (let waited = 0; waited < 2_000; waited += 100) {
       await sleep(100);
       const now = await this.fetch(this.pageScript);
-      if (now.error === 'timeout') return { kind: 'hang', detail: `page script with the mutated src/slot.${ext} got no answer` };
+      if (now.error === 'timeout') return { kind: 'hang', detail: `page script with the mutated src/${slotName(ext)}.${ext} got no answer` };
       if (now.error || now.body !== before.body) break;
     }
     const down = await this.health();
@@ -164,26 +172,35 @@ export class DevFuzzer {
     save(slotSource(ext, marker));
     for (let waited = 0; waited < 10_000; waited += 100) {
       const now = await this.fetch(this.pageScript);
-      if (now.error === 'timeout') return { kind: 'hang', detail: `page script after restoring src/slot.${ext} got no answer` };
+      if (now.error === 'timeout') return { kind: 'hang', detail: `page script after restoring src/${slotName(ext)}.${ext} got no answer` };
       if (now.body?.includes(marker) && !now.body.includes('__nexxo.fail(')) return null;
+      // A new npm import rebuilt the dependency bundle: the page script's URL changed.
+      if (now.body?.includes('__nexxo.reload()')) await this.refreshPageScript();
       await sleep(100);
     }
-    return (await this.health()) ?? { kind: 'dev server did not recover', detail: `src/slot.${ext} restored, but the page script still lacks it (or still fails) after 10 s` };
+    return (await this.health()) ?? { kind: 'dev server did not recover', detail: `src/${slotName(ext)}.${ext} restored, but the page script still lacks it (or still fails) after 10 s` };
+  }
+
+  async outputAfter(length, ms) {
+    for (let waited = 0; waited < ms && this.handle.output().length <= length; waited += 25) await sleep(25);
   }
 
   /** `.env` / `nexxo.config.json`: the session restarts; the server must keep serving. */
   async rootFileCase(files) {
+    let seen = this.handle.output().length;
     for (const file of files) writeCaseFile(this.root, file);
-    await sleep(600);
+    // The session restarts (it prints "restarted" or the error): wait for that, at most 3 s.
+    await this.outputAfter(seen, 3_000);
     for (const url of ['/', this.pageScript]) await this.fetch(url, { accept: url === '/' ? 'text/html' : '*/*' });
     let verdict = await this.health();
+    seen = this.handle.output().length;
     for (const file of files) {
       if (file.fifo) releaseFifo(path.join(this.root, file.path));
       removePath(path.join(this.root, file.path));
     }
     if (files.some((f) => f.path === 'nexxo.config.json')) writeFileSync(path.join(this.root, 'nexxo.config.json'), '{}\n');
     if (verdict) return verdict;
-    await sleep(600);
+    await this.outputAfter(seen, 3_000);
     verdict = await this.health();
     if (verdict) return verdict;
     for (let waited = 0; waited < 10_000; waited += 200) {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bisect, buildCases, planBatches } from './build.mjs';
+import { bisect, buildCases, casesNamedIn, planBatches } from './build.mjs';
 import { DevFuzzer } from './dev.mjs';
 import { describeCase, generateCase } from './generate.mjs';
 import { excerpt } from './oracle.mjs';
@@ -49,7 +49,7 @@ export async function runFuzz(options) {
   const log = o.log ?? (() => {});
   const started = Date.now();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'nexxo-fuzz-'));
-  const report = { seed: o.seed, buildCases: 0, builds: 0, devCases: 0, nastyCases: 0, failures: [], nastyResults: [], budgetHit: false };
+  const report = { seed: o.seed, buildCases: 0, succeeded: 0, builds: 0, devCases: 0, nastyCases: 0, failures: [], nastyResults: [], budgetHit: false };
   const fail = (where, cases, verdict, output) => {
     const failure = { where, cases, verdict, output, reproduce: reproduceCommand(cases[0], where) };
     report.failures.push(failure);
@@ -70,14 +70,29 @@ export async function runFuzz(options) {
                 report.budgetHit = true;
                 return;
               }
-              const result = await buildCases(batch, buildOptions);
-              report.builds++;
               report.buildCases += batch.length;
-              if (!result.verdict) return;
-              log(`batch of ${batch.length} failed (${result.verdict.kind}); bisecting`);
-              const minimal = await bisect(batch, result, buildOptions);
-              report.builds += minimal.builds;
-              fail('build', minimal.cases, minimal.verdict, excerpt(minimal.run.output, /panicked|internal error|overflowed|error/i));
+              // Most mutants are rejected while parsing, which stops the build before linking,
+              // tree shaking, lowering, minifying and emitting: the cases the errors do not name
+              // are built again (up to 3 rounds) so those stages see the mutants that parse.
+              let current = batch;
+              for (let round = 0; round < 3 && current.length; round++) {
+                const result = await buildCases(current, buildOptions);
+                report.builds++;
+                if (result.verdict) {
+                  log(`build of ${current.length} cases failed (${result.verdict.kind}); bisecting`);
+                  const minimal = await bisect(current, result, buildOptions);
+                  report.builds += minimal.builds;
+                  fail('build', minimal.cases, minimal.verdict, excerpt(minimal.run.output, /panicked|internal error|overflowed|error/i));
+                  return;
+                }
+                if (result.run.code === 0) {
+                  report.succeeded += current.length;
+                  return;
+                }
+                const rejected = new Set(casesNamedIn(result.run.output, current));
+                if (!rejected.size) return;
+                current = current.filter((c) => !rejected.has(c));
+              }
             }),
             o.concurrency,
           );
@@ -148,7 +163,7 @@ export function formatReport(report, { table = true } = {}) {
   const total = report.buildCases + report.devCases + report.nastyCases * 2;
   lines.push(
     `nexxo fuzz, seed ${report.seed}: ${total} cases in ${(report.ms / 1000).toFixed(0)} s — ` +
-      `${report.buildCases} generated through nexxo build (${report.builds} builds), ${report.devCases} through nexxo dev, ` +
+      `${report.buildCases} generated through nexxo build (${report.builds} builds; ${report.succeeded} of them in a build that succeeded), ${report.devCases} through nexxo dev, ` +
       `${report.nastyCases} nasty cases through both${report.budgetHit ? ' (time budget reached: not every case ran)' : ''}`,
   );
   if (table && report.nastyResults.length) {

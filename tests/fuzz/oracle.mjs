@@ -89,8 +89,8 @@ export function judge(run) {
 
 /** The line(s) around `re` in `text` (or its tail). */
 export function excerpt(text, re) {
-  const lines = text.split('\n');
+  const lines = text.split('\n').map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
   const at = re ? lines.findIndex((l) => re.test(l)) : -1;
   const pick = at >= 0 ? lines.slice(Math.max(0, at - 1), at + 3) : lines.filter(Boolean).slice(-3);
-  return pick.join(' | ').slice(0, 400);
+  return pick.join(' | ').slice(0, 500);
 }

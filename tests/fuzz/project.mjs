@@ -10,6 +10,15 @@ export const INDEX_HTML = '<!doctype html>\n<html><head><meta charset="utf-8"><t
 export const BUILD_CONFIG = '{ "cacheDir": "dist/.nexxo-cache" }\n';
 
 const SIDE_EFFECT = /\.(css|scss|sass)$/;
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082', 'hex');
+// What the seed pages link to (tests/fixtures/*, examples/*), so a page whose links survive the
+// mutation gets through the plan stage to the bundler.
+const PAGE_STUBS = [
+  ['src/main.tsx', 'export {};\n'], ['src/home.ts', 'export {};\n'], ['src/about.ts', 'export {};\n'],
+  ['src/greeting-card.ts', 'export {};\n'], ['src/global.css', '.g { color: red }\n'], ['src/style.css', '.s { color: red }\n'],
+  ['src/photo.png', PNG], ['src/dot.png', PNG], ['public/favicon.svg', '<svg xmlns="http://www.w3.org/2000/svg"/>'],
+  ['public/nexxo.svg', '<svg xmlns="http://www.w3.org/2000/svg"/>'], ['public/static.svg', '<svg xmlns="http://www.w3.org/2000/svg"/>'],
+];
 
 /** Files of a generated case, relative to the project root, and the import main.ts gets. */
 export function placeCase(c) {
@@ -17,8 +26,10 @@ export function placeCase(c) {
   const dir = `src/c${c.index}`;
   if (c.kind === 'env') return { files: [{ path: c.envFile, bytes: c.files[0].bytes }], imports: [] };
   if (c.kind === 'config') return { files: c.files, imports: [] };
+  // A page lives in a folder of its own (p<index>/index.html), next to the files its seed page
+  // links relatively; root-absolute links find the stubs writeProject adds.
+  if (c.kind === 'html') return { files: [{ path: `p${c.index}/index.html`, bytes: c.files[0].bytes }, { path: `p${c.index}/src/dot.png`, bytes: PNG }], imports: [] };
   const files = c.files.map((f) => ({ path: `${dir}/${f.path}`, bytes: f.bytes }));
-  if (c.kind === 'html') return { files, imports: [] };
   const style = SIDE_EFFECT.test(c.main) && !c.main.includes('.module.') ? 'side-effect' : 'namespace';
   return { files, imports: [{ spec: `./c${c.index}/${c.main}`, style }] };
 }
@@ -28,6 +39,9 @@ export function writeProject(root, cases) {
   mkdirSync(path.join(root, 'src'), { recursive: true });
   writeFileSync(path.join(root, 'index.html'), INDEX_HTML);
   writeFileSync(path.join(root, 'nexxo.config.json'), BUILD_CONFIG);
+  if (cases.some((c) => c.kind === 'html')) {
+    for (const [file, bytes] of PAGE_STUBS) writeCaseFile(root, { path: file, bytes: Buffer.from(bytes) });
+  }
   const lines = [];
   cases.forEach((c, n) => {
     const placed = placeCase(c);
