@@ -171,12 +171,15 @@ export function nastyCases() {
 
 function special(name, component, title, files, spec, style = 'namespace', dev) {
   const lazyIds = spec ? [`/src/${spec.slice(2).split('?')[0]}${spec.includes('?') ? `?${spec.split('?')[1]}` : ''}`] : [];
+  // In dev the special file is also reached through an import from a plain module, since the
+  // dev server refuses to serve special files directly (404/403) but its resolver may follow them.
+  const importer = spec ? [{ path: `src/importer-${name}.ts`, bytes: Buffer.from(`import * as m from ${JSON.stringify(spec)};\nconsole.log(m);\n`) }] : [];
   return {
     name,
     component,
     title,
-    files,
+    files: [...files, ...importer],
     imports: spec ? [{ spec, style }] : [],
-    dev: dev ?? { lazy: lazyIds, get: [] },
+    dev: dev ?? { lazy: [...lazyIds, ...importer.map((f) => `/${f.path}`)], get: [] },
   };
 }
