@@ -178,7 +178,11 @@ export function formatReport(report, { table = true } = {}) {
     lines.push(`- [${f.where}] ${f.verdict.kind} — ${f.cases.map(describeCase).join(' + ')}`);
     if (f.verdict.detail) lines.push(`    ${f.verdict.detail}`);
     if (f.output && f.output !== f.verdict.detail) lines.push(`    output: ${f.output}`);
-    lines.push(`    reproduce: ${f.reproduce}`);
+    for (const c of f.cases.filter((c) => !c.nasty)) {
+      const bytes = c.files[0].bytes;
+      lines.push(`    input (${bytes.length} bytes${c.envFile ? `, as ${c.envFile}` : ''}): ${JSON.stringify(bytes.subarray(0, 240).toString('latin1'))}${bytes.length > 240 ? '…' : ''}`);
+    }
+    lines.push(`    reproduce: ${f.reproduce}   (add --dump DIR to write the project)`);
   }
   return lines.join('\n');
 }
