@@ -84,11 +84,12 @@ export class DevFuzzer {
     }
     const rss = rssOf(child.pid);
     if (rss > LIMITS.rssBytes) return { kind: 'unbounded memory', detail: `dev server at ${(rss / 1048576).toFixed(0)} MB` };
+    // Any HTTP answer counts (a mutated config may move the app under another `base`: 404).
     const answer = await this.fetch('/@nexxo/client.js', { timeoutMs: 5_000 });
-    if (answer.status !== 200) {
+    if (answer.error) {
       await sleep(200);
       if (child.exitCode !== null || child.signalCode !== null) return this.health();
-      return { kind: 'dev server stopped answering', detail: `health request: ${answer.error ?? `HTTP ${answer.status}`}` };
+      return { kind: 'dev server stopped answering', detail: `health request: ${answer.error}` };
     }
     // Only the output since the last check (a plain search: outputs hold megabyte-long lines).
     const output = this.handle.output();
@@ -128,7 +129,8 @@ export class DevFuzzer {
       for (const file of written) removePath(path.join(this.root, file));
     }
     if (verdict) {
-      verdict.output = excerpt(this.handle?.output() ?? '', /panicked|internal error|overflowed|error/i);
+      const tail = (this.handle?.output() ?? '').slice(-20_000);
+      verdict.output = CRASH_MARKERS.some((re) => re.test(tail)) ? excerpt(tail, /panicked|internal error|overflowed/i) : '';
       await this.stop();
     }
     return verdict;
