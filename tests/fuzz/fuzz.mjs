@@ -17,9 +17,9 @@ export const DEFAULTS = {
   batchSize: 20,
   concurrency: 2,
   timeoutMs: 30_000, // one build
-  nastyTimeoutMs: 20_000, // one nasty build (run up to nastyConcurrency at once: FIFOs idle)
+  nastyTimeoutMs: 30_000, // one nasty build (run up to nastyConcurrency at once: FIFOs idle)
   nastyConcurrency: 4,
-  devRequestTimeoutMs: 10_000,
+  devRequestTimeoutMs: 30_000,
   budgetMs: Infinity, // no new batches start after this
   nasty: true,
   only: null, // { nasty: name } or { index } to run one case
@@ -177,7 +177,7 @@ export function formatReport(report, { table = true } = {}) {
   for (const f of report.failures) {
     lines.push(`- [${f.where}] ${f.verdict.kind} — ${f.cases.map(describeCase).join(' + ')}`);
     if (f.verdict.detail) lines.push(`    ${f.verdict.detail}`);
-    if (f.output && f.output !== f.verdict.detail) lines.push(`    output: ${f.output}`);
+    if (f.output && !f.verdict.detail?.includes(f.output.trim())) lines.push(`    output: ${f.output}`);
     for (const c of f.cases.filter((c) => !c.nasty)) {
       const bytes = c.files[0].bytes;
       lines.push(`    input (${bytes.length} bytes${c.envFile ? `, as ${c.envFile}` : ''}): ${JSON.stringify(bytes.subarray(0, 240).toString('latin1'))}${bytes.length > 240 ? '…' : ''}`);
