@@ -56,6 +56,8 @@ export function nastyCases() {
     mod('js-unterminated-regex', 'JS parser', 'unterminated regular expression', 'm.js', 'export const a = /abc[/;\n'),
     mod('js-unterminated-jsx', 'JS parser', 'unterminated JSX', 'm.tsx', 'export const a = <div><span>{"x"'),
     mod('js-empty', 'JS parser', 'empty module', 'm.ts', ''),
+    // Found by the generated cases: the dev transform fails on every TypeScript enum.
+    mod('ts-enum', 'JS parser', 'TypeScript enum (dev transform)', 'm.ts', 'export enum E { A, B = A << 2 }\nexport const enum C { D = 1 }\nexport const x = C.D + E.B;\n'),
     // --- CSS (lightningcss, CSS Modules) ---------------------------------------------------------
     mod('css-deep-nesting', 'CSS', `${DEPTH} nested CSS blocks`, 'm.css', `${rep('.a { ', DEPTH)}color: red;${rep(' }', DEPTH)}\n`),
     mod('css-deep-unclosed', 'CSS', `${DEPTH} nested CSS blocks, never closed`, 'm.css', `${rep('.a { ', DEPTH)}color: red;\n`),
