@@ -142,7 +142,7 @@ impl Dist {
             None => return None,
         };
         let segments = url_path_segments(below_base).ok()?;
-        (!segments.iter().any(|segment| segment.starts_with('.'))).then_some(segments)
+        (!segments.iter().any(|segment| is_hidden_name(segment))).then_some(segments)
     }
 
     /// The file `segments` name, or the page they name as the dev server finds it: a folder's
@@ -183,8 +183,14 @@ impl Dist {
 
 fn has_dotfile_name(relative: &Path) -> bool {
     relative.components().any(|component| {
-        matches!(component, Component::Normal(name) if name.to_string_lossy().starts_with('.'))
+        matches!(component, Component::Normal(name) if is_hidden_name(&name.to_string_lossy()))
     })
+}
+
+/// A dotfile or dot-folder name, which preview never serves; `.well-known/` (RFC 8615: a
+/// site's `security.txt`, app links) is the one public dot-folder.
+fn is_hidden_name(name: &str) -> bool {
+    name.starts_with('.') && name != ".well-known"
 }
 
 #[cfg(test)]
@@ -278,7 +284,6 @@ mod tests {
             "/.nexxo-output",
             "/.git/config",
             "/.git/",
-            "/.well-known/x.txt",
             "/about/.hidden",
             "/leak.txt",
             "/assets/up/outside.txt",
@@ -300,6 +305,8 @@ mod tests {
             Some(("assets/index-abc123.js".to_string(), true))
         );
         assert_eq!(served(&dist, "/assets/index-abc123.js"), None);
+        // The one public dot-folder (RFC 8615).
+        assert!(served(&dist, "/app/.well-known/x.txt").is_some());
         assert_eq!(served(&dist, "/application"), None);
         assert_eq!(served(&dist, "/app/.env"), None);
     }
