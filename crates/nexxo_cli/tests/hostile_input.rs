@@ -172,7 +172,7 @@ fn deeply_nested_stylesheets_are_refused_with_their_location() {
     fails_with(
         dir.path(),
         &[],
-        &["nesting deeper than 1000 levels", "src/deep.css:1:4004"],
+        &["nesting deeper than 100 levels", "src/deep.css:1:404"],
     );
 
     let selector = format!("{} {{ color: red }}\n", nested(":is(", ".b", ")", 2000));
@@ -180,7 +180,7 @@ fn deeply_nested_stylesheets_are_refused_with_their_location() {
     fails_with(
         dir.path(),
         &[],
-        &["nesting deeper than 1000 levels", "src/is.css:1:"],
+        &["nesting deeper than 100 levels", "src/is.css:1:"],
     );
 
     let sass = nested(".a {", "color: red;", "}", 1500);
@@ -188,17 +188,24 @@ fn deeply_nested_stylesheets_are_refused_with_their_location() {
     fails_with(
         dir.path(),
         &[],
-        &["nesting deeper than 1000 levels", "src/deep.scss:1:4004"],
+        &["nesting deeper than 100 levels", "src/deep.scss:1:404"],
     );
 }
 
 #[test]
 fn css_nested_below_the_limit_builds() {
-    let selector = format!("{} {{ color: red }}\n", nested(":is(", ".b", ")", 900));
-    let blocks = nested("@media screen {", ".a { color: red }", "}", 200);
+    // Just under the limit, through every stage (parse, lowering, printing, Sass).
+    let selector = format!("{} {{ color: red }}\n", nested(":is(", ".b", ")", 99));
+    let rules = nested(".a {", "color: red;", "}", 99);
+    let blocks = nested("@media screen {", ".a { color: red }", "}", 98);
     let dir = app(
-        "import './is.css';\nimport './blocks.css';\n",
-        &[("src/is.css", &selector), ("src/blocks.css", &blocks)],
+        "import './is.css';\nimport './rules.css';\nimport './blocks.css';\nimport './rules.scss';\n",
+        &[
+            ("src/is.css", &selector),
+            ("src/rules.css", &rules),
+            ("src/blocks.css", &blocks),
+            ("src/rules.scss", &rules),
+        ],
     );
     builds(dir.path());
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use lightningcss::bundler::{FileProvider, ResolveResult, SourceProvider};
-use nexxo_diagnostics::input::{check_nesting, ensure_regular_file, Syntax};
+use nexxo_diagnostics::input::{check_nesting, ensure_regular_file, without_dot_segments, Syntax};
 use nexxo_diagnostics::Diagnostic;
 
 pub struct NodeStyleProvider {
@@ -164,10 +164,10 @@ impl SourceProvider for NodeStyleProvider {
         }
         let from_dir = originating_file.parent().unwrap_or(&self.root);
         let specifier = specifier.strip_prefix('~').unwrap_or(specifier);
-        let local = match specifier.strip_prefix('/') {
+        let local = without_dot_segments(&match specifier.strip_prefix('/') {
             Some(rest) => self.root.join(rest),
             None => from_dir.join(specifier),
-        };
+        });
         if let Some(file) = with_css_extension(&local) {
             return Ok(ResolveResult::File(file));
         }

@@ -12,10 +12,16 @@
 use std::io;
 use std::path::Path;
 
-/// Nesting deeper than this (brackets, braces and parentheses in JS; blocks, parentheses and
-/// brackets in CSS) is refused before a compiler sees it. Real code stays far below (deeply
-/// nested JSX or generated data reaches a few dozen levels).
+/// Scripts nested deeper than this (brackets, braces and parentheses) are refused before oxc
+/// sees them. Real code stays far below (deeply nested JSX or generated data reaches a few
+/// dozen levels).
 pub const NESTING_LIMIT: usize = 1000;
+
+/// Stylesheets nested deeper than this (blocks, parentheses and brackets) are refused before
+/// lightningcss or grass sees them: lightningcss's printer keeps its indentation in a `u8`
+/// (two per block), so about 127 nested blocks is its hard ceiling. Real stylesheets nest a
+/// handful of levels.
+pub const STYLESHEET_NESTING_LIMIT: usize = 100;
 
 /// `Ok` when `path` (symlinks followed) is a regular file; otherwise an `InvalidInput` error
 /// saying what it is ("it is a FIFO (named pipe), not a regular file"), for the caller to put
@@ -61,6 +67,13 @@ pub fn read_regular_to_string(path: &Path) -> io::Result<String> {
     std::fs::read_to_string(path)
 }
 
+/// `path` without its `.` segments (`src/./a.css` → `src/a.css`), as resolvers join specifiers.
+pub fn without_dot_segments(path: &Path) -> std::path::PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
 /// "a folder", "a FIFO (named pipe)", "a socket", "a device"…
 pub fn kind_of(file_type: &std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
@@ -104,14 +117,25 @@ pub fn nesting_too_deep(source: &str, syntax: Syntax, limit: usize) -> Option<us
     }
 }
 
-/// The message for a file nested deeper than [`NESTING_LIMIT`] at `offset`.
+impl Syntax {
+    /// How deep files of this language may nest.
+    pub fn nesting_limit(self) -> usize {
+        match self {
+            Syntax::Script => NESTING_LIMIT,
+            Syntax::Stylesheet => STYLESHEET_NESTING_LIMIT,
+        }
+    }
+}
+
+/// The message for a file nested deeper than `syntax`'s limit at `offset`.
 pub fn nesting_error(
     file: impl Into<std::path::PathBuf>,
     source: &str,
+    syntax: Syntax,
     offset: usize,
 ) -> crate::Diagnostic {
     crate::Diagnostic::at_offset(
-        format!("nesting deeper than {NESTING_LIMIT} levels"),
+        format!("nesting deeper than {} levels", syntax.nesting_limit()),
         file,
         source,
         offset,
@@ -119,15 +143,15 @@ pub fn nesting_error(
     .with_help("no real code nests this deep; generated code should be flattened (the compilers would run out of stack)")
 }
 
-/// Checks `source` against [`NESTING_LIMIT`]: `Err` with the file, line and column where the
-/// limit is crossed.
+/// Checks `source` against `syntax`'s nesting limit: `Err` with the file, line and column where
+/// the limit is crossed.
 pub fn check_nesting(
     file: impl Into<std::path::PathBuf>,
     source: &str,
     syntax: Syntax,
 ) -> Result<(), crate::Diagnostic> {
-    match nesting_too_deep(source, syntax, NESTING_LIMIT) {
-        Some(offset) => Err(nesting_error(file, source, offset)),
+    match nesting_too_deep(source, syntax, syntax.nesting_limit()) {
+        Some(offset) => Err(nesting_error(file, source, syntax, offset)),
         None => Ok(()),
     }
 }

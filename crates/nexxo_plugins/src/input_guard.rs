@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nexxo_diagnostics::input::{
-    ensure_regular_file, nesting_error, nesting_too_deep, special_file_error,
+    ensure_regular_file, nesting_error, nesting_too_deep, special_file_error, without_dot_segments,
 };
 use nexxo_diagnostics::input::{Syntax, NESTING_LIMIT};
 use nexxo_diagnostics::Diagnostic;
@@ -66,7 +66,9 @@ impl Plugin for InputGuard {
         let Some(folder) = Path::new(importer).parent().filter(|f| f.is_absolute()) else {
             return Ok(None);
         };
-        let file = folder.join(args.specifier.split('?').next().unwrap_or_default());
+        let file = without_dot_segments(
+            &folder.join(args.specifier.split('?').next().unwrap_or_default()),
+        );
         Ok(special_file_error(&file)
             .map(|_| HookResolveIdOutput::from_id(file.to_string_lossy().into_owned())))
     }
@@ -103,8 +105,12 @@ impl Plugin for InputGuard {
         let Some(offset) = nesting_too_deep(args.code, Syntax::Script, NESTING_LIMIT) else {
             return Ok(None);
         };
-        self.errors
-            .push(nesting_error(self.shown(args.id), args.code, offset));
+        self.errors.push(nesting_error(
+            self.shown(args.id),
+            args.code,
+            Syntax::Script,
+            offset,
+        ));
         // An empty module in its place: rolldown must not parse the original.
         Ok(Some(HookTransformOutput {
             code: Some("export {};\n".to_string()),
