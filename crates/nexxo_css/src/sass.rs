@@ -18,7 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use nexxo_diagnostics::input::{check_nesting, ensure_regular_file, is_regular_file, Syntax};
+use nexxo_diagnostics::input::{
+    check_nesting, ensure_regular_file, is_regular_file, special_file_error, Syntax,
+};
 use nexxo_diagnostics::Diagnostic;
 use serde::{Deserialize, Serialize};
 
@@ -269,9 +271,21 @@ impl grass::Fs for RecordingFs {
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        // A special file is "a file" so that its read is refused by name instead of the import
-        // being reported as not found.
-        is_regular_file(path) || (path.exists() && !path.is_dir())
+        if is_regular_file(path) {
+            return true;
+        }
+        // A special file (a FIFO…) is refused here, by name: grass would report its read error
+        // as a panic ("unable to get raw of IoError"), and "not found" would be wrong.
+        if let Some(err) = special_file_error(path) {
+            self.refuse(SassError {
+                message: format!(
+                    "Sass error: cannot read {}: {err}",
+                    relative_name(&self.root, path)
+                ),
+                location: None,
+            });
+        }
+        false
     }
 
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
@@ -325,11 +339,21 @@ fn compile_in_process(path: &Path, root: &Path) -> Result<SassOutput, SassError>
         .fs(&fs)
         .load_paths(&load_paths)
         .style(grass::OutputStyle::Expanded);
-    let compiled = grass::from_path(path, &sass_options);
+    // grass panics on a read error of an imported file; the refusal recorded says why.
+    let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grass::from_path(path, &sass_options)
+    }));
     let refused = fs.refused.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(refused) = refused {
         return Err(refused);
     }
+    let compiled = compiled.map_err(|panic| SassError {
+        message: format!(
+            "internal error in the Sass compiler: {}",
+            panic_text(panic.as_ref())
+        ),
+        location: None,
+    })?;
     let css = compiled.map_err(|err| {
         let rendered = err.to_string();
         match (*err).clone().kind() {
@@ -367,6 +391,23 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(error.location, Some((file, 2, 100 * 4 + 4)));
+    }
+
+    #[test]
+    fn a_deeply_nested_partial_is_refused_with_its_location() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("_deep.scss"), ".a {".repeat(150)).unwrap();
+        let file = dir.path().join("main.scss");
+        std::fs::write(&file, "@use 'deep';\n").unwrap();
+        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        assert!(
+            error.message.contains("nesting deeper than 100 levels"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.location,
+            Some((dir.path().join("_deep.scss"), 1, 100 * 4 + 4))
+        );
     }
 
     #[cfg(unix)]
