@@ -254,10 +254,10 @@ fn canonical(file: &Path) -> PathBuf {
 /// The files on a `composes` path from `from` to `to` (ending with `to`), if there is one.
 fn path_back(
     graph: &BTreeMap<PathBuf, Vec<PathBuf>>,
-    from: &PathBuf,
-    to: &PathBuf,
+    from: &Path,
+    to: &Path,
 ) -> Option<Vec<PathBuf>> {
-    let mut stack = vec![vec![from.clone()]];
+    let mut stack = vec![vec![from.to_path_buf()]];
     let mut seen = std::collections::BTreeSet::new();
     while let Some(path) = stack.pop() {
         let last = path.last()?;
