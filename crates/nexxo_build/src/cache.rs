@@ -54,6 +54,9 @@ pub struct Fingerprint {
     /// When the fingerprint was taken (not stored).
     #[serde(skip)]
     taken_at: Option<SystemTime>,
+    /// A warning naming project files skipped because they are not regular files (not stored).
+    #[serde(skip)]
+    pub skipped: Option<String>,
 }
 
 /// A file's size and modification time.
@@ -126,9 +129,11 @@ impl std::fmt::Display for MissReason {
     }
 }
 
-/// Files of the project that can change a build.
-fn project_files(config: &ResolvedConfig) -> Vec<PathBuf> {
+/// Files of the project that can change a build, and the special files skipped (FIFOs,
+/// sockets, devices, also through symlinks: reading them would block the build).
+fn project_files(config: &ResolvedConfig) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut files = Vec::new();
+    let mut special = Vec::new();
     let mut stack = vec![config.root.clone()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -149,18 +154,26 @@ fn project_files(config: &ResolvedConfig) -> Vec<PathBuf> {
                     stack.push(path);
                 }
             } else {
-                files.push(path);
+                match std::fs::metadata(&path) {
+                    Ok(target) if target.is_file() => files.push(path),
+                    // A symlink to a folder is not followed; a dangling one is no input.
+                    Ok(target) if target.is_dir() => {}
+                    Ok(_) => special.push(path),
+                    Err(_) => {}
+                }
             }
         }
     }
-    files
+    special.sort();
+    (files, special)
 }
 
 /// Computes the fingerprint of a build of `config` (hashing in parallel).
 pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
     let taken_at = SystemTime::now();
     // Stamped before reading: a save after the stamp then shows when the build is checked.
-    let hashed: Vec<(PathBuf, String, FileStamp, String)> = project_files(config)
+    let (files, special) = project_files(config);
+    let hashed: Vec<(PathBuf, String, FileStamp, String)> = files
         .par_iter()
         .filter_map(|path| {
             let stamp = FileStamp::of(path)?;
@@ -199,7 +212,21 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
         files,
         stamps,
         taken_at: Some(taken_at),
+        skipped: skipped_warning(config, &special),
     }
+}
+
+/// One warning naming the special files the fingerprint skipped (none when there are none).
+fn skipped_warning(config: &ResolvedConfig, special: &[PathBuf]) -> Option<String> {
+    if special.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = special.iter().map(|p| config.display_path(p)).collect();
+    Some(format!(
+        "skipped {} file(s) that are not regular files (FIFO, socket or device): {}",
+        names.len(),
+        shorten(&names)
+    ))
 }
 
 /// The project files that are not what `fingerprint` hashed any more: added, removed, or saved
@@ -214,7 +241,7 @@ pub fn inputs_changed_since(config: &ResolvedConfig, fingerprint: &Fingerprint) 
         .iter()
         .map(|(path, shown, stamp)| (path.as_path(), (shown, stamp)))
         .collect();
-    let current = project_files(config);
+    let (current, _) = project_files(config);
     let mut changed: Vec<String> = current
         .par_iter()
         .filter_map(|path| match stamped.get(path.as_path()) {

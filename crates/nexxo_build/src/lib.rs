@@ -87,6 +87,7 @@ async fn build_with_cache(
     emit_phase.end_with(&emitted);
     let (out_dir_warnings, public_files) = emitted?;
     let mut warnings = output.warnings;
+    warnings.extend(fingerprint.skipped);
     warnings.extend(out_dir_warnings);
 
     Ok(BuildReport {

@@ -16,6 +16,8 @@ pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
 /// folders, the output folder and the public folder. `index.html` must be among them.
 pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut pages = Vec::new();
+    // `.html` FIFOs, sockets and devices: reading one would block the build.
+    let mut special = Vec::new();
     let mut folders = vec![config.root.clone()];
     while let Some(folder) = folders.pop() {
         let entries = std::fs::read_dir(&folder).map_err(|err| {
@@ -38,10 +40,28 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
                 if !skipped {
                     folders.push(path);
                 }
-            } else if name.ends_with(".html") && file_type.is_file() {
-                pages.push(path);
+            } else if name.ends_with(".html") {
+                // Symlinks are followed: a link to a page is a page.
+                match std::fs::metadata(&path) {
+                    Ok(target) if target.is_file() => pages.push(path),
+                    Ok(target) if !target.is_dir() => special.push(config.display_path(&path)),
+                    _ => {}
+                }
             }
         }
+    }
+    if !special.is_empty() {
+        special.sort();
+        eprintln!(
+            "warning: skipped {} that {} not a regular file (FIFO, socket or device): {}",
+            if special.len() == 1 {
+                "a page"
+            } else {
+                "pages"
+            },
+            if special.len() == 1 { "is" } else { "are" },
+            special.join(", ")
+        );
     }
     pages.sort();
     if !pages
@@ -79,7 +99,7 @@ pub fn plan_pages(
 
 fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagnostic>> {
     let shown = config.display_path(path);
-    let html = std::fs::read_to_string(path)
+    let html = nexxo_diagnostics::input::read_regular_to_string(path)
         .map_err(|err| vec![Diagnostic::error(format!("cannot read {shown}: {err}"))])?;
     let scan = scan_html(&html)
         .map_err(|err| vec![Diagnostic::error(format!("cannot parse {shown}: {err}"))])?;

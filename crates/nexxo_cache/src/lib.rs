@@ -630,7 +630,10 @@ pub fn may_have_changed_since(path: &Path, instant: SystemTime) -> bool {
 
 /// Content hash of a file's bytes, as cache entries record it.
 pub fn file_hash(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|bytes| hash_hex(&[&bytes]))
+    // A FIFO or device in the project would block the read forever: it has no hash.
+    nexxo_diagnostics::input::read_regular(path)
+        .ok()
+        .map(|bytes| hash_hex(&[&bytes]))
 }
 
 /// A 128-bit content hash as 32 hex characters (keys and fingerprints).

@@ -188,7 +188,21 @@ impl BuildArgs {
     }
 }
 
+/// The stack of every thread that compiles code: oxc, lightningcss and rolldown's linker
+/// recurse once or more per nesting level of the code (and per operand of a long `a + b + …`
+/// chain), and a stack overflow aborts the whole process, dev server included. Files nested
+/// deeper than `nexxo_diagnostics::input::NESTING_LIMIT` are refused before parsing; this leaves
+/// a wide margin beyond that. Mostly untouched virtual memory: only what a compile uses is
+/// ever backed by RAM.
+const COMPILE_STACK_BYTES: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    // `nexxo __sass-worker`: one Sass compile in a process of its own (see nexxo_css::sass).
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(nexxo_css::sass::WORKER_COMMAND))
+    {
+        return ExitCode::from(u8::try_from(nexxo_css::sass::worker_main()).unwrap_or(2));
+    }
     install_panic_hook();
     let cli = Cli::parse();
     // A panic is a bug in Nexxo: the hook has already told the user; exit without a trace.
@@ -203,8 +217,22 @@ fn run(cli: Cli) -> ExitCode {
         nexxo_diagnostics::events::enable_json_events();
     }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    use_sass_workers();
+    // rolldown links, generates and minifies on rayon's global pool, and the dev server
+    // compiles modules there: it must exist, with big stacks, before either runs.
+    if let Err(err) = rayon::ThreadPoolBuilder::new()
+        .stack_size(COMPILE_STACK_BYTES)
+        .thread_name(|index| format!("compile-{index}"))
+        .build_global()
+    {
+        eprintln!("error: cannot start the compile threads: {err}");
+        return ExitCode::FAILURE;
+    }
+    // rolldown parses modules on the runtime's worker threads, the dev server compiles on its
+    // blocking threads.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(COMPILE_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,
@@ -402,6 +430,21 @@ async fn serve(args: ServeArgs, command: Command) -> Result<(), Diagnostics> {
         Command::Build => nexxo_dev::preview(config, args.options(4173)).await,
     };
     result.map_err(|d| Diagnostics(vec![d]))
+}
+
+/// Sass compiles run in child processes of this executable, with time and memory limits.
+fn use_sass_workers() {
+    // `/proc/self/exe` still runs this program after its file was replaced (a rebuild while
+    // the dev server runs); elsewhere the path it was started from.
+    let proc_self = std::path::Path::new("/proc/self/exe");
+    let executable = if proc_self.exists() {
+        Some(proc_self.to_path_buf())
+    } else {
+        std::env::current_exe().ok()
+    };
+    if let Some(executable) = executable {
+        nexxo_css::sass::use_worker_processes(executable);
+    }
 }
 
 fn install_panic_hook() {

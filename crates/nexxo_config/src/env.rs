@@ -29,10 +29,12 @@ pub fn load_public_env(
     let mut from_files = BTreeMap::new();
     for name in env_file_names(mode) {
         let path = env_dir.join(&name);
-        if !path.is_file() {
+        // A missing file (or a dangling symlink) is no env file; anything else that is not a
+        // regular file (a FIFO would block the read forever) is refused by name.
+        if !path.exists() {
             continue;
         }
-        let text = std::fs::read_to_string(&path)
+        let text = nexxo_diagnostics::input::read_regular_to_string(&path)
             .map_err(|err| Diagnostic::error(format!("cannot read env file {name}: {err}")))?;
         from_files.extend(parse_dotenv(&text));
     }
@@ -181,6 +183,19 @@ mod tests {
         assert!(!env.contains_key("HOME"));
         assert_eq!(env.get("NEXXO_E").unwrap(), "has spaces");
         assert_eq!(env.get("NEXXO_F").unwrap(), "local-x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_env_file_that_is_a_device_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(".env")).unwrap();
+        let error = load_public_env(dir.path(), "development", &["NEXXO_".into()], []).unwrap_err();
+        assert!(
+            error.message.contains("cannot read env file .env"),
+            "{error}"
+        );
+        assert!(error.message.contains("character device"), "{error}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn parse_config(text: &str, display_name: &Path) -> Result<UserConfig, Diagn
 
 /// Reads and parses the config file at `path`.
 pub fn load_config_file(path: &Path, display_name: &Path) -> Result<UserConfig, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
+    let text = nexxo_diagnostics::input::read_regular_to_string(path).map_err(|err| {
         Diagnostic::error(format!(
             "cannot read config file {}: {err}",
             display_name.display()

@@ -464,9 +464,10 @@ fn resolve_lib(
             formats.push(format);
         }
     }
-    let package: Option<serde_json::Value> = std::fs::read_to_string(root.join("package.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let package: Option<serde_json::Value> =
+        nexxo_diagnostics::input::read_regular_to_string(&root.join("package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
     let package_is_module = package
         .as_ref()
         .and_then(|p| p.get("type"))

@@ -75,7 +75,9 @@ fn trim_zero_version_parts(target: &str) -> String {
 
 /// The project's own browserslist, if it declares one.
 fn project_browserslist(root: &Path) -> Option<String> {
-    if let Ok(text) = std::fs::read_to_string(root.join(".browserslistrc")) {
+    if let Ok(text) =
+        nexxo_diagnostics::input::read_regular_to_string(&root.join(".browserslistrc"))
+    {
         let lines: Vec<&str> = text
             .lines()
             .map(|l| l.split('#').next().unwrap_or("").trim())
@@ -85,8 +87,10 @@ fn project_browserslist(root: &Path) -> Option<String> {
             return Some(lines.join(", "));
         }
     }
-    let package: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).ok()?).ok()?;
+    let package: serde_json::Value = serde_json::from_str(
+        &nexxo_diagnostics::input::read_regular_to_string(&root.join("package.json")).ok()?,
+    )
+    .ok()?;
     match package.get("browserslist")? {
         serde_json::Value::String(query) => Some(query.clone()),
         serde_json::Value::Array(items) => Some(

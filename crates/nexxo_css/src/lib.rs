@@ -1,6 +1,10 @@
 //! The CSS stage: one stylesheet (and everything it `@import`s) in, one CSS string out.
 //!
-//! - Sass (`.scss`, `.sass`) compiles through `grass`, with `node_modules` on the load path.
+//! - Sass (`.scss`, `.sass`) compiles through `grass`, with `node_modules` on the load path,
+//!   in a worker process with time and memory limits ([`sass`]).
+//! - Every file is refused when it is not a regular file or is nested deeper than the
+//!   compilers' stacks allow (`nexxo_diagnostics::input`); CSS Modules that `composes` in a
+//!   cycle are refused before lightningcss follows the cycle.
 //! - Plain CSS goes through lightningcss's bundler, which inlines `@import` (relative paths and
 //!   bare package specifiers such as `@import 'normalize.css'`).
 //! - lightningcss then lowers and prefixes for the browser targets, scopes CSS Modules
@@ -14,6 +18,7 @@
 pub mod cache;
 mod modules;
 mod provider;
+pub mod sass;
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +27,7 @@ use lightningcss::bundler::Bundler;
 use lightningcss::dependencies::{Dependency, DependencyOptions};
 use lightningcss::printer::PrinterOptions;
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleSheet};
+use nexxo_diagnostics::input::{check_nesting, Syntax};
 use nexxo_diagnostics::Diagnostic;
 
 pub use cache::{CssInputs, StylesheetCache};
@@ -94,14 +100,21 @@ pub fn compile_stylesheet_hashing_reads(
         ..ParserOptions::default()
     };
 
-    let provider = provider::NodeStyleProvider::new(&options.root);
+    let provider = provider::NodeStyleProvider::new(&options.root, css_modules.is_some());
     let sass_output;
     let mut sass_files = Vec::new();
     let mut source_map = options
         .sourcemap
         .then(|| parcel_sourcemap::SourceMap::new(&options.root.to_string_lossy()));
     let mut stylesheet = if is_sass(path) {
-        (sass_output, sass_files) = compile_sass(path, options)?;
+        let compiled = sass::compile(path, &options.root)?;
+        (sass_output, sass_files) = (compiled.css, compiled.files);
+        // Sass keeps selectors such as `:is(:is(…))` as written: the CSS parser recurses too.
+        check_nesting(
+            format!("{relative} (compiled to CSS)"),
+            &sass_output,
+            Syntax::Stylesheet,
+        )?;
         if let Some(map) = source_map.as_mut() {
             // grass writes no source map, so the map leads to the compiled CSS of the file.
             map.add_source(&relative);
@@ -198,75 +211,6 @@ pub fn compile_stylesheet_hashing_reads(
         files,
     };
     Ok((compiled, hashed_reads))
-}
-
-/// grass's file access, recording every file it reads (partials, `@use`d modules) with the
-/// content hash of the bytes read, so that watchers and cache entries know what the compiled
-/// CSS depends on.
-#[derive(Debug, Default)]
-struct RecordingFs {
-    read: std::sync::Mutex<Vec<(PathBuf, String)>>,
-}
-
-impl grass::Fs for RecordingFs {
-    fn is_dir(&self, path: &Path) -> bool {
-        path.is_dir()
-    }
-
-    fn is_file(&self, path: &Path) -> bool {
-        path.is_file()
-    }
-
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        let bytes = std::fs::read(path)?;
-        self.read
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((path.to_path_buf(), nexxo_cache::hash_hex(&[&bytes])));
-        Ok(bytes)
-    }
-
-    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
-        std::fs::canonicalize(path)
-    }
-}
-
-/// Compiles a Sass file to CSS; also returns the files it read, with their hashes.
-fn compile_sass(
-    path: &Path,
-    options: &CssOptions,
-) -> Result<(String, Vec<(PathBuf, String)>), Diagnostic> {
-    // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
-    // (workspaces hoist packages).
-    let load_paths: Vec<PathBuf> = options
-        .root
-        .ancestors()
-        .map(|dir| dir.join("node_modules"))
-        .filter(|dir| dir.is_dir())
-        .collect();
-    let fs = RecordingFs::default();
-    let sass_options = grass::Options::default()
-        .fs(&fs)
-        .load_paths(&load_paths)
-        .style(grass::OutputStyle::Expanded);
-    let css = grass::from_path(path, &sass_options).map_err(|err| {
-        let rendered = err.to_string();
-        match (*err).clone().kind() {
-            grass::ErrorKind::ParseError { message, loc, .. } => {
-                let file = PathBuf::from(loc.file.name());
-                Diagnostic::at(
-                    format!("Sass error: {message}"),
-                    relative_name(&options.root, &file),
-                    std::fs::read_to_string(&file).ok(),
-                    loc.begin.line + 1,
-                    loc.begin.column + 1,
-                )
-            }
-            _ => Diagnostic::error(format!("Sass error: {rendered}")),
-        }
-    })?;
-    let files = fs.read.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok((css, files))
 }
 
 /// A lightningcss error with its location and a code frame.

@@ -3,33 +3,87 @@
 //! `node_modules` packages (`@import 'normalize.css'`, `@import 'pkg/dist/x.css'`, with or without
 //! webpack's `~` prefix), using a package's `style` field when the specifier names the package.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use lightningcss::bundler::{FileProvider, ResolveResult, SourceProvider};
+use nexxo_diagnostics::input::{check_nesting, ensure_regular_file, without_dot_segments, Syntax};
 use nexxo_diagnostics::Diagnostic;
 
 pub struct NodeStyleProvider {
     files: FileProvider,
     root: PathBuf,
+    /// The sheets are CSS Modules, whose `composes … from` loads other files.
+    css_modules: bool,
     /// Every file read, with the content hash of the text read.
     read: Mutex<Vec<(PathBuf, String)>>,
-    /// The first unbalanced brace found in a file read, with its precise location.
+    /// The first structural problem found in a file read, with its precise location: an
+    /// unbalanced brace, nesting too deep to parse, a `composes` cycle, a special file.
     structure_error: Mutex<Option<Diagnostic>>,
+    /// CSS Modules: file → the files its `composes … from` name (canonical paths).
+    composes: Mutex<BTreeMap<PathBuf, Vec<PathBuf>>>,
 }
 
 impl NodeStyleProvider {
-    pub fn new(root: &Path) -> Self {
+    pub fn new(root: &Path, css_modules: bool) -> Self {
         Self {
             files: FileProvider::new(),
             root: root.to_path_buf(),
+            css_modules,
             read: Mutex::new(Vec::new()),
             structure_error: Mutex::new(None),
+            composes: Mutex::new(BTreeMap::new()),
         }
     }
 
+    /// Keeps `diagnostic` when it is the first problem, and returns the read error that stops
+    /// lightningcss before it parses a file it cannot handle.
+    fn refuse(&self, diagnostic: Diagnostic) -> std::io::Error {
+        let message = diagnostic.message.clone();
+        self.structure_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(diagnostic);
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+    }
+
+    /// lightningcss follows `composes: a from './b.module.css'` by loading the file, and a file
+    /// that composes from itself, or two that compose from each other, make it recurse without
+    /// end. Records `file`'s `composes` sources and refuses the first one that leads back.
+    fn check_composes_cycle(&self, file: &Path, text: &str) -> Result<(), Diagnostic> {
+        let here = canonical(file);
+        let mut graph = self.composes.lock().unwrap_or_else(|e| e.into_inner());
+        for (specifier, offset) in composes_sources(text) {
+            let Ok(ResolveResult::File(target)) = self.resolve(specifier, file) else {
+                // lightningcss reports the unresolved import itself.
+                continue;
+            };
+            let target = canonical(&target);
+            graph.entry(here.clone()).or_default().push(target.clone());
+            if let Some(cycle) = path_back(&graph, &target, &here) {
+                let names: Vec<String> = std::iter::once(&here)
+                    .chain(&cycle)
+                    .map(|f| crate::relative_name(&self.root, f))
+                    .collect();
+                return Err(Diagnostic::at_offset(
+                    format!(
+                        "CSS error: `composes` from '{specifier}' forms a cycle: {}",
+                        names.join(" → ")
+                    ),
+                    crate::relative_name(&self.root, file),
+                    text,
+                    offset,
+                )
+                .with_help("a class can only compose classes of files that do not compose from it; to reuse a class of the same file, write `composes: name` without `from`"));
+            }
+        }
+        Ok(())
+    }
+
     /// An unclosed block (or stray `}`) in any file read: browsers silently auto-close blocks,
-    /// which hides mistakes, so Nexxo reports them as PostCSS does.
+    /// which hides mistakes, so Nexxo reports them as PostCSS does; and every other problem
+    /// that stopped the bundler at a file (see `refuse`).
     pub fn structure_error(&self) -> Option<Diagnostic> {
         self.structure_error
             .lock()
@@ -65,18 +119,30 @@ impl SourceProvider for NodeStyleProvider {
     type Error = std::io::Error;
 
     fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
+        let shown = crate::relative_name(&self.root, file);
+        if let Err(err) = ensure_regular_file(file) {
+            return Err(self.refuse(Diagnostic::error(format!(
+                "CSS error: cannot read {shown}: {err}"
+            ))));
+        }
         let text = self.files.read(file)?;
         self.read.lock().unwrap_or_else(|e| e.into_inner()).push((
             file.to_path_buf(),
             nexxo_cache::hash_hex(&[text.as_bytes()]),
         ));
+        if let Err(deep) = check_nesting(&shown, text, Syntax::Stylesheet) {
+            return Err(self.refuse(deep));
+        }
+        if self.css_modules {
+            self.check_composes_cycle(file, text)
+                .map_err(|cycle| self.refuse(cycle))?;
+        }
         if let Some((message, offset)) = unbalanced_brace(text) {
             let mut first = self
                 .structure_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             if first.is_none() {
-                let shown = crate::relative_name(&self.root, file);
                 *first = Some(Diagnostic::at_offset(
                     format!("CSS error: {message}"),
                     shown,
@@ -98,10 +164,10 @@ impl SourceProvider for NodeStyleProvider {
         }
         let from_dir = originating_file.parent().unwrap_or(&self.root);
         let specifier = specifier.strip_prefix('~').unwrap_or(specifier);
-        let local = match specifier.strip_prefix('/') {
+        let local = without_dot_segments(&match specifier.strip_prefix('/') {
             Some(rest) => self.root.join(rest),
             None => from_dir.join(specifier),
-        };
+        });
         if let Some(file) = with_css_extension(&local) {
             return Ok(ResolveResult::File(file));
         }
@@ -170,13 +236,72 @@ fn split_package(specifier: &str) -> (&str, Option<&str>) {
     (&specifier[..name_len.min(specifier.len())], rest)
 }
 
-/// The file itself, or with `.css` added.
+/// The file itself, or with `.css` added. A special file (a FIFO…) is found too, so that its
+/// read is refused by name instead of the import being reported as missing.
 fn with_css_extension(file: &Path) -> Option<PathBuf> {
-    if file.is_file() {
+    let is_file = |path: &Path| path.exists() && !path.is_dir();
+    if is_file(file) {
         return Some(file.to_path_buf());
     }
     let with_extension = PathBuf::from(format!("{}.css", file.to_string_lossy()));
-    with_extension.is_file().then_some(with_extension)
+    is_file(&with_extension).then_some(with_extension)
+}
+
+fn canonical(file: &Path) -> PathBuf {
+    std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf())
+}
+
+/// The files on a `composes` path from `from` to `to` (ending with `to`), if there is one.
+fn path_back(
+    graph: &BTreeMap<PathBuf, Vec<PathBuf>>,
+    from: &Path,
+    to: &Path,
+) -> Option<Vec<PathBuf>> {
+    let mut stack = vec![vec![from.to_path_buf()]];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let last = path.last()?;
+        if last == to {
+            return Some(path);
+        }
+        if !seen.insert(last.clone()) {
+            continue;
+        }
+        for next in graph.get(last).into_iter().flatten() {
+            let mut longer = path.clone();
+            longer.push(next.clone());
+            stack.push(longer);
+        }
+    }
+    None
+}
+
+/// The `from` sources of the `composes` declarations in `text`, with the offset of each
+/// declaration: `composes: a b from './x.module.css'` → (`./x.module.css`, offset of
+/// `composes`). Comments are not skipped: a commented-out declaration can only add a check.
+fn composes_sources(text: &str) -> Vec<(&str, usize)> {
+    let mut sources = Vec::new();
+    let mut rest = 0;
+    while let Some(found) = text[rest..].find("composes") {
+        let start = rest + found;
+        rest = start + "composes".len();
+        let declaration = &text[rest..];
+        let Some(value) = declaration.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value = &value[..value.find([';', '}']).unwrap_or(value.len())];
+        let Some(from) = value.rfind(" from ") else {
+            continue;
+        };
+        let source = value[from + " from ".len()..].trim();
+        let unquoted = source
+            .strip_prefix(['"', '\''])
+            .and_then(|s| s.strip_suffix(['"', '\'']));
+        if let Some(specifier) = unquoted {
+            sources.push((specifier, start));
+        }
+    }
+    sources
 }
 
 /// A package's stylesheet: package.json `style`, else a `.css` `main`, else `index.css`.
@@ -204,7 +329,7 @@ fn package_entry(package_dir: &Path) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::{split_package, unbalanced_brace};
+    use super::{composes_sources, split_package, unbalanced_brace};
 
     #[test]
     fn unbalanced_braces_are_found() {
@@ -215,6 +340,18 @@ mod tests {
             Some(("Unclosed block: this `{` is never closed", 3))
         );
         assert_eq!(unbalanced_brace(".a {} }").map(|e| e.1), Some(6));
+    }
+
+    #[test]
+    fn composes_sources_are_found() {
+        let text = ".a { composes: x y from './b.module.css'; }\n.c { composes: z; }\n.d{composes:q from \"../e.css\"}";
+        assert_eq!(
+            composes_sources(text),
+            [
+                ("./b.module.css", 5),
+                ("../e.css", text.rfind("composes").unwrap())
+            ]
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub fn cache_key(config: &ResolvedConfig, specifiers: &BTreeSet<String>) -> Vec<
             "bun.lock",
             "node_modules/.package-lock.json",
         ] {
-            if let Ok(bytes) = std::fs::read(ancestor.join(name)) {
+            if let Ok(bytes) = nexxo_diagnostics::input::read_regular(&ancestor.join(name)) {
                 parts.push(bytes);
             }
         }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use nexxo_config::ResolvedConfig;
+use nexxo_diagnostics::input::special_file_error;
 use nexxo_diagnostics::Diagnostic;
 use rayon::prelude::*;
 
@@ -370,8 +371,17 @@ fn compile_guarded(
 /// "Cannot resolve" with the import's line and column in the original file.
 fn import_error(config: &ResolvedConfig, file: &Path, specifier: &str, reason: &str) -> Diagnostic {
     let display = config.display_path(file);
-    let message = format!("cannot resolve import \"{specifier}\" ({reason})");
-    let source = std::fs::read_to_string(file).unwrap_or_default();
+    // The resolver skips FIFOs and devices as if missing: say what the file is instead.
+    let special = specifier
+        .starts_with('.')
+        .then(|| file.parent())
+        .flatten()
+        .and_then(|folder| special_file_error(&folder.join(specifier)));
+    let message = match special {
+        Some(err) => format!("cannot import \"{specifier}\": {err}"),
+        None => format!("cannot resolve import \"{specifier}\" ({reason})"),
+    };
+    let source = nexxo_diagnostics::input::read_regular_to_string(file).unwrap_or_default();
     let offset = ["'", "\"", "`"]
         .iter()
         .find_map(|quote| source.find(&format!("{quote}{specifier}{quote}")));

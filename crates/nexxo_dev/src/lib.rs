@@ -231,7 +231,8 @@ pub async fn dev(
 async fn warm_up(server: &Arc<DevServer>) {
     let session = server.session();
     let index = session.config.root.join("index.html");
-    let Ok(html) = std::fs::read_to_string(&index) else {
+    // A special file in index.html's place would block the start (the page request says why).
+    let Ok(html) = nexxo_diagnostics::input::read_regular_to_string(&index) else {
         return;
     };
     let Ok(entries) = server::page_entries(&session, &index, &html) else {

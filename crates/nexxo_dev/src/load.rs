@@ -147,7 +147,7 @@ pub fn load_module(
     };
 
     if let Some(index) = query.and_then(|q| q.strip_prefix(INLINE_SCRIPT_QUERY)) {
-        let html = std::fs::read_to_string(path).map_err(read_error)?;
+        let html = nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
         let code = inline_script(&html, index).ok_or_else(|| {
             Diagnostic::error(format!("{display} has no inline module script #{index}"))
         })?;
@@ -182,7 +182,7 @@ pub fn load_module(
             "{display}: cannot import a file of this type; add `?url` or `?raw` to get its URL or text"
         )));
     }
-    let source = std::fs::read_to_string(path).map_err(read_error)?;
+    let source = nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
     let tsconfig = resolver.tsconfig_for(path)?;
     let options = settings.options_for(tsconfig.as_deref())?;
     let compiled = compile_module(path, &display, &source, settings, &options)?;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use nexxo_diagnostics::input::{check_nesting, Syntax};
 use nexxo_diagnostics::Diagnostic;
 use oxc_allocator::Allocator;
 use oxc_codegen::{Codegen, CodegenOptions};
@@ -137,6 +138,8 @@ pub fn compile_module(
     let source_type = SourceType::from_path(path)
         .unwrap_or_default()
         .with_module(true);
+    // oxc recurses per nesting level: refuse what would overflow the compile thread's stack.
+    check_nesting(display_name, source, Syntax::Script)?;
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, source_type).parse();
     if let Some(error) = parsed.diagnostics.first() {

@@ -5,6 +5,7 @@
 //! diagnostics as plain data; only the CLI decides how to print them.
 
 pub mod events;
+pub mod input;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@
 //! - [`css`]: the build's side of stylesheets: per-chunk CSS files, lazy chunks' CSS loaders,
 //!   the library `style.css`.
 //! - [`assets`], [`asset_url`]: which imports are assets, and output names and URLs.
+//! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
 //!
 //! Env variables, `define` and aliases need no plugin: both drivers hand them to oxc/rolldown as
 //! data.
@@ -18,6 +19,7 @@ pub mod assets;
 pub mod build_driver;
 pub mod css;
 pub mod html_entry;
+pub mod input_guard;
 pub mod modules;
 
 use std::path::Path;
@@ -58,6 +60,7 @@ pub fn lib_plugins(
 ) -> Vec<SharedPluginable> {
     let errors = css.module_errors();
     vec![
+        Arc::new(input_guard::InputGuard::new(root, errors.clone())),
         css,
         Arc::new(RolldownModulePlugin::new(
             AssetModules,

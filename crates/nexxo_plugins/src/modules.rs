@@ -58,7 +58,7 @@ pub trait ModulePlugin: Send + Sync {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    std::fs::read(path).map_err(|err| {
+    nexxo_diagnostics::input::read_regular(path).map_err(|err| {
         Diagnostic::error(format!(
             "cannot read imported file {}: {err}",
             path.display()
@@ -303,7 +303,7 @@ impl StylesheetModules {
             Some(rest) => self.options.root.join(rest),
             None => url.from_file.parent()?.join(path_part),
         };
-        let bytes = std::fs::read(&file).ok()?;
+        let bytes = nexxo_diagnostics::input::read_regular(&file).ok()?;
         let new_url = host.css_asset_url(&file, bytes)?;
         Some(if new_url.starts_with("data:") {
             new_url

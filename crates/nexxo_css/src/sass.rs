@@ -1,0 +1,423 @@
+//! Sass through grass, with bounded time and memory.
+//!
+//! grass is synchronous and cannot be interrupted: `@while true {}` spins forever, a loop that
+//! grows a list eats all memory, and `@mixin m { @include m; }` recurses until the stack
+//! overflows and aborts the process. So when the CLI has said so ([`use_worker_processes`]),
+//! every Sass compile runs in a child process (the `nexxo` binary re-run as
+//! `nexxo __sass-worker`) whose address space is capped with `RLIMIT_AS` and which is killed
+//! when it runs longer than the time limit. A runaway stylesheet then costs one short-lived
+//! process, never a spinning thread in the dev server, and a crash of the compiler is this
+//! stylesheet's error. Without workers (unit tests, other embedders) grass runs in-process.
+//!
+//! Protocol: the request (JSON: the file and the project root) on the worker's stdin, the
+//! result (JSON: CSS and the files read, or an error with its location) on its stdout.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use nexxo_diagnostics::input::{
+    check_nesting, ensure_regular_file, is_regular_file, special_file_error, Syntax,
+};
+use nexxo_diagnostics::Diagnostic;
+use serde::{Deserialize, Serialize};
+
+use crate::relative_name;
+
+/// The hidden subcommand that runs one Sass compile (see the module docs).
+pub const WORKER_COMMAND: &str = "__sass-worker";
+
+/// A compile running longer than this is stopped: no real stylesheet takes seconds (Bootstrap
+/// compiles in a fraction of one).
+const TIME_LIMIT: Duration = Duration::from_secs(10);
+/// The worker's address space, code and the compile thread's stack included.
+const MEMORY_LIMIT_MIB: u64 = 2048;
+/// The worker's compile thread: deep Sass nesting recurses in grass.
+const WORKER_STACK_BYTES: usize = 256 << 20;
+
+/// Environment variables that lower the limits, for tests of the limits themselves.
+const TIME_LIMIT_ENV: &str = "NEXXO_SASS_TIME_LIMIT_MS";
+const MEMORY_LIMIT_ENV: &str = "NEXXO_SASS_MEMORY_LIMIT_MIB";
+
+static WORKER_EXECUTABLE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Runs every later Sass compile of this process in a worker process started as
+/// `executable __sass-worker`; the executable must dispatch that command to [`worker_main`].
+pub fn use_worker_processes(executable: PathBuf) {
+    let _ = WORKER_EXECUTABLE.set(executable);
+}
+
+/// Compiled Sass: the CSS and every file read, with the content hash of the bytes read.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SassOutput {
+    pub css: String,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    path: PathBuf,
+    root: PathBuf,
+}
+
+/// A Sass error as it crosses the process boundary; the parent adds the code frame.
+#[derive(Debug, Serialize, Deserialize)]
+struct SassError {
+    message: String,
+    /// Absolute file, 1-based line and column.
+    location: Option<(PathBuf, usize, usize)>,
+}
+
+impl SassError {
+    fn into_diagnostic(self, root: &Path) -> Diagnostic {
+        match self.location {
+            Some((file, line, column)) => Diagnostic::at(
+                self.message,
+                relative_name(root, &file),
+                std::fs::read_to_string(&file).ok(),
+                line,
+                column,
+            ),
+            None => Diagnostic::error(self.message),
+        }
+    }
+}
+
+/// Compiles the Sass file at `path` (in a worker process when the CLI enabled them).
+pub(crate) fn compile(path: &Path, root: &Path) -> Result<SassOutput, Diagnostic> {
+    match WORKER_EXECUTABLE.get() {
+        Some(executable) => compile_in_worker(executable, path, root),
+        None => compile_in_process(path, root).map_err(|error| error.into_diagnostic(root)),
+    }
+}
+
+fn limit_from_env(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+fn compile_in_worker(
+    executable: &Path,
+    path: &Path,
+    root: &Path,
+) -> Result<SassOutput, Diagnostic> {
+    let shown = relative_name(root, path);
+    let time_limit = limit_from_env(TIME_LIMIT_ENV).map_or(TIME_LIMIT, Duration::from_millis);
+    let memory_limit_mib = limit_from_env(MEMORY_LIMIT_ENV).unwrap_or(MEMORY_LIMIT_MIB);
+    let failed = |why: String| Diagnostic::error(format!("Sass compile of {shown} failed: {why}"));
+    let mut child = Command::new(executable)
+        .arg(WORKER_COMMAND)
+        .env(MEMORY_LIMIT_ENV, memory_limit_mib.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| failed(format!("cannot start the Sass worker process: {err}")))?;
+    let request = serde_json::to_vec(&Request {
+        path: path.to_path_buf(),
+        root: root.to_path_buf(),
+    })
+    .map_err(|err| failed(err.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A worker that died at once shows in its exit status below.
+        let _ = stdin.write_all(&request);
+    }
+    // Both pipes are drained on their own threads (a full pipe would stall the worker); the
+    // end of stdout means the worker exited, or closed it to exit.
+    let (done, finished) = std::sync::mpsc::channel();
+    let mut stdout = child.stdout.take();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(stdout) = stdout.as_mut() {
+            let _ = stdout.read_to_end(&mut bytes);
+        }
+        let _ = done.send(bytes);
+    });
+    let mut stderr = child.stderr.take();
+    let stderr_text = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    });
+    let Ok(response) = finished.recv_timeout(time_limit) else {
+        // Killing the worker frees everything it held; the reader threads then end.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(Diagnostic::error(format!(
+            "Sass compile of {shown} took longer than {} s; an endless @while or recursion?",
+            time_limit.as_secs_f64()
+        )));
+    };
+    let status = child.wait().map_err(|err| failed(err.to_string()))?;
+    let stderr_text = stderr_text.join().unwrap_or_default();
+    if let Ok(result) = serde_json::from_slice::<Result<SassOutput, SassError>>(&response) {
+        return result.map_err(|error| error.into_diagnostic(root));
+    }
+    Err(if stderr_text.contains("memory allocation of") {
+        Diagnostic::error(format!(
+            "Sass compile of {shown} used more than {memory_limit_mib} MiB; an endless @while or recursion?"
+        ))
+    } else if stderr_text.contains("overflowed its stack") {
+        Diagnostic::error(format!(
+            "Sass compile of {shown} ran out of stack: nesting too deep, or a mixin or function that calls itself without end"
+        ))
+    } else {
+        failed(format!(
+            "the Sass compiler stopped ({status}): {}",
+            stderr_text.trim()
+        ))
+    })
+}
+
+/// The `nexxo __sass-worker` command: one compile from stdin to stdout, with the address space
+/// capped first so a runaway compile fails its allocations instead of taking the machine's
+/// memory. Returns the process exit code.
+pub fn worker_main() -> i32 {
+    let mut input = Vec::new();
+    if std::io::stdin().read_to_end(&mut input).is_err() {
+        return 2;
+    }
+    let Ok(request) = serde_json::from_slice::<Request>(&input) else {
+        return 2;
+    };
+    let memory_limit_mib = limit_from_env(MEMORY_LIMIT_ENV).unwrap_or(MEMORY_LIMIT_MIB);
+    limit_address_space(memory_limit_mib << 20);
+    let compiled = std::thread::Builder::new()
+        .name("sass".into())
+        .stack_size(WORKER_STACK_BYTES)
+        .spawn(move || compile_in_process(&request.path, &request.root))
+        .map_err(|err| SassError {
+            message: format!("cannot start the compile thread: {err}"),
+            location: None,
+        })
+        .and_then(|thread| {
+            thread.join().unwrap_or_else(|panic| {
+                Err(SassError {
+                    message: format!(
+                        "internal error in the Sass compiler: {}",
+                        panic_text(panic.as_ref())
+                    ),
+                    location: None,
+                })
+            })
+        });
+    let Ok(bytes) = serde_json::to_vec(&compiled) else {
+        return 2;
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(&bytes)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return 2;
+    }
+    0
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+#[cfg(unix)]
+fn limit_address_space(bytes: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: setrlimit reads the struct passed by reference and changes only this process.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_AS, &limit);
+    }
+}
+
+#[cfg(not(unix))]
+fn limit_address_space(_bytes: u64) {}
+
+/// grass's file access: refuses special files (a FIFO would block the read forever) and files
+/// nested too deep for the compiler, and records every file it reads (partials, `@use`d
+/// modules) with the content hash of the bytes read, so that watchers and cache entries know
+/// what the compiled CSS depends on.
+#[derive(Debug, Default)]
+struct RecordingFs {
+    /// Files are named relative to the project root in errors.
+    root: PathBuf,
+    read: Mutex<Vec<(PathBuf, String)>>,
+    /// The first file refused, with its location: grass would only say that a read failed.
+    refused: Mutex<Option<SassError>>,
+}
+
+impl RecordingFs {
+    fn refuse(&self, error: SassError) -> std::io::Error {
+        let message = error.message.clone();
+        self.refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(error);
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+    }
+}
+
+impl grass::Fs for RecordingFs {
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        if is_regular_file(path) {
+            return true;
+        }
+        // A special file (a FIFO…) is refused here, by name: grass would report its read error
+        // as a panic ("unable to get raw of IoError"), and "not found" would be wrong.
+        if let Some(err) = special_file_error(path) {
+            self.refuse(SassError {
+                message: format!(
+                    "Sass error: cannot read {}: {err}",
+                    relative_name(&self.root, path)
+                ),
+                location: None,
+            });
+        }
+        false
+    }
+
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        if let Err(err) = ensure_regular_file(path) {
+            return Err(self.refuse(SassError {
+                message: format!(
+                    "Sass error: cannot read {}: {err}",
+                    relative_name(&self.root, path)
+                ),
+                location: None,
+            }));
+        }
+        let bytes = std::fs::read(path)?;
+        if let Err(deep) = check_nesting(path, &String::from_utf8_lossy(&bytes), Syntax::Stylesheet)
+        {
+            let location = deep
+                .location
+                .as_ref()
+                .map(|l| (path.to_path_buf(), l.line, l.column));
+            return Err(self.refuse(SassError {
+                message: format!("Sass error: {}", deep.message),
+                location,
+            }));
+        }
+        self.read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((path.to_path_buf(), nexxo_cache::hash_hex(&[&bytes])));
+        Ok(bytes)
+    }
+
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+}
+
+/// Compiles a Sass file to CSS with grass in this thread.
+fn compile_in_process(path: &Path, root: &Path) -> Result<SassOutput, SassError> {
+    // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
+    // (workspaces hoist packages).
+    let load_paths: Vec<PathBuf> = root
+        .ancestors()
+        .map(|dir| dir.join("node_modules"))
+        .filter(|dir| dir.is_dir())
+        .collect();
+    let fs = RecordingFs {
+        root: root.to_path_buf(),
+        ..RecordingFs::default()
+    };
+    let sass_options = grass::Options::default()
+        .fs(&fs)
+        .load_paths(&load_paths)
+        .style(grass::OutputStyle::Expanded);
+    // grass panics on a read error of an imported file; the refusal recorded says why.
+    let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grass::from_path(path, &sass_options)
+    }));
+    let refused = fs.refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(refused) = refused {
+        return Err(refused);
+    }
+    let compiled = compiled.map_err(|panic| SassError {
+        message: format!(
+            "internal error in the Sass compiler: {}",
+            panic_text(panic.as_ref())
+        ),
+        location: None,
+    })?;
+    let css = compiled.map_err(|err| {
+        let rendered = err.to_string();
+        match (*err).clone().kind() {
+            grass::ErrorKind::ParseError { message, loc, .. } => SassError {
+                message: format!("Sass error: {message}"),
+                location: Some((
+                    PathBuf::from(loc.file.name()),
+                    loc.begin.line + 1,
+                    loc.begin.column + 1,
+                )),
+            },
+            _ => SassError {
+                message: format!("Sass error: {rendered}"),
+                location: None,
+            },
+        }
+    })?;
+    let files = fs.read.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(SassOutput { css, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_sass_is_refused_at_the_place_the_limit_is_crossed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("deep.scss");
+        let source = format!(".top {{}}\n{}", ".a {".repeat(150));
+        std::fs::write(&file, source).unwrap();
+        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        assert!(
+            error.message.contains("nesting deeper than 100 levels"),
+            "{error:?}"
+        );
+        assert_eq!(error.location, Some((file, 2, 100 * 4 + 4)));
+    }
+
+    #[test]
+    fn a_deeply_nested_partial_is_refused_with_its_location() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("_deep.scss"), ".a {".repeat(150)).unwrap();
+        let file = dir.path().join("main.scss");
+        std::fs::write(&file, "@use 'deep';\n").unwrap();
+        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        assert!(
+            error.message.contains("nesting deeper than 100 levels"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.location,
+            Some((dir.path().join("_deep.scss"), 1, 100 * 4 + 4))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_partial_that_is_a_device_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("_zero.scss")).unwrap();
+        let file = dir.path().join("main.scss");
+        std::fs::write(&file, "@use 'zero';\n.a { color: red }\n").unwrap();
+        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        assert!(error.message.contains("character device"), "{error:?}");
+    }
+}
