@@ -205,10 +205,20 @@ fn main() -> ExitCode {
     }
     install_panic_hook();
     let cli = Cli::parse();
-    // A panic is a bug in Nexxo: the hook has already told the user; exit without a trace.
-    match std::panic::catch_unwind(|| run(cli)) {
-        Ok(code) => code,
-        Err(_) => ExitCode::from(70),
+    // The runtime's `block_on` polls the top-level future, and with it parts of rolldown, on
+    // the calling thread: that thread needs a compile stack too, which `main`'s is not.
+    let session = std::thread::Builder::new()
+        .name("nexxo".into())
+        .stack_size(COMPILE_STACK_BYTES)
+        .spawn(move || std::panic::catch_unwind(|| run(cli)));
+    match session.map(|thread| thread.join()) {
+        Ok(Ok(Ok(code))) => code,
+        // A panic is a bug in Nexxo: the hook has already told the user; exit without a trace.
+        Ok(_) => ExitCode::from(70),
+        Err(err) => {
+            eprintln!("error: cannot start Nexxo's main thread: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
