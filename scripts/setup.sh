@@ -4,11 +4,15 @@
 # Debian's Chromium (browser tests), cargo-audit (the dependency audit) and the npm packages of
 # the test fixtures, the examples and the benchmark suite (whose smoke test runs with the
 # tests), exactly as their committed package-lock.json files pin them.
+#
+# `scripts/setup.sh --build` installs only what compiling Nexxo needs (clang, libclang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=false
+[ "${1:-}" = "--build" ] && build_only=true
 
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+$build_only || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,6 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+$build_only && exit 0
 
 # The dependency audit (scripts/test.sh) runs cargo-audit offline against the RustSec snapshot.
 if ! command -v cargo-audit >/dev/null 2>&1; then
