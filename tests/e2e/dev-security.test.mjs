@@ -14,7 +14,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { mkdtemp, mkdir, writeFile, symlink, readdir, realpath } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, rawGet } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -55,18 +55,6 @@ after(async () => {
   await dev?.stop();
 });
 
-/** A GET from node, which sends no fetch metadata unless `headers` has some. */
-function rawGet(port, requestPath, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: requestPath, headers }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body, headers: response.headers }));
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 /** The script URLs the dev server's page embeds, and its token. */
 async function pageUrls() {

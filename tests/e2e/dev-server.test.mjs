@@ -9,7 +9,7 @@ import os from 'node:os';
 import http from 'node:http';
 import { mkdtemp, mkdir, writeFile, symlink, readFile, realpath } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot, rawGet } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -68,18 +68,6 @@ after(async () => {
   await dev?.stop();
 });
 
-/** A raw GET, so paths are sent exactly as written (fetch would normalise `..`). */
-function rawGet(port, requestPath, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: requestPath, headers }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body, headers: response.headers }));
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 test('JSON, ?raw, env, public/ and linked CSS work; linked CSS and accepted deps update in place', async () => {
   const { page, problems } = await openPage(browser(), dev.url);

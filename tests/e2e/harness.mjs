@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests: run the nexxo binary, serve a folder on 127.0.0.1,
 // and drive Debian's Chromium through playwright-core.
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -227,4 +227,20 @@ export async function atomicEdit(root, file, from, to) {
   const temporary = `${full}.nexxo-test~`;
   await writeFile(temporary, text.replace(from, to));
   await rename(temporary, full);
+}
+
+/**
+ * A raw GET to 127.0.0.1:`port`: the path is sent exactly as written (fetch would normalise
+ * `..`), with no fetch metadata unless `headers` has some.
+ */
+export function rawGet(port, requestPath, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path: requestPath, headers }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, body, headers: response.headers }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }

@@ -246,14 +246,20 @@ fn script_nesting_too_deep(bytes: &[u8], limit: usize) -> Option<usize> {
                 i = skip_quoted(bytes, i);
                 regex_allowed = false;
             }
-            b'`' => {
-                // Template text up to its end or its first `${`.
+            b'`' | b'}' if byte == b'`' || template_depths.last() == Some(&depth) => {
+                if byte == b'}' {
+                    // The end of a `${…}`: back in the template's text.
+                    template_depths.pop();
+                    depth = depth.saturating_sub(1);
+                }
+                // Template text up to its end or its next `${`.
                 match skip_template_text(bytes, i + 1) {
                     TemplateEnd::Closed(end) => {
                         i = end;
                         regex_allowed = false;
                     }
                     TemplateEnd::Substitution(brace) => {
+                        // A `${` opens a level, as a bracket does.
                         if let Some(at) = open(&mut depth, brace) {
                             return Some(at);
                         }
@@ -268,25 +274,6 @@ fn script_nesting_too_deep(bytes: &[u8], limit: usize) -> Option<usize> {
                     return Some(at);
                 }
                 regex_allowed = true;
-            }
-            b'}' if template_depths.last() == Some(&depth) => {
-                // The end of a `${…}`: back in the template's text.
-                template_depths.pop();
-                depth = depth.saturating_sub(1);
-                match skip_template_text(bytes, i + 1) {
-                    TemplateEnd::Closed(end) => {
-                        i = end;
-                        regex_allowed = false;
-                    }
-                    TemplateEnd::Substitution(brace) => {
-                        if let Some(at) = open(&mut depth, brace) {
-                            return Some(at);
-                        }
-                        template_depths.push(depth);
-                        i = brace;
-                        regex_allowed = true;
-                    }
-                }
             }
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
