@@ -187,6 +187,7 @@ async fn bundle_app(
         asset_urls(config),
         pages,
         &config.root,
+        config.public_dir.as_deref(),
     );
     let plugins = recording_loads(reads, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;

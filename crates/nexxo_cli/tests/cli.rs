@@ -616,3 +616,39 @@ fn an_unresolved_package_import_fails_the_build_with_its_location() {
     assert!(stderr.contains("Cannot resolve"), "{stderr}");
     assert!(!dir.path().join("dist").exists());
 }
+
+#[test]
+fn root_absolute_imports_and_unknown_queries_load_files_as_in_vite() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import { a } from './foo.js?v=1';\nimport { b } from '/src/bar';\nimport data from '/data.json';\n(globalThis as any).result = [a, b, data.from].join('|');\n",
+        ),
+        ("src/foo.js", "export const a = 'query-ok';"),
+        ("src/bar.ts", "export const b: string = 'root-ok';"),
+        // Not under the root's folders: found in public/, as in Vite.
+        ("public/data.json", r#"{"from": "public-ok"}"#),
+    ]);
+    let root = dir.path();
+    build_ok(root, &[]);
+    let entry = files_in(&root.join("dist"))
+        .into_keys()
+        .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
+        .expect("an entry chunk");
+    let url = format!("file://{}", root.join("dist").join(entry).display());
+    let output = std::process::Command::new("node")
+        .args([
+            "--input-type=module",
+            "-e",
+            &format!("await import({url:?}); console.log(globalThis.result);"),
+        ])
+        .output()
+        .expect("node runs");
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "query-ok|root-ok|public-ok",
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -10,6 +10,8 @@
 //!   the library `style.css`.
 //! - [`assets`], [`asset_url`]: which imports are assets, and output names and URLs.
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
+//! - [`root_absolute`], [`queried_files`]: Vite's `/src/x.ts` (root, then `public/`) and
+//!   `./x.js?v=1` (the file, the query kept in the id) imports.
 //!
 //! Env variables, `define` and aliases need no plugin: both drivers hand them to oxc/rolldown as
 //! data.
@@ -21,6 +23,8 @@ pub mod css;
 pub mod html_entry;
 pub mod input_guard;
 pub mod modules;
+pub mod queried_files;
+pub mod root_absolute;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,12 +45,16 @@ pub fn app_plugins(
     asset_urls: Arc<AssetUrls>,
     pages: Vec<HtmlPage>,
     root: &Path,
+    public_dir: Option<&Path>,
 ) -> Vec<SharedPluginable> {
-    let mut plugins: Vec<SharedPluginable> = vec![Arc::new(html_entry::HtmlEntryPlugin::new(
-        pages,
-        asset_urls.clone(),
-        chunk_styles,
-    ))];
+    let mut plugins: Vec<SharedPluginable> = vec![
+        Arc::new(html_entry::HtmlEntryPlugin::new(
+            pages,
+            asset_urls.clone(),
+            chunk_styles,
+        )),
+        Arc::new(root_absolute::RootAbsoluteImports::new(root, public_dir)),
+    ];
     plugins.extend(lib_plugins(css, asset_urls, root));
     plugins
 }
@@ -75,5 +83,7 @@ pub fn lib_plugins(
             asset_urls,
             errors,
         )),
+        // Last: only what no other plugin loads.
+        Arc::new(queried_files::QueriedFiles),
     ]
 }
