@@ -56,7 +56,7 @@ before(async () => {
 
 async function pageText(url) {
   const { page, problems } = await openPage(browser(), url);
-  await page.waitForFunction(() => document.querySelector('#out')?.textContent !== '');
+  await page.waitForFunction(() => document.querySelector('#out')?.textContent !== '', null, { timeout: 10_000 });
   const text = await page.textContent('#out');
   await page.close();
   return { text, problems };

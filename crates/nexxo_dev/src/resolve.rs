@@ -54,6 +54,8 @@ pub enum Resolved {
 pub struct ModuleResolver {
     resolver: Resolver,
     root: PathBuf,
+    /// Where a root-absolute import (`/src/x.ts`) is looked up, in order: the root, `public/`.
+    absolute_import_folders: Vec<PathBuf>,
 }
 
 impl ModuleResolver {
@@ -85,6 +87,10 @@ impl ModuleResolver {
         Self {
             resolver: Resolver::new(options),
             root: config.root.clone(),
+            absolute_import_folders: std::iter::once(&config.root)
+                .chain(&config.public_dir)
+                .cloned()
+                .collect(),
         }
     }
 
@@ -111,17 +117,19 @@ impl ModuleResolver {
             return Ok(Resolved::Dependency(request.to_string()));
         }
         let directory = importer.parent().unwrap_or(&self.root);
-        // `/src/x.ts` means the root's file, as in Vite and in the browser.
+        // `/src/x.ts` means the root's file, then `public/`'s, as in Vite (and the build).
         if request.starts_with('/') && !request.starts_with("//") {
-            let candidate = self.root.join(request.trim_start_matches('/'));
-            if let Ok(found) = self
-                .resolver
-                .resolve(&self.root, &candidate.to_string_lossy())
-            {
-                return Ok(Resolved::File {
-                    path: found.full_path(),
-                    query: query.map(String::from),
-                });
+            for folder in &self.absolute_import_folders {
+                let candidate = folder.join(request.trim_start_matches('/'));
+                if let Ok(found) = self
+                    .resolver
+                    .resolve(&self.root, &candidate.to_string_lossy())
+                {
+                    return Ok(Resolved::File {
+                        path: found.full_path(),
+                        query: query.map(String::from),
+                    });
+                }
             }
         }
         let found = self
