@@ -1,6 +1,7 @@
 // Imports that Vite resolves and a bundler alone would not, in the built app and under
 // `nexxo dev`, in Chromium: a root-absolute path (`/src/bar`), a file in `public/` imported
-// root-absolute (`/data.json`), and a script with an unknown query (`./foo.js?v=1`).
+// root-absolute (`/data.json`), a script with an unknown query (`./foo.js?v=1`), and
+// `new URL('./x.svg', import.meta.url)` for a file emitted as an asset and one inlined.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -18,8 +19,18 @@ const files = {
   'src/main.ts': `import { a } from './foo.js?v=1';
 import { b } from '/src/bar';
 import data from '/data.json';
+const big = document.createElement('img');
+big.id = 'big';
+big.src = new URL('./photo.svg', import.meta.url).href;
+const small = document.createElement('img');
+small.id = 'small';
+small.src = new URL("./dot.svg", import.meta.url).href;
+document.body.append(big, small);
 document.querySelector('#out')!.textContent = [a, b, data.from].join('|');
 `,
+  // Over assetsInlineLimit (4 kB): emitted as a file. The other is inlined as a data URL.
+  'src/photo.svg': `<svg xmlns="http://www.w3.org/2000/svg" width="12" height="7"><!-- ${'x'.repeat(5000)} --><rect width="12" height="7"/></svg>`,
+  'src/dot.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="3" height="5"><rect width="3" height="5"/></svg>',
   'src/foo.js': "export const a = 'query-ok';\n",
   'src/bar.ts': "export const b: string = 'root-ok';\n",
   'public/data.json': '{"from": "public-ok"}\n',
@@ -37,17 +48,22 @@ async function pageText(url) {
   const { page, problems } = await openPage(browser(), url);
   await page.waitForFunction(() => document.querySelector('#out')?.textContent !== '', null, { timeout: 10_000 });
   const text = await page.textContent('#out');
+  // Both images load (a wrong URL would leave them at 0 × 0).
+  await page.waitForFunction(() => ['big', 'small'].every((id) => document.getElementById(id)?.complete));
+  const sizes = await page.evaluate(() =>
+    ['big', 'small'].map((id) => { const img = document.getElementById(id); return `${img.naturalWidth}x${img.naturalHeight}`; }).join(','),
+  );
   await page.close();
-  return { text, problems };
+  return { text: `${text}|${sizes}`, problems };
 }
 
-test('the built app loads root-absolute, public/ and queried imports', async () => {
+test('the built app loads root-absolute, public/, queried and new URL(…, import.meta.url) imports', async () => {
   buildOrThrow(root);
   const server = await serve(path.join(root, 'dist'));
   try {
     const { text, problems } = await pageText(server.url);
     assert.deepEqual(problems, []);
-    assert.equal(text, 'query-ok|root-ok|public-ok');
+    assert.equal(text, 'query-ok|root-ok|public-ok|12x7,3x5');
   } finally {
     await server.close();
   }
@@ -58,5 +74,5 @@ test('nexxo dev loads the same imports', async () => {
   after(() => dev.stop());
   const { text, problems } = await pageText(dev.url);
   assert.deepEqual(problems, []);
-  assert.equal(text, 'query-ok|root-ok|public-ok');
+  assert.equal(text, 'query-ok|root-ok|public-ok|12x7,3x5');
 });

@@ -10,12 +10,14 @@
 //!   the library `style.css`.
 //! - [`assets`], [`asset_url`]: which imports are assets, and output names and URLs.
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
+//! - [`asset_import_meta_url`]: `new URL('./x.png', import.meta.url)` as an emitted asset.
 //! - [`root_absolute`], [`queried_files`]: Vite's `/src/x.ts` (root, then `public/`) and
 //!   `./x.js?v=1` (the file, the query kept in the id) imports.
 //!
 //! Env variables, `define` and aliases need no plugin: both drivers hand them to oxc/rolldown as
 //! data.
 
+pub mod asset_import_meta_url;
 pub mod asset_url;
 pub mod assets;
 pub mod build_driver;
@@ -69,6 +71,7 @@ pub fn lib_plugins(
     let errors = css.module_errors();
     vec![
         Arc::new(input_guard::InputGuard::new(root, errors.clone())),
+        Arc::new(asset_import_meta_url::AssetImportMetaUrl),
         css,
         Arc::new(RolldownModulePlugin::new(
             AssetModules,
