@@ -92,10 +92,14 @@ pub fn is_local_url(url: &str) -> bool {
         || url.contains("{{"))
 }
 
+/// A `<script type="module">` Nexxo bundles: not one marked `vite-ignore` or `nexxo-ignore`
+/// (as in Vite, left in the page as written, for scripts served by something else).
 fn is_module_script(element: &Element) -> bool {
     element
         .get_attribute("type")
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
+        && !element.has_attribute("vite-ignore")
+        && !element.has_attribute("nexxo-ignore")
 }
 
 fn is_stylesheet_link(element: &Element) -> bool {
@@ -373,6 +377,19 @@ mod tests {
     <script type="module">import './inline.ts'; console.log(1 < 2)</script>
   </body>
 </html>"#;
+
+    #[test]
+    fn ignored_module_scripts_are_neither_bundled_nor_removed() {
+        let page = r#"<script type="module" vite-ignore src="/legacy/a.js"></script>
+<script type="module" nexxo-ignore>window.b = 1</script>
+<script type="module" src="/src/main.ts"></script>"#;
+        let scan = scan_html(page).unwrap();
+        assert_eq!(scan.scripts.len(), 1, "{:?}", scan.scripts);
+        let out = rewrite_html(page, &HtmlOutput::default()).unwrap();
+        assert!(out.contains(r#"vite-ignore src="/legacy/a.js""#), "{out}");
+        assert!(out.contains("window.b = 1"), "{out}");
+        assert!(!out.contains("/src/main.ts"), "{out}");
+    }
 
     #[test]
     fn scan_finds_module_scripts_and_assets() {
