@@ -240,12 +240,13 @@ pub fn emit(
         .map_err(|err| Diagnostic::error(format!("cannot create {}: {err}", parent.display())))?;
     remove_stale_siblings(&out.real, &mut warnings);
     let staging = sibling_path(&out.real, "staging");
-    let written = write_staging(config, &staging, files, &mut warnings)
-        .and_then(|public_files| place(&out, &staging).map(|()| public_files));
-    if written.is_err() {
+    let public_files = write_staging(config, &staging, files, &mut warnings);
+    if public_files.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    Ok((warnings, written?))
+    let public_files = public_files?;
+    place(&out, &staging)?;
+    Ok((warnings, public_files))
 }
 
 fn write_staging(
@@ -325,45 +326,65 @@ fn process_alive(pid: u32) -> bool {
     pid == std::process::id()
 }
 
-/// Puts the finished staging folder where outDir is.
+/// Puts the finished staging folder where outDir is. When that fails, the staging folder (the
+/// new output only) is removed and outDir is as it was.
 fn place(out: &OutDir, staging: &Path) -> Result<(), Diagnostic> {
     let real = &out.real;
     let failed = |what: &str, err: std::io::Error| {
+        let _ = std::fs::remove_dir_all(staging);
         Diagnostic::error(format!("cannot {what} {}: {err}", real.display()))
     };
     match out.placement {
         // `rename` replaces an empty folder.
         Placement::Create => std::fs::rename(staging, real).map_err(|err| failed("create", err)),
         Placement::Replace => {
-            let old = sibling_path(real, "old");
-            swap_folders(staging, real, &old).map_err(|err| failed("replace", err))?;
-            // A deploy checkout at the top of the old output moves into the new one.
+            let old = swap_folders(staging, real).map_err(|err| failed("replace", err))?;
+            // A deploy checkout at the top of the old output moves into the new one; if it
+            // cannot, the old output stays where it is, never deleted with the checkout in it.
             let old_git = old.join(".git");
             if old_git.exists() {
-                std::fs::rename(&old_git, real.join(".git"))
-                    .map_err(|err| failed("move .git into", err))?;
+                std::fs::rename(&old_git, real.join(".git")).map_err(|err| {
+                    Diagnostic::error(format!(
+                        "cannot move {} into the new output: {err}; the previous output, .git included, is in {}",
+                        old_git.display(),
+                        old.display()
+                    ))
+                })?;
             }
-            std::fs::remove_dir_all(&old).map_err(|err| failed("remove the old output of", err))
+            std::fs::remove_dir_all(&old).map_err(|err| {
+                Diagnostic::error(format!(
+                    "cannot remove the old output {}: {err}",
+                    old.display()
+                ))
+            })
         }
         Placement::Merge => {
             merge_into(staging, real).map_err(|err| failed("write into", err))?;
-            std::fs::remove_dir_all(staging).map_err(|err| failed("clean up beside", err))
+            std::fs::remove_dir_all(staging).map_err(|err| {
+                Diagnostic::error(format!("cannot clean up {}: {err}", staging.display()))
+            })
         }
     }
 }
 
-/// Makes `staging` the folder at `out_dir` and leaves the previous one at `old`. On Linux one
-/// atomic exchange, so outDir always names a whole build; elsewhere (or on file systems without
-/// the exchange) two renames.
-fn swap_folders(staging: &Path, out_dir: &Path, old: &Path) -> std::io::Result<()> {
+/// Makes `staging` the folder at `out_dir`; returns where the previous output now is. On Linux
+/// one atomic exchange (the old output lands at `staging`), so outDir always names a whole
+/// build; elsewhere, or on file systems without the exchange, two renames.
+fn swap_folders(staging: &Path, out_dir: &Path) -> std::io::Result<PathBuf> {
     #[cfg(target_os = "linux")]
     {
         if exchange(staging, out_dir).is_ok() {
-            return std::fs::rename(staging, old);
+            return Ok(staging.to_path_buf());
         }
     }
-    std::fs::rename(out_dir, old)?;
-    std::fs::rename(staging, out_dir)
+    let old = sibling_path(out_dir, "old");
+    std::fs::rename(out_dir, &old)?;
+    if let Err(err) = std::fs::rename(staging, out_dir) {
+        // Put the previous output back: outDir must never be left missing.
+        let _ = std::fs::rename(&old, out_dir);
+        return Err(err);
+    }
+    Ok(old)
 }
 
 #[cfg(target_os = "linux")]
