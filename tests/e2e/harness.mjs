@@ -244,3 +244,18 @@ export function rawGet(port, requestPath, headers = {}) {
     request.end();
   });
 }
+
+/**
+ * Writes `files` (path → text) into a new project folder under the system's temp folder and
+ * returns its path; `prefix` names the temp folder.
+ */
+export async function writeProject(prefix, files) {
+  const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const root = path.join(await mkdtemp(path.join(os.tmpdir(), prefix)), 'app');
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), content);
+  }
+  return root;
+}

@@ -6,9 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import os from 'node:os';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { sharedBrowser, openPage, startDev, buildOrThrow, serve } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, serve, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -47,11 +45,7 @@ export const fromGlobal = globalThis.process.env.OTHER ?? 'none';
 };
 
 before(async () => {
-  root = path.join(await mkdtemp(path.join(os.tmpdir(), 'nexxo-vite-env-')), 'app');
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
+  root = await writeProject('nexxo-vite-env-', files);
 });
 
 async function pageText(url) {

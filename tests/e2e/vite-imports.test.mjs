@@ -5,9 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import os from 'node:os';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { sharedBrowser, openPage, startDev, buildOrThrow, serve } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, serve, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -37,11 +35,7 @@ document.querySelector('#out')!.textContent = [a, b, data.from].join('|');
 };
 
 before(async () => {
-  root = path.join(await mkdtemp(path.join(os.tmpdir(), 'nexxo-vite-imports-')), 'app');
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
+  root = await writeProject('nexxo-vite-imports-', files);
 });
 
 async function pageText(url) {

@@ -534,25 +534,7 @@ fn json_imports_work_for_the_app_and_for_commonjs_packages() {
     ]);
     let root = dir.path();
     build_ok(root, &[]);
-    let entry = files_in(&root.join("dist"))
-        .into_keys()
-        .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
-        .expect("an entry chunk");
-    let url = format!("file://{}", root.join("dist").join(entry).display());
-    let output = std::process::Command::new("node")
-        .args([
-            "--input-type=module",
-            "-e",
-            &format!("await import({url:?}); console.log(globalThis.result);"),
-        ])
-        .output()
-        .expect("node runs");
-    assert_eq!(
-        text(&output.stdout).trim(),
-        "dep|the-key,other|app|cfg",
-        "{}",
-        text(&output.stderr)
-    );
+    assert_eq!(run_entry_in_node(root, ""), "dep|the-key,other|app|cfg");
 }
 
 #[test]
@@ -580,24 +562,10 @@ fn packages_reading_process_env_run_in_a_browser_without_process() {
     build_ok(root, &[]);
     let js = js_of(&root.join("dist"));
     assert!(!js.contains("process"), "{js}");
-    let entry = files_in(&root.join("dist"))
-        .into_keys()
-        .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
-        .expect("an entry chunk");
-    let url = format!("file://{}", root.join("dist").join(entry).display());
     // As in a browser: no `process` global.
-    let script = format!(
-        "const log = console.log; delete globalThis.process; await import({url:?}); log(globalThis.result);"
-    );
-    let output = std::process::Command::new("node")
-        .args(["--input-type=module", "-e", &script])
-        .output()
-        .expect("node runs");
     assert_eq!(
-        text(&output.stdout).trim(),
-        "production|unset|none|true|boolean",
-        "{}",
-        text(&output.stderr)
+        run_entry_in_node(root, "delete globalThis.process;"),
+        "production|unset|none|true|boolean"
     );
 }
 
@@ -632,23 +600,23 @@ fn root_absolute_imports_and_unknown_queries_load_files_as_in_vite() {
     ]);
     let root = dir.path();
     build_ok(root, &[]);
+    assert_eq!(run_entry_in_node(root, ""), "query-ok|root-ok|public-ok");
+}
+
+/// Runs the built app's entry chunk in Node after `setup` (JavaScript run first) and returns
+/// the `globalThis.result` it leaves, as printed.
+fn run_entry_in_node(root: &Path, setup: &str) -> String {
     let entry = files_in(&root.join("dist"))
         .into_keys()
         .find(|name| name.starts_with("assets/index-") && name.ends_with(".js"))
         .expect("an entry chunk");
     let url = format!("file://{}", root.join("dist").join(entry).display());
+    let script =
+        format!("const log = console.log; {setup} await import({url:?}); log(globalThis.result);");
     let output = std::process::Command::new("node")
-        .args([
-            "--input-type=module",
-            "-e",
-            &format!("await import({url:?}); console.log(globalThis.result);"),
-        ])
+        .args(["--input-type=module", "-e", &script])
         .output()
         .expect("node runs");
-    assert_eq!(
-        text(&output.stdout).trim(),
-        "query-ok|root-ok|public-ok",
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout).trim().to_string()
 }
