@@ -9,12 +9,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtemp, mkdir, writeFile, symlink, readdir, realpath } from 'node:fs/promises';
+import { mkdir, writeFile, symlink, readdir, realpath } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, rawGet } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, rawGet, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -41,14 +40,9 @@ import('./lazy').then((lazy) => {
 };
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'nexxo-dev-security-'));
-  root = path.join(dir, 'app');
-  outside = path.join(dir, 'outside-secret.txt');
+  root = await writeProject('nexxo-dev-security-', files);
+  outside = path.join(path.dirname(root), 'outside-secret.txt');
   await writeFile(outside, 'TOP-SECRET');
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
   dev = await startDev(root);
 });
 after(async () => {

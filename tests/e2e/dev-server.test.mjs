@@ -9,7 +9,7 @@ import os from 'node:os';
 import http from 'node:http';
 import { mkdtemp, mkdir, writeFile, symlink, readFile, realpath } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot, rawGet } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot, rawGet, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -48,14 +48,10 @@ if (import.meta.hot) {
 };
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'nexxo-dev-server-'));
-  root = path.join(dir, 'app');
+  root = await writeProject('nexxo-dev-server-', files);
+  const dir = path.dirname(root);
   outside = path.join(dir, 'outside-secret.txt');
   await writeFile(outside, 'TOP-SECRET');
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
   await symlink(outside, path.join(root, 'src/leak.txt'));
   // `node_modules` linked from elsewhere (as copyProject and pnpm do): its files are served.
   moduleStore = path.join(dir, 'module-store');
