@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use nexxo_config::{LibFormat, ResolvedConfig, Sourcemap};
+use nexxo_config::{LibFormat, ResolvedConfig, ResolverConfig, Sourcemap};
 use nexxo_diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 use rolldown::{
     BundlerOptions, BundlerTransformOptions, CodeSplittingMode, Either, InputItem,
     ManualCodeSplittingOptions, OutputExports, OutputFormat, Platform, RawMinifyOptions,
-    ResolveOptions, SourceMapType, TsConfig,
+    SourceMapType, TsConfig,
 };
 use rolldown_common::{MatchGroup, MatchGroupName, MatchGroupTest, Output};
 use rolldown_error::{
@@ -39,16 +39,7 @@ fn base_options(config: &ResolvedConfig) -> BundlerOptions {
         },
         minify: Some(RawMinifyOptions::Bool(config.minify)),
         define: Some(config.define.iter().cloned().collect()),
-        resolve: Some(ResolveOptions {
-            alias: (!config.alias.is_empty()).then(|| {
-                config
-                    .alias
-                    .iter()
-                    .map(|(find, to)| (find.clone(), vec![Some(to.clone())]))
-                    .collect()
-            }),
-            ..Default::default()
-        }),
+        resolve: Some(nexxo_plugins::resolve_options(&ResolverConfig::new(config))),
         transform: Some(BundlerTransformOptions {
             target: Some(Either::Right(config.targets.clone())),
             ..Default::default()

@@ -22,7 +22,8 @@ use nexxo_config::ResolvedConfig;
 use nexxo_css::{CssOptions, StylesheetCache};
 use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
-use nexxo_plugins::{AssetUrls, ChunkStyles, CssPlugin};
+use nexxo_pipeline::plugins::StylesheetModules;
+use nexxo_plugins::{AssetUrls, BuildPlugins, ChunkStyles, CssPlugin};
 use rolldown_common::Output;
 use rolldown_plugin::__inner::SharedPluginable;
 use serde_json::json;
@@ -180,15 +181,9 @@ async fn bundle_app(
     let bundle_phase = Phase::start("bundle");
     let options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
-    let css = Arc::new(css_plugin(config, store, chunk_styles.clone(), reads));
-    let plugins = nexxo_plugins::app_plugins(
-        css.clone(),
-        chunk_styles,
-        asset_urls(config),
-        pages,
-        &config.root,
-        config.public_dir.as_deref(),
-    );
+    let shared = build_plugins(config, store, chunk_styles.clone(), reads);
+    let css = shared.css.clone();
+    let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
     let plugins = recording_loads(reads, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;
     let result = css_errors(&css).and(result);
@@ -196,18 +191,21 @@ async fn bundle_app(
     result
 }
 
-fn css_plugin(
+/// The plugins one rolldown run shares: the stylesheet module plugin on the persistent CSS
+/// cache, the CSS chunk hooks, the asset URL rules.
+fn build_plugins(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
     chunk_styles: Arc<ChunkStyles>,
     reads: &cache::BuildReads,
-) -> CssPlugin {
+) -> BuildPlugins {
     let options = CssOptions {
         root: config.root.clone(),
         targets: config.targets.clone(),
         minify: config.minify,
         sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
         modules_pattern: config.css_modules_pattern.clone(),
+        alias: config.alias.clone(),
     };
     let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
     // CSS maps sit in outDir/assets; their sources are relative to the root.
@@ -218,15 +216,22 @@ fn css_plugin(
         .count();
     let out_to_root = relative_path(&config.out_dir, &config.root);
     let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
-    CssPlugin::new(
-        StylesheetCache::new(store.clone(), &options).recording_inputs(reads.css.clone()),
-        options,
-        asset_urls(config),
+    let stylesheets = StylesheetModules::new(
+        options.clone(),
+        Some(StylesheetCache::new(store.clone(), &options).recording_inputs(reads.css.clone())),
         config.public_dir.clone(),
-        chunk_styles,
-        library_css_name,
-        map_source_root,
-    )
+    );
+    BuildPlugins {
+        css: Arc::new(CssPlugin::new(
+            options,
+            asset_urls(config),
+            chunk_styles,
+            library_css_name,
+            map_source_root,
+        )),
+        stylesheets: Arc::new(stylesheets),
+        asset_urls: asset_urls(config),
+    }
 }
 
 /// The relative URL path from folder `from` to folder `to`, ending in `/` (empty when equal).
@@ -274,20 +279,18 @@ async fn bundle_lib_formats(
         .as_ref()
         .ok_or_else(|| Diagnostic::error("no build.lib config"))?;
     // One CSS plugin per format: each build collects its own library stylesheet.
-    let css_per_format: Vec<Arc<CssPlugin>> = lib
+    let mut css_per_format: Vec<Arc<CssPlugin>> = Vec::new();
+    let builds: Vec<_> = lib
         .formats
         .iter()
-        .map(|_| Arc::new(css_plugin(config, store, Arc::default(), reads)))
-        .collect();
-    let builds = lib
-        .formats
-        .iter()
-        .zip(&css_per_format)
-        .map(|(format, css)| {
+        .map(|format| {
+            let shared = build_plugins(config, store, Arc::default(), reads);
+            css_per_format.push(shared.css.clone());
             let options = bundle::lib_options(config, *format);
-            let plugins = nexxo_plugins::lib_plugins(css.clone(), asset_urls(config), &config.root);
+            let plugins = nexxo_plugins::lib_plugins(config, shared);
             run_rolldown(&config.root, options, recording_loads(reads, plugins))
-        });
+        })
+        .collect();
     let mut merged = BundleResult {
         outputs: Vec::new(),
         warnings: Vec::new(),

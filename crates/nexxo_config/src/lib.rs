@@ -6,18 +6,21 @@
 //! - [`env`]: `.env` files and `import.meta.env`.
 //! - [`target`]: `build.target` / browserslist into a list of engine targets.
 //! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
+//! - [`resolver`]: the import resolution rules every resolver is built from.
 //! - [`deny`]: the files that never leave the project (served or copied).
 
 pub mod deny;
 pub mod env;
 pub mod load;
 pub mod resolve;
+pub mod resolver;
 pub mod target;
 pub mod user_config;
 
 pub use resolve::{
     resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedLib, Sourcemap,
 };
+pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;
 
 /// The config file Nexxo looks for at the project root.

@@ -45,6 +45,8 @@ pub struct CssOptions {
     pub sourcemap: bool,
     /// CSS Modules class name pattern: `[name]`, `[local]`, `[hash]` (`[hash:N]` is read as `[hash]`).
     pub modules_pattern: String,
+    /// The project's aliases (`resolve.alias`), for `@import` and `url()` as in scripts.
+    pub alias: Vec<(String, String)>,
 }
 
 /// A `url()` found in the stylesheet, replaced by `placeholder` in [`CompiledCss::code`].
@@ -100,7 +102,8 @@ pub fn compile_stylesheet_hashing_reads(
         ..ParserOptions::default()
     };
 
-    let provider = provider::NodeStyleProvider::new(&options.root, css_modules.is_some());
+    let provider =
+        provider::NodeStyleProvider::new(&options.root, css_modules.is_some(), &options.alias);
     let sass_output;
     let mut sass_files = Vec::new();
     let mut source_map = options

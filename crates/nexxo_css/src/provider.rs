@@ -23,11 +23,14 @@ pub struct NodeStyleProvider {
     structure_error: Mutex<Option<Diagnostic>>,
     /// CSS Modules: file → the files its `composes … from` name (canonical paths).
     composes: Mutex<BTreeMap<PathBuf, Vec<PathBuf>>>,
+    /// The project's aliases, applied before anything else (as the script resolver does).
+    alias: Vec<(String, String)>,
 }
 
 impl NodeStyleProvider {
-    pub fn new(root: &Path, css_modules: bool) -> Self {
+    pub fn new(root: &Path, css_modules: bool, alias: &[(String, String)]) -> Self {
         Self {
+            alias: alias.to_vec(),
             files: FileProvider::new(),
             root: root.to_path_buf(),
             css_modules,
@@ -164,6 +167,17 @@ impl SourceProvider for NodeStyleProvider {
         }
         let from_dir = originating_file.parent().unwrap_or(&self.root);
         let specifier = specifier.strip_prefix('~').unwrap_or(specifier);
+        let aliased = nexxo_config::resolver::apply_alias(&self.alias, specifier);
+        // An alias to a folder gives an absolute path, which is a file path here, not a
+        // root-absolute URL.
+        if let Some(file) = aliased
+            .as_deref()
+            .filter(|a| Path::new(a).is_absolute())
+            .and_then(|a| with_css_extension(&without_dot_segments(Path::new(a))))
+        {
+            return Ok(ResolveResult::File(file));
+        }
+        let specifier = aliased.as_deref().unwrap_or(specifier);
         let local = without_dot_segments(&match specifier.strip_prefix('/') {
             Some(rest) => self.root.join(rest),
             None => from_dir.join(specifier),

@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 
-use nexxo_config::ResolvedConfig;
+use nexxo_config::{ResolvedConfig, ResolverConfig};
 use nexxo_diagnostics::Diagnostic;
-use rolldown::{BundlerOptions, InputItem, OutputFormat, Platform, ResolveOptions};
+use rolldown::{BundlerOptions, InputItem, OutputFormat, Platform};
 use rolldown_common::Output;
 
 use crate::page::{wrap_module, ModuleFlags};
@@ -93,16 +93,8 @@ pub async fn prebundle(
         chunk_filenames: Some("chunk-[name]-[hash].js".to_string().into()),
         // The app's own table (mode, user constants, `process.env` as `{}`), as Vite's optimizer.
         define: Some(config.define.iter().cloned().collect()),
-        resolve: Some(ResolveOptions {
-            condition_names: Some(vec![
-                "browser".into(),
-                "development".into(),
-                "import".into(),
-                "module".into(),
-                "default".into(),
-            ]),
-            ..Default::default()
-        }),
+        // The app's resolution rules (aliases, conditions with `development`), as the modules'.
+        resolve: Some(nexxo_plugins::resolve_options(&ResolverConfig::new(config))),
         ..Default::default()
     };
     let mut bundler =

@@ -1,20 +1,24 @@
 //! Loading one module for the dev server: each kind of file becomes JavaScript, then goes
 //! through the same compile step.
 //!
-//! Stylesheets, assets (`?url`/`?raw`/`?inline`) and JSON go through the module plugins the
-//! build runs too (`nexxo_plugins::modules`), with [`DevHost`] giving the dev server's answers:
-//! files are served where they are, and an imported stylesheet's CSS goes into a `<style>`
-//! element that hot updates replace. Scripts and inline `<script type="module">`s of pages
-//! are compiled directly.
+//! Every module goes through the module pipeline the build runs too (`nexxo_pipeline`): its
+//! `load` hooks (stylesheets, assets with `?url`/`?raw`/`?inline`, JSON, queried files), then
+//! its `transform` hooks, with [`DevHost`] giving the dev server's answers: files are served
+//! where they are, and an imported stylesheet's CSS goes into a `<style>` element that hot
+//! updates replace. Scripts no plugin loads, and inline `<script type="module">`s of pages, are
+//! read here; all of it then goes through the compile step (`transform.rs`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nexxo_config::ResolvedConfig;
 use nexxo_css::CssOptions;
 use nexxo_diagnostics::Diagnostic;
-use nexxo_plugins::asset_url::js_string;
-use nexxo_plugins::assets::split_query;
-use nexxo_plugins::{AssetModules, JsonModules, ModuleHost, ModulePlugin, StylesheetModules};
+use nexxo_pipeline::ids::{js_string, split_query};
+use nexxo_pipeline::plugins::StylesheetModules;
+use nexxo_pipeline::{
+    BuiltinOptions, Environment, Lang, LoadArgs, ModuleHost, PluginContainer, TransformArgs,
+};
 
 use crate::resolve::{id_for_path, ModuleResolver};
 use crate::transform::{compile_module, is_script, CompiledModule, TransformSettings};
@@ -46,37 +50,35 @@ impl LoadedModule {
 
 /// Whether the stylesheet plugin compiles this file (the rule the build uses).
 pub fn is_stylesheet(path: &Path) -> bool {
-    nexxo_plugins::modules::is_stylesheet(&path.to_string_lossy())
+    nexxo_pipeline::plugins::stylesheets::is_stylesheet(&path.to_string_lossy())
 }
 
-/// The module plugins of a dev session, in the build's hook order: stylesheets are claimed
-/// before the asset plugin sees them.
+/// The module pipeline of a dev session: the build's built-in plugins, in the build's order.
 pub struct DevPlugins {
-    pub stylesheets: StylesheetModules,
-    assets: AssetModules,
-    json: JsonModules,
+    /// Also compiles `<link>`ed stylesheets.
+    pub stylesheets: Arc<StylesheetModules>,
+    pub container: PluginContainer,
 }
 
 impl DevPlugins {
     pub fn new(config: &ResolvedConfig) -> Self {
+        let stylesheets = Arc::new(StylesheetModules::new(
+            css_options(config),
+            None,
+            config.public_dir.clone(),
+        ));
+        let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
+            root: &config.root,
+            public_dir: config.public_dir.as_deref(),
+            stylesheets: stylesheets.clone(),
+            // An app's own import of a package's JSON file is served as a module; packages'
+            // internal `require`s happen inside the pre-bundled dependencies.
+            json_in_packages_to_bundler: false,
+        }));
         Self {
-            stylesheets: StylesheetModules::new(
-                css_options(config),
-                None,
-                config.public_dir.clone(),
-            ),
-            assets: AssetModules,
-            json: JsonModules {
-                root: config.root.clone(),
-                // An app's own import of a package's JSON file is served as a module; packages'
-                // internal `require`s happen inside the pre-bundled dependencies.
-                leave_packages_to_bundler: false,
-            },
+            stylesheets,
+            container,
         }
-    }
-
-    fn all(&self) -> [&dyn ModulePlugin; 3] {
-        [&self.stylesheets, &self.assets, &self.json]
     }
 }
 
@@ -86,6 +88,7 @@ pub struct DevHost<'a> {
     /// The id the browser knows the module by (`/src/a.module.css`): names its CSS in the page,
     /// where the absolute path the plugins see has no business.
     pub module_id: &'a str,
+    pub resolver: &'a ModuleResolver,
 }
 
 impl ModuleHost for DevHost<'_> {
@@ -123,6 +126,10 @@ impl ModuleHost for DevHost<'_> {
             code.push_str("import.meta.hot.accept();\n");
         }
         code
+    }
+
+    fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf> {
+        self.resolver.resolve_file(importer, specifier)
     }
 }
 
@@ -167,28 +174,69 @@ pub fn load_module(
     let host = DevHost {
         config,
         module_id: id,
+        resolver,
     };
-    for plugin in plugins.all() {
-        if let Some(loaded) = plugin.load(&absolute_id, &host)? {
-            let mut files = loaded.files;
-            if !files.iter().any(|f| f == path) {
-                files.push(path.to_path_buf());
-            }
-            return compile(&format!("{display}.js"), &loaded.code, files);
+    let load_args = LoadArgs {
+        id: &absolute_id,
+        environment: Environment::Page,
+    };
+    let (source, lang, mut files) = match plugins.container.load(&load_args, &host)? {
+        Some(loaded) => (loaded.code, loaded.lang, loaded.files),
+        None => {
+            let lang = Lang::of(&path.to_string_lossy()).ok_or_else(|| {
+                Diagnostic::error(format!(
+                    "{display}: cannot import a file of this type; add `?url` or `?raw` to get its URL or text"
+                ))
+            })?;
+            let source =
+                nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
+            (source, lang, vec![path.to_path_buf()])
         }
+    };
+    if !files.iter().any(|f| f == path) {
+        files.push(path.to_path_buf());
     }
-    if !is_script(path) {
-        return Err(Diagnostic::error(format!(
-            "{display}: cannot import a file of this type; add `?url` or `?raw` to get its URL or text"
-        )));
+    let transformed = if plugins.container.may_transform(&absolute_id) {
+        let args = TransformArgs {
+            id: &absolute_id,
+            code: &source,
+            lang,
+            environment: Environment::Page,
+        };
+        plugins.container.transform(&args, &host)?
+    } else {
+        None
+    };
+    let code = transformed.as_ref().map_or(&source, |t| &t.code);
+    // Generated modules are plain JavaScript: the `.js` name picks the parser.
+    let (name, options) = if is_script(path) && Lang::of(&path.to_string_lossy()) == Some(lang) {
+        let tsconfig = resolver.tsconfig_for(path)?;
+        files.extend(tsconfig.as_ref().map(|t| t.path.clone()));
+        let options = settings.options_for(tsconfig.as_deref())?;
+        (path.to_path_buf(), options)
+    } else {
+        (PathBuf::from(format!("{display}.js")), plain_options)
+    };
+    let mut compiled = compile_module(&name, &display, code, settings, &options)?;
+    if let Some(transformed) = &transformed {
+        files.extend(transformed.files.iter().cloned());
+        compiled.map = chain_maps(&transformed.maps, compiled.map.take(), &display);
     }
-    let source = nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
-    let tsconfig = resolver.tsconfig_for(path)?;
-    let options = settings.options_for(tsconfig.as_deref())?;
-    let compiled = compile_module(path, &display, &source, settings, &options)?;
-    let mut files = vec![path.to_path_buf()];
-    files.extend(tsconfig.map(|t| t.path.clone()));
     Ok(LoadedModule::new(compiled, files, &source))
+}
+
+/// The compile step's map on top of the transform hooks' maps: one map from the output to the
+/// file as written.
+fn chain_maps(
+    transform_maps: &[String],
+    compiled: Option<String>,
+    display: &str,
+) -> Option<String> {
+    let mut maps = transform_maps.to_vec();
+    maps.push(compiled?);
+    let mut map = nexxo_plugins::build_driver::collapse_maps(&maps)?;
+    map.set_sources([display]);
+    Some(map.to_json_string())
 }
 
 /// The URL the dev server serves a file at, with the base.
@@ -213,6 +261,7 @@ pub fn css_options(config: &ResolvedConfig) -> CssOptions {
         minify: false,
         sourcemap: false,
         modules_pattern: config.css_modules_pattern.clone(),
+        alias: config.alias.clone(),
     }
 }
 
@@ -221,6 +270,7 @@ pub fn css_options(config: &ResolvedConfig) -> CssOptions {
 pub fn compile_css_for_dev(
     config: &ResolvedConfig,
     plugins: &DevPlugins,
+    resolver: &ModuleResolver,
     path: &Path,
 ) -> Result<(String, nexxo_css::CompiledCss), Diagnostic> {
     let compiled = plugins.stylesheets.compile(path)?;
@@ -228,6 +278,7 @@ pub fn compile_css_for_dev(
     let host = DevHost {
         config,
         module_id: &url,
+        resolver,
     };
     let code = plugins.stylesheets.resolve_urls(&compiled, &host);
     Ok((code, compiled))

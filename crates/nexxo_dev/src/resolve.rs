@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use nexxo_config::ResolvedConfig;
-use oxc_resolver::{AliasValue, ResolveOptions, Resolver, TsconfigDiscovery};
+use nexxo_config::{ResolvedConfig, ResolverConfig};
+use nexxo_pipeline::ids::split_query;
+use nexxo_pipeline::{Environment, PluginContainer, ProjectResolver, ResolveArgs};
+
+use crate::load::DevHost;
 
 /// Prefix of pre-bundled dependency ids.
 pub const DEPS_PREFIX: &str = "/@deps/";
@@ -32,7 +35,7 @@ pub fn id_for_path(root: &Path, path: &Path, query: Option<&str>) -> String {
 
 /// The file behind a source module id (query removed).
 pub fn path_for_id(root: &Path, id: &str) -> PathBuf {
-    let (path, _) = nexxo_plugins::assets::split_query(id);
+    let (path, _) = split_query(id);
     match path.strip_prefix(FS_PREFIX) {
         Some(absolute) => PathBuf::from(absolute),
         None => root.join(path.trim_start_matches('/')),
@@ -51,46 +54,22 @@ pub enum Resolved {
     Dependency(String),
 }
 
+/// The dev server's resolver: the module pipeline's `resolve_id` hooks (root-absolute imports),
+/// then the project's resolver, built from the same rules as the build's
+/// (`nexxo_config::ResolverConfig`), so both name the same file for a specifier.
 pub struct ModuleResolver {
-    resolver: Resolver,
-    root: PathBuf,
-    /// Where a root-absolute import (`/src/x.ts`) is looked up, in order: the root, `public/`.
-    absolute_import_folders: Vec<PathBuf>,
+    resolver: ProjectResolver,
+    container: PluginContainer,
+    /// For the hooks' host (only `resolve` is asked of it while resolving).
+    config: ResolvedConfig,
 }
 
 impl ModuleResolver {
-    pub fn new(config: &ResolvedConfig) -> Self {
-        let alias = config
-            .alias
-            .iter()
-            .map(|(find, to)| (find.clone(), vec![AliasValue::from(to.as_str())]))
-            .collect();
-        let options = ResolveOptions {
-            alias,
-            extensions: [".mjs", ".js", ".mts", ".ts", ".jsx", ".tsx", ".json"]
-                .map(String::from)
-                .to_vec(),
-            extension_alias: vec![
-                (
-                    ".js".into(),
-                    vec![".ts".into(), ".tsx".into(), ".js".into()],
-                ),
-                (".jsx".into(), vec![".tsx".into(), ".jsx".into()]),
-            ],
-            condition_names: ["browser", "development", "import", "module", "default"]
-                .map(String::from)
-                .to_vec(),
-            main_fields: ["browser", "module", "main"].map(String::from).to_vec(),
-            tsconfig: Some(TsconfigDiscovery::Auto),
-            ..ResolveOptions::default()
-        };
+    pub fn new(config: &ResolvedConfig, container: PluginContainer) -> Self {
         Self {
-            resolver: Resolver::new(options),
-            root: config.root.clone(),
-            absolute_import_folders: std::iter::once(&config.root)
-                .chain(&config.public_dir)
-                .cloned()
-                .collect(),
+            resolver: ProjectResolver::new(&ResolverConfig::new(config)),
+            container,
+            config: config.clone(),
         }
     }
 
@@ -99,7 +78,7 @@ impl ModuleResolver {
         &self,
         file: &Path,
     ) -> Result<Option<std::sync::Arc<oxc_resolver::TsConfig>>, nexxo_diagnostics::Diagnostic> {
-        self.resolver.find_tsconfig(file).map_err(|err| {
+        self.resolver.oxc().find_tsconfig(file).map_err(|err| {
             nexxo_diagnostics::Diagnostic::error(format!(
                 "cannot read the tsconfig.json for {}: {err}",
                 file.display()
@@ -107,36 +86,42 @@ impl ModuleResolver {
         })
     }
 
+    /// The file `specifier` names from `importer`, with the project's rules (no hooks).
+    pub fn resolve_file(&self, importer: &Path, specifier: &str) -> Option<PathBuf> {
+        self.resolver.resolve_from_file(importer, specifier).ok()
+    }
+
     /// Resolves `specifier` imported from the file `importer`.
     pub fn resolve(&self, importer: &Path, specifier: &str) -> Result<Resolved, String> {
-        let (request, query) = nexxo_plugins::assets::split_query(specifier);
+        let (request, query) = split_query(specifier);
         // oxc's transforms (legacy decorators, …) import helpers from `@oxc-project/runtime`,
         // which the app need not have installed: rolldown's built-in plugin serves them, so they
         // go to the dependency bundle like a package.
         if request.starts_with(OXC_RUNTIME_HELPERS) && query.is_none() {
             return Ok(Resolved::Dependency(request.to_string()));
         }
-        let directory = importer.parent().unwrap_or(&self.root);
-        // `/src/x.ts` means the root's file, then `public/`'s, as in Vite (and the build).
-        if request.starts_with('/') && !request.starts_with("//") {
-            for folder in &self.absolute_import_folders {
-                let candidate = folder.join(request.trim_start_matches('/'));
-                if let Ok(found) = self
-                    .resolver
-                    .resolve(&self.root, &candidate.to_string_lossy())
-                {
-                    return Ok(Resolved::File {
-                        path: found.full_path(),
-                        query: query.map(String::from),
-                    });
-                }
-            }
+        let host = DevHost {
+            config: &self.config,
+            module_id: specifier,
+            resolver: self,
+        };
+        let args = ResolveArgs {
+            specifier,
+            importer: Some(importer),
+            environment: Environment::Page,
+        };
+        if let Some(resolved) = self
+            .container
+            .resolve_id(&args, &host)
+            .map_err(|diagnostic| diagnostic.message)?
+        {
+            let (path, query) = split_query(&resolved.id);
+            return Ok(Resolved::File {
+                path: PathBuf::from(path),
+                query: query.map(String::from),
+            });
         }
-        let found = self
-            .resolver
-            .resolve(directory, request)
-            .map_err(|error| error.to_string())?;
-        let path = found.full_path();
+        let path = self.resolver.resolve_from_file(importer, request)?;
         let bare = !(request.starts_with('.') || request.starts_with('/'));
         let in_node_modules = path.components().any(|c| c.as_os_str() == "node_modules");
         if bare && in_node_modules && query.is_none() && crate::transform::is_script(&path) {

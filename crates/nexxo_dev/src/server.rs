@@ -67,7 +67,8 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
-        let resolver = ModuleResolver::new(&config);
+        let plugins = DevPlugins::new(&config);
+        let resolver = ModuleResolver::new(&config, plugins.container.clone());
         let refresh_runtime =
             match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
                 Ok(Resolved::Dependency(specifier)) => Some(specifier),
@@ -85,7 +86,7 @@ impl Session {
         }
         let module_cache = ModuleCache::new(store, &config, refresh_runtime.is_some());
         Ok(Self {
-            plugins: DevPlugins::new(&config),
+            plugins,
             config: Arc::new(config),
             settings,
             resolver,
@@ -712,7 +713,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
 /// A stylesheet requested by `<link rel="stylesheet">`: compiled CSS.
 fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Response {
     let session = server.session();
-    match compile_css_for_dev(&session.config, &session.plugins, file) {
+    match compile_css_for_dev(&session.config, &session.plugins, &session.resolver, file) {
         Ok((css, compiled)) => {
             let mut files = compiled.files;
             files.push(file.to_path_buf());

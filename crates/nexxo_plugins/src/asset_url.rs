@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+pub use nexxo_pipeline::ids::{data_url, js_string};
+
 use base64::Engine as _;
 
 /// How asset URLs are written for one build.
@@ -102,23 +104,11 @@ fn relative_url(from_dir: &str, file_name: &str) -> String {
     format!("{prefix}{}", to[common..].join("/"))
 }
 
-/// A `data:` URL for a file.
-pub fn data_url(path: &Path, bytes: &[u8]) -> String {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-    format!("data:{};base64,{encoded}", mime.essence_str())
-}
-
 /// 8 URL-safe characters from a 128-bit hash of the bytes.
 pub fn content_hash(bytes: &[u8]) -> String {
     let digest = xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes();
     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     encoded[..8].to_string()
-}
-
-/// A JS string literal.
-pub fn js_string(value: &str) -> String {
-    serde_json::Value::from(value).to_string()
 }
 
 #[cfg(test)]

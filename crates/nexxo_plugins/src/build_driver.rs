@@ -1,28 +1,35 @@
-//! The build's driver for the module plugins (`modules.rs`): rolldown's `load` hook calls them,
+//! The build's driver for the module pipeline (`nexxo_pipeline`): one rolldown plugin,
+//! [`PipelinePlugin`], runs the plugin container's `resolve_id`, `load` and `transform` hooks,
 //! and [`BuildHost`] gives the build's answers: imported files become hashed assets (data URLs
-//! under `assetsInlineLimit`), a stylesheet's CSS waits for its chunk's CSS file.
+//! under `assetsInlineLimit`), a stylesheet's CSS waits for its chunk's CSS file, specifiers
+//! resolve with the project's resolution rules.
 //!
-//! rolldown drops a plugin's own message from load errors ("Could not load X"), so errors are
+//! rolldown drops a plugin's own message from hook errors ("Could not load X"), so errors are
 //! collected in [`ModuleErrors`] and reported by the build once rolldown returns.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use nexxo_diagnostics::Diagnostic;
+use nexxo_pipeline::{
+    Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer, ProjectResolver,
+    ResolveArgs, TransformArgs,
+};
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::ModuleType;
 use rolldown_plugin::{
-    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookUsage, Plugin, PluginContext,
-    SharedLoadPluginContext,
+    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookResolveIdArgs, HookResolveIdOutput,
+    HookResolveIdReturn, HookTransformArgs, HookTransformOutput, HookTransformOutputMap,
+    HookTransformReturn, HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
+    SharedTransformPluginContext,
 };
 
 use crate::asset_url::{data_url, AssetUrls};
 use crate::assets::emit_asset_file;
 use crate::css::CssPlugin;
-use crate::modules::{LoadedJs, ModuleHost, ModulePlugin};
 
-/// Errors the module plugins met during one build.
+/// Errors the module pipeline met during one build.
 #[derive(Debug, Default)]
 pub struct ModuleErrors(Mutex<Vec<Diagnostic>>);
 
@@ -43,9 +50,9 @@ impl ModuleErrors {
 pub struct BuildHost<'a> {
     pub ctx: &'a PluginContext,
     pub urls: &'a AssetUrls,
-    /// The CSS plugin, which keeps each stylesheet's CSS for its chunk (absent for plugins
-    /// that never load stylesheets).
-    pub css: Option<&'a CssPlugin>,
+    /// Keeps each stylesheet's CSS for its chunk.
+    pub css: &'a CssPlugin,
+    pub resolver: &'a ProjectResolver,
 }
 
 impl ModuleHost for BuildHost<'_> {
@@ -71,10 +78,7 @@ impl ModuleHost for BuildHost<'_> {
     }
 
     fn stylesheet_url_expression(&self, path: &Path, css: String) -> Result<String, Diagnostic> {
-        let plugin = self
-            .css
-            .ok_or_else(|| Diagnostic::error("stylesheet loaded outside the CSS plugin"))?;
-        plugin.emit_imported_stylesheet(self.ctx, path, css)
+        self.css.emit_imported_stylesheet(self.ctx, path, css)
     }
 
     fn take_stylesheet(
@@ -84,34 +88,47 @@ impl ModuleHost for BuildHost<'_> {
         map: Option<String>,
         _is_module: bool,
     ) -> String {
-        if let Some(plugin) = self.css {
-            plugin.keep_for_chunk(id, css, map);
-        }
+        self.css.keep_for_chunk(id, css, map);
         String::new()
+    }
+
+    fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf> {
+        self.resolver.resolve_from_file(importer, specifier).ok()
     }
 }
 
 /// What rolldown gets for a loaded module.
-pub fn load_output(loaded: LoadedJs) -> HookLoadOutput {
+fn load_output(loaded: LoadedModule) -> HookLoadOutput {
     HookLoadOutput {
         code: loaded.code.into(),
-        module_type: Some(ModuleType::Js),
-        side_effects: Some(if loaded.keep_without_exports {
-            // A stylesheet must stay in its chunk even when nothing reads its exports.
-            HookSideEffects::NoTreeshake
-        } else {
-            // An unused asset or JSON import must not keep the file in the bundle.
-            HookSideEffects::False
+        module_type: Some(match loaded.lang {
+            Lang::Js => ModuleType::Js,
+            Lang::Jsx => ModuleType::Jsx,
+            Lang::Ts => ModuleType::Ts,
+            Lang::Tsx => ModuleType::Tsx,
         }),
+        side_effects: if loaded.keep_without_exports {
+            // A stylesheet must stay in its chunk even when nothing reads its exports.
+            Some(HookSideEffects::NoTreeshake)
+        } else if loaded.lang == Lang::Js && loaded.files.iter().all(|f| !is_script_file(f)) {
+            // An unused asset or JSON import must not keep the file in the bundle.
+            Some(HookSideEffects::False)
+        } else {
+            None
+        },
         ..Default::default()
     }
+}
+
+fn is_script_file(path: &Path) -> bool {
+    Lang::of(&path.to_string_lossy()).is_some()
 }
 
 /// Runs `loaded` through the collector: a failed module becomes an empty one, its error kept.
 pub fn into_hook_return(
     ctx: &PluginContext,
     errors: &ModuleErrors,
-    loaded: Result<Option<LoadedJs>, Diagnostic>,
+    loaded: Result<Option<LoadedModule>, Diagnostic>,
 ) -> HookLoadReturn {
     match loaded {
         Ok(Some(loaded)) => {
@@ -123,55 +140,155 @@ pub fn into_hook_return(
         Ok(None) => Ok(None),
         Err(diagnostic) => {
             errors.push(diagnostic);
-            Ok(Some(load_output(LoadedJs {
-                code: "export {};\n".into(),
-                files: Vec::new(),
-                keep_without_exports: false,
-            })))
+            Ok(Some(load_output(LoadedModule::js(
+                "export {};\n".into(),
+                Vec::new(),
+            ))))
         }
     }
 }
 
-/// A module plugin as a rolldown plugin (assets, JSON).
-pub struct RolldownModulePlugin<P> {
-    plugin: P,
+/// The plugin container as one rolldown plugin.
+pub struct PipelinePlugin {
+    container: PluginContainer,
+    environment: Environment,
     urls: Arc<AssetUrls>,
+    css: Arc<CssPlugin>,
+    resolver: ProjectResolver,
     errors: Arc<ModuleErrors>,
 }
 
-impl<P: ModulePlugin> RolldownModulePlugin<P> {
-    pub fn new(plugin: P, urls: Arc<AssetUrls>, errors: Arc<ModuleErrors>) -> Self {
+impl PipelinePlugin {
+    pub fn new(
+        container: PluginContainer,
+        environment: Environment,
+        urls: Arc<AssetUrls>,
+        css: Arc<CssPlugin>,
+        resolver: ProjectResolver,
+    ) -> Self {
+        let errors = css.module_errors();
         Self {
-            plugin,
+            container,
+            environment,
             urls,
+            css,
+            resolver,
             errors,
+        }
+    }
+
+    fn host<'a>(&'a self, ctx: &'a PluginContext) -> BuildHost<'a> {
+        BuildHost {
+            ctx,
+            urls: &self.urls,
+            css: &self.css,
+            resolver: &self.resolver,
         }
     }
 }
 
-impl<P: ModulePlugin> std::fmt::Debug for RolldownModulePlugin<P> {
+impl std::fmt::Debug for PipelinePlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RolldownModulePlugin")
-            .field("plugin", &self.plugin.name())
+        f.debug_struct("PipelinePlugin")
+            .field("plugins", &self.container)
             .finish()
     }
 }
 
-impl<P: ModulePlugin + 'static> Plugin for RolldownModulePlugin<P> {
+impl Plugin for PipelinePlugin {
     fn name(&self) -> Cow<'static, str> {
-        Cow::Borrowed(self.plugin.name())
+        Cow::Borrowed("nexxo:pipeline")
     }
 
     fn register_hook_usage(&self) -> HookUsage {
-        HookUsage::Load
+        HookUsage::ResolveId | HookUsage::Load | HookUsage::Transform
+    }
+
+    async fn resolve_id(
+        &self,
+        ctx: &PluginContext,
+        args: &HookResolveIdArgs<'_>,
+    ) -> HookResolveIdReturn {
+        let importer = args.importer.map(Path::new);
+        let resolve_args = ResolveArgs {
+            specifier: args.specifier,
+            importer,
+            environment: self.environment,
+        };
+        match self.container.resolve_id(&resolve_args, &self.host(ctx)) {
+            Ok(resolved) => Ok(resolved.map(|r| HookResolveIdOutput::from_id(r.id))),
+            Err(diagnostic) => {
+                self.errors.push(diagnostic);
+                Ok(None)
+            }
+        }
     }
 
     async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
-        let host = BuildHost {
-            ctx: &ctx,
-            urls: &self.urls,
-            css: None,
+        let load_args = LoadArgs {
+            id: args.id,
+            environment: self.environment,
         };
-        into_hook_return(&ctx, &self.errors, self.plugin.load(args.id, &host))
+        let loaded = self.container.load(&load_args, &self.host(&ctx));
+        into_hook_return(&ctx, &self.errors, loaded)
+    }
+
+    async fn transform(
+        &self,
+        ctx: SharedTransformPluginContext,
+        args: &HookTransformArgs<'_>,
+    ) -> HookTransformReturn {
+        let lang = match args.module_type {
+            ModuleType::Js => Lang::Js,
+            ModuleType::Jsx => Lang::Jsx,
+            ModuleType::Ts => Lang::Ts,
+            ModuleType::Tsx => Lang::Tsx,
+            _ => return Ok(None),
+        };
+        if !self.container.may_transform(args.id) {
+            return Ok(None);
+        }
+        let transform_args = TransformArgs {
+            id: args.id,
+            code: args.code.as_str(),
+            lang,
+            environment: self.environment,
+        };
+        let chain = match self.container.transform(&transform_args, &self.host(&ctx)) {
+            Ok(Some(chain)) => chain,
+            Ok(None) => return Ok(None),
+            Err(diagnostic) => {
+                self.errors.push(diagnostic);
+                return Ok(Some(HookTransformOutput {
+                    code: Some("export {};\n".into()),
+                    module_type: Some(ModuleType::Js),
+                    ..HookTransformOutput::default()
+                }));
+            }
+        };
+        for file in &chain.files {
+            ctx.add_watch_file(&file.to_string_lossy());
+        }
+        Ok(Some(HookTransformOutput {
+            code: Some(chain.code),
+            map: collapse_maps(&chain.maps).map_or(HookTransformOutputMap::Omitted, Into::into),
+            ..HookTransformOutput::default()
+        }))
+    }
+}
+
+/// One map from the maps of each transform step (each from its output to its input).
+pub fn collapse_maps(maps: &[String]) -> Option<rolldown_sourcemap::SourceMap> {
+    let parsed: Vec<rolldown_sourcemap::OwnedSourceMap> = maps
+        .iter()
+        .filter_map(|json| rolldown_sourcemap::OwnedSourceMap::from_json_string(json).ok())
+        .collect();
+    match parsed.len() {
+        0 => None,
+        1 => parsed.into_iter().next().map(|map| map.into_inner()),
+        _ => {
+            let chain: Vec<_> = parsed.iter().map(|map| map.as_source_map()).collect();
+            Some(rolldown_sourcemap::collapse_sourcemaps(&chain))
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Stylesheets in the build, on the CSS stage (`nexxo_css`):
+//! Stylesheets in the build, on the CSS stage (`nexxo_css`); the module pipeline's stylesheet
+//! plugin compiles each imported sheet and hands its CSS here (`BuildHost::take_stylesheet`):
 //!
 //! - `import './a.css'` (and `.scss`, `.sass`, CSS Modules) compiles the file; the JS module is
 //!   empty, or the class map for a CSS Module (default export plus named exports).
@@ -16,25 +17,23 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use nexxo_css::{CssOptions, StylesheetCache};
+use nexxo_css::CssOptions;
 use nexxo_diagnostics::Diagnostic;
 use rolldown_common::{Output, OutputAsset, SourceMapType, StrOrBytes};
 use rolldown_plugin::{
-    HookGenerateBundleArgs, HookLoadArgs, HookLoadReturn, HookNoopReturn, HookRenderChunkArgs,
-    HookRenderChunkOutput, HookRenderChunkReturn, HookTransformOutputMap, HookUsage, Plugin,
-    PluginContext, SharedLoadPluginContext,
+    HookGenerateBundleArgs, HookNoopReturn, HookRenderChunkArgs, HookRenderChunkOutput,
+    HookRenderChunkReturn, HookTransformOutputMap, HookUsage, Plugin, PluginContext,
 };
 
 use crate::asset_url::AssetUrls;
 use crate::assets::emit_named_file;
-use crate::build_driver::{into_hook_return, BuildHost, ModuleErrors};
-use crate::modules::{ModulePlugin, StylesheetModules};
+use crate::build_driver::ModuleErrors;
 
-pub use crate::modules::{is_stylesheet, STYLESHEET_EXTENSIONS};
+pub use nexxo_pipeline::plugins::stylesheets::{is_stylesheet, STYLESHEET_EXTENSIONS};
 
 /// Which CSS file holds the styles of which chunk: filled while chunks render, read by the HTML
 /// plugin to link each page's styles.
@@ -57,8 +56,8 @@ impl ChunkStyles {
 
 #[derive(Debug)]
 pub struct CssPlugin {
-    /// The loader shared with the dev server.
-    modules: StylesheetModules,
+    /// The CSS stage's options (minify, root for source maps).
+    options: CssOptions,
     urls: Arc<AssetUrls>,
     chunk_styles: Arc<ChunkStyles>,
     /// Module id → its final CSS (URLs resolved) and source map, for the chunk step.
@@ -74,16 +73,14 @@ pub struct CssPlugin {
 
 impl CssPlugin {
     pub fn new(
-        stylesheets: StylesheetCache,
         options: CssOptions,
         urls: Arc<AssetUrls>,
-        public_dir: Option<PathBuf>,
         chunk_styles: Arc<ChunkStyles>,
         library_css_name: Option<String>,
         map_source_root: String,
     ) -> Self {
         Self {
-            modules: StylesheetModules::new(options, Some(stylesheets), public_dir),
+            options,
             map_source_root,
             urls,
             chunk_styles,
@@ -94,7 +91,7 @@ impl CssPlugin {
         }
     }
 
-    /// Errors met while loading stylesheets, assets and JSON.
+    /// Errors the module pipeline met (stylesheets, assets, JSON, transforms).
     pub fn errors(&self) -> Vec<Diagnostic> {
         self.errors.all()
     }
@@ -149,11 +146,7 @@ impl CssPlugin {
     fn join_css<'a>(&self, parts: impl Iterator<Item = &'a str>) -> String {
         parts
             .collect::<Vec<_>>()
-            .join(if self.modules.options.minify {
-                ""
-            } else {
-                "\n"
-            })
+            .join(if self.options.minify { "" } else { "\n" })
     }
 
     /// Writes a chunk's CSS (and its source map in the mode the JS maps use).
@@ -172,11 +165,8 @@ impl CssPlugin {
             .iter()
             .map(|(code, map)| (code.as_str(), map.as_deref()))
             .collect();
-        let (code, map) = nexxo_css::concat_stylesheets(
-            &borrowed,
-            &self.modules.options.root,
-            &self.map_source_root,
-        );
+        let (code, map) =
+            nexxo_css::concat_stylesheets(&borrowed, &self.options.root, &self.map_source_root);
         let Some(map) = map else {
             return self.emit_css_file(ctx, stem, code);
         };
@@ -219,16 +209,7 @@ impl Plugin for CssPlugin {
     }
 
     fn register_hook_usage(&self) -> HookUsage {
-        HookUsage::Load | HookUsage::RenderChunk | HookUsage::GenerateBundle
-    }
-
-    async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
-        let host = BuildHost {
-            ctx: &ctx,
-            urls: &self.urls,
-            css: Some(self),
-        };
-        into_hook_return(&ctx, &self.errors, self.modules.load(args.id, &host))
+        HookUsage::RenderChunk | HookUsage::GenerateBundle
     }
 
     async fn render_chunk(

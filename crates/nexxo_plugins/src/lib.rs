@@ -1,92 +1,105 @@
-//! Nexxo's features, one plugin per feature (as in Vite):
+//! The build's rolldown plugins around the module pipeline (`nexxo_pipeline`):
 //!
-//! - [`modules`]: the module plugins both drivers run (the build through rolldown's `load`
-//!   hook, the dev server from its module pipeline): stylesheets, assets with
-//!   `?url`/`?raw`/`?inline`, JSON.
-//! - [`build_driver`]: how the build runs them (hashed assets, errors collected).
+//! - [`build_driver`]: the plugin container as one rolldown plugin (resolve, load, transform),
+//!   with the build's host (hashed or inlined assets, CSS kept for its chunk, errors
+//!   collected because rolldown drops their text).
 //! - [`html_entry`]: HTML pages as entries (module scripts and stylesheets in, rewritten HTML
 //!   out); build only, the dev server serves pages itself.
-//! - [`css`]: the build's side of stylesheets: per-chunk CSS files, lazy chunks' CSS loaders,
-//!   the library `style.css`.
-//! - [`assets`], [`asset_url`]: which imports are assets, and output names and URLs.
+//! - [`css`]: the build's chunk hooks for stylesheets: per-chunk CSS files, lazy chunks' CSS
+//!   loaders, the library `style.css`.
+//! - [`assets`], [`asset_url`]: the asset emitter, output names and URLs.
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
-//! - [`asset_import_meta_url`]: `new URL('./x.png', import.meta.url)` as an emitted asset.
-//! - [`root_absolute`], [`queried_files`]: Vite's `/src/x.ts` (root, then `public/`) and
-//!   `./x.js?v=1` (the file, the query kept in the id) imports.
-//!
-//! Env variables, `define` and aliases need no plugin: both drivers hand them to oxc/rolldown as
-//! data.
+//! - [`resolve_options`]: rolldown's resolver options from the project's resolution rules.
 
-pub mod asset_import_meta_url;
 pub mod asset_url;
 pub mod assets;
 pub mod build_driver;
 pub mod css;
 pub mod html_entry;
 pub mod input_guard;
-pub mod modules;
-pub mod queried_files;
-pub mod root_absolute;
 
-use std::path::Path;
 use std::sync::Arc;
 
+use nexxo_config::{ResolvedConfig, ResolverConfig};
+use nexxo_pipeline::plugins::StylesheetModules;
+use nexxo_pipeline::{BuiltinOptions, Environment, PluginContainer, ProjectResolver};
+use rolldown_common::ResolveOptions;
 use rolldown_plugin::__inner::SharedPluginable;
 
 pub use asset_url::AssetUrls;
-pub use build_driver::RolldownModulePlugin;
+pub use build_driver::PipelinePlugin;
 pub use css::{ChunkStyles, CssPlugin};
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
-pub use modules::{AssetModules, JsonModules, ModuleHost, ModulePlugin, StylesheetModules};
 
-/// The plugins of an app build, in hook order: the CSS plugin claims stylesheets before the
-/// asset plugin sees them. The CSS plugin is passed in so the build can read its errors.
+/// What every build's plugins share.
+pub struct BuildPlugins {
+    /// Chunk hooks for stylesheets; also the sink of compiled CSS and of pipeline errors.
+    pub css: Arc<CssPlugin>,
+    /// The stylesheet module plugin (with the build's persistent CSS cache).
+    pub stylesheets: Arc<StylesheetModules>,
+    pub asset_urls: Arc<AssetUrls>,
+}
+
+/// The plugins of an app build, in hook order: the pages as entries, the input guard, the
+/// module pipeline, then the CSS chunk hooks.
 pub fn app_plugins(
-    css: Arc<CssPlugin>,
+    config: &ResolvedConfig,
+    shared: BuildPlugins,
     chunk_styles: Arc<ChunkStyles>,
-    asset_urls: Arc<AssetUrls>,
     pages: Vec<HtmlPage>,
-    root: &Path,
-    public_dir: Option<&Path>,
 ) -> Vec<SharedPluginable> {
-    let mut plugins: Vec<SharedPluginable> = vec![
-        Arc::new(html_entry::HtmlEntryPlugin::new(
-            pages,
-            asset_urls.clone(),
-            chunk_styles,
-        )),
-        Arc::new(root_absolute::RootAbsoluteImports::new(root, public_dir)),
-    ];
-    plugins.extend(lib_plugins(css, asset_urls, root));
+    let mut plugins: Vec<SharedPluginable> = vec![Arc::new(html_entry::HtmlEntryPlugin::new(
+        pages,
+        shared.asset_urls.clone(),
+        chunk_styles,
+    ))];
+    plugins.extend(lib_plugins(config, shared));
     plugins
 }
 
-/// The plugins of a library build: no HTML, assets always inlined and CSS in one file (as Vite's
-/// library mode does, so a library is one self-contained file per format plus its stylesheet).
-pub fn lib_plugins(
-    css: Arc<CssPlugin>,
-    asset_urls: Arc<AssetUrls>,
-    root: &Path,
-) -> Vec<SharedPluginable> {
-    let errors = css.module_errors();
+/// The plugins of a library build: no HTML; assets always inlined and CSS in one file (as
+/// Vite's library mode does, so a library is one self-contained file per format plus its
+/// stylesheet), which `AssetUrls` and `CssPlugin` were made for.
+pub fn lib_plugins(config: &ResolvedConfig, shared: BuildPlugins) -> Vec<SharedPluginable> {
+    let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
+        root: &config.root,
+        public_dir: config.public_dir.as_deref(),
+        stylesheets: shared.stylesheets,
+        json_in_packages_to_bundler: true,
+    }));
     vec![
-        Arc::new(input_guard::InputGuard::new(root, errors.clone())),
-        Arc::new(asset_import_meta_url::AssetImportMetaUrl),
-        css,
-        Arc::new(RolldownModulePlugin::new(
-            AssetModules,
-            asset_urls.clone(),
-            errors.clone(),
+        Arc::new(input_guard::InputGuard::new(
+            &config.root,
+            shared.css.module_errors(),
         )),
-        Arc::new(RolldownModulePlugin::new(
-            JsonModules {
-                root: root.to_path_buf(),
-                leave_packages_to_bundler: true,
-            },
-            asset_urls,
-            errors,
+        Arc::new(PipelinePlugin::new(
+            container,
+            Environment::Page,
+            shared.asset_urls,
+            shared.css.clone(),
+            ProjectResolver::new(&ResolverConfig::new(config)),
         )),
-        // Last: only what no other plugin loads.
-        Arc::new(queried_files::QueriedFiles),
+        shared.css,
     ]
+}
+
+/// rolldown's resolver options from the project's resolution rules, the ones the dev server's
+/// resolver and the plugins' `host.resolve` are built from (`nexxo_pipeline::resolver`).
+pub fn resolve_options(rules: &ResolverConfig) -> ResolveOptions {
+    ResolveOptions {
+        alias: (!rules.alias.is_empty()).then(|| {
+            rules
+                .alias
+                .iter()
+                .map(|(find, to)| (find.clone(), vec![Some(to.clone())]))
+                .collect()
+        }),
+        // rolldown adds `import`/`require` per import kind, `default`, and `browser` for the
+        // browser platform.
+        condition_names: Some(rules.conditions.clone()),
+        extensions: Some(rules.extensions.clone()),
+        extension_alias: Some(rules.extension_alias.clone()),
+        main_fields: Some(rules.main_fields.clone()),
+        ..ResolveOptions::default()
+    }
 }

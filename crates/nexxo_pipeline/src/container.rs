@@ -1,0 +1,291 @@
+//! The plugin container: an ordered list of plugins and the rules for running their hooks, as
+//! Rollup's and Vite's: the first `resolve_id` or `load` answer wins; `transform` hooks run one
+//! after the other on the code the previous one returned; `hot_update` answers are merged. A
+//! hook runs only for modules its filter accepts.
+//!
+//! The build calls the container from one rolldown plugin (`nexxo_plugins::build_driver`); the
+//! dev server calls it directly (`nexxo_dev::load`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nexxo_diagnostics::Diagnostic;
+
+use crate::host::ModuleHost;
+use crate::plugin::{
+    FileChange, Hooks, LoadArgs, LoadedModule, Plugin, ResolveArgs, ResolvedId, TransformArgs,
+};
+
+/// The result of the transform hooks of one module.
+#[derive(Debug, Clone)]
+pub struct TransformChain {
+    pub code: String,
+    /// One source map per hook that changed the code, in the order they ran (each maps its
+    /// output to its input): the driver collapses them into the final map.
+    pub maps: Vec<String>,
+    /// More files the module depends on.
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Default)]
+pub struct PluginContainer {
+    plugins: Vec<(Arc<dyn Plugin>, Hooks)>,
+}
+
+impl std::fmt::Debug for PluginContainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.plugins.iter().map(|(plugin, _)| plugin.name()))
+            .finish()
+    }
+}
+
+impl PluginContainer {
+    pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Self {
+        Self {
+            plugins: plugins
+                .into_iter()
+                .map(|plugin| {
+                    let hooks = plugin.hooks();
+                    (plugin, hooks)
+                })
+                .collect(),
+        }
+    }
+
+    /// The plugins' names, in hook order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.plugins
+            .iter()
+            .map(|(plugin, _)| plugin.name())
+            .collect()
+    }
+
+    /// The first plugin's answer; `Ok(None)`: the driver's own resolver decides.
+    pub fn resolve_id(
+        &self,
+        args: &ResolveArgs,
+        host: &dyn ModuleHost,
+    ) -> Result<Option<ResolvedId>, Diagnostic> {
+        for (plugin, hooks) in &self.plugins {
+            let Some(filter) = &hooks.resolve_id else {
+                continue;
+            };
+            if !filter.matches(args.specifier, None) {
+                continue;
+            }
+            if let Some(resolved) = plugin.resolve_id(args, host)? {
+                return Ok(Some(resolved));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The first plugin's module; `Ok(None)`: the driver reads the file itself.
+    pub fn load(
+        &self,
+        args: &LoadArgs,
+        host: &dyn ModuleHost,
+    ) -> Result<Option<LoadedModule>, Diagnostic> {
+        for (plugin, hooks) in &self.plugins {
+            let Some(filter) = &hooks.load else {
+                continue;
+            };
+            if !filter.matches(args.id, None) {
+                continue;
+            }
+            if let Some(loaded) = plugin.load(args, host)? {
+                return Ok(Some(loaded));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs every transform hook that wants the module, in order; `Ok(None)`: none changed it.
+    pub fn transform(
+        &self,
+        args: &TransformArgs,
+        host: &dyn ModuleHost,
+    ) -> Result<Option<TransformChain>, Diagnostic> {
+        let mut chain: Option<TransformChain> = None;
+        for (plugin, hooks) in &self.plugins {
+            let Some(filter) = &hooks.transform else {
+                continue;
+            };
+            let code = chain.as_ref().map_or(args.code, |c| c.code.as_str());
+            if !filter.matches(args.id, Some(code)) {
+                continue;
+            }
+            let step_args = TransformArgs { code, ..*args };
+            let Some(step) = plugin.transform(&step_args, host)? else {
+                continue;
+            };
+            let chain = chain.get_or_insert_with(|| TransformChain {
+                code: String::new(),
+                maps: Vec::new(),
+                files: Vec::new(),
+            });
+            chain.code = step.code;
+            chain.maps.extend(step.map);
+            chain.files.extend(step.files);
+        }
+        Ok(chain)
+    }
+
+    /// Whether any plugin has a transform hook that may want `id` (drivers skip work when not).
+    pub fn may_transform(&self, id: &str) -> bool {
+        self.plugins.iter().any(|(_, hooks)| {
+            hooks
+                .transform
+                .as_ref()
+                .is_some_and(|filter| filter.matches(id, None))
+        })
+    }
+
+    /// The module ids the plugins want compiled again after `file` changed.
+    pub fn hot_update(&self, file: &Path, change: FileChange) -> Vec<String> {
+        let mut ids = Vec::new();
+        for (plugin, hooks) in &self.plugins {
+            if hooks.hot_update {
+                for id in plugin.hot_update(file, change) {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::{Environment, HookFilter, Lang, Transformed};
+
+    struct Upper;
+    impl Plugin for Upper {
+        fn name(&self) -> &'static str {
+            "upper"
+        }
+        fn hooks(&self) -> Hooks {
+            Hooks {
+                transform: Some(HookFilter::extensions(&["js"]).with_code("x")),
+                load: Some(HookFilter::extensions(&["txt"])),
+                ..Hooks::default()
+            }
+        }
+        fn load(
+            &self,
+            args: &LoadArgs,
+            _: &dyn ModuleHost,
+        ) -> Result<Option<LoadedModule>, Diagnostic> {
+            Ok(Some(LoadedModule::js(format!("/* {} */", args.id), vec![])))
+        }
+        fn transform(
+            &self,
+            args: &TransformArgs,
+            _: &dyn ModuleHost,
+        ) -> Result<Option<Transformed>, Diagnostic> {
+            Ok(Some(Transformed {
+                code: args.code.to_uppercase(),
+                map: None,
+                files: vec![],
+            }))
+        }
+    }
+
+    struct Suffix;
+    impl Plugin for Suffix {
+        fn name(&self) -> &'static str {
+            "suffix"
+        }
+        fn hooks(&self) -> Hooks {
+            Hooks {
+                // Sees the code the first hook returned: "X", not "x".
+                transform: Some(HookFilter::any().with_code("X")),
+                load: Some(HookFilter::any()),
+                ..Hooks::default()
+            }
+        }
+        fn load(
+            &self,
+            _: &LoadArgs,
+            _: &dyn ModuleHost,
+        ) -> Result<Option<LoadedModule>, Diagnostic> {
+            Ok(Some(LoadedModule::js("second".into(), vec![])))
+        }
+        fn transform(
+            &self,
+            args: &TransformArgs,
+            _: &dyn ModuleHost,
+        ) -> Result<Option<Transformed>, Diagnostic> {
+            Ok(Some(Transformed {
+                code: format!("{};", args.code),
+                map: Some("{}".into()),
+                files: vec![PathBuf::from("/dep")],
+            }))
+        }
+    }
+
+    struct NoHost;
+    impl ModuleHost for NoHost {
+        fn asset_url_expression(&self, _: &Path, _: Vec<u8>) -> Result<String, Diagnostic> {
+            unreachable!()
+        }
+        fn css_asset_url(&self, _: &Path, _: Vec<u8>) -> Option<String> {
+            None
+        }
+        fn public_url(&self, name: &str) -> String {
+            name.into()
+        }
+        fn stylesheet_url_expression(&self, _: &Path, _: String) -> Result<String, Diagnostic> {
+            unreachable!()
+        }
+        fn take_stylesheet(&self, _: &str, _: String, _: Option<String>, _: bool) -> String {
+            String::new()
+        }
+        fn resolve(&self, _: &str, _: &Path) -> Option<PathBuf> {
+            None
+        }
+    }
+
+    #[test]
+    fn hooks_run_in_order_with_filters() {
+        let container = PluginContainer::new(vec![Arc::new(Upper), Arc::new(Suffix)]);
+        let transform = |id: &str, code: &str| {
+            container
+                .transform(
+                    &TransformArgs {
+                        id,
+                        code,
+                        lang: Lang::Js,
+                        environment: Environment::Page,
+                    },
+                    &NoHost,
+                )
+                .unwrap()
+        };
+        let chain = transform("/a.js", "x").unwrap();
+        assert_eq!(chain.code, "X;");
+        assert_eq!(chain.maps.len(), 1);
+        assert_eq!(chain.files, vec![PathBuf::from("/dep")]);
+        // The first filter refuses a .ts file; the second's code filter refuses "y".
+        assert!(transform("/a.ts", "y").is_none());
+        let load = |id: &str| {
+            container
+                .load(
+                    &LoadArgs {
+                        id,
+                        environment: Environment::Worker,
+                    },
+                    &NoHost,
+                )
+                .unwrap()
+                .unwrap()
+                .code
+        };
+        assert_eq!(load("/a.txt"), "/* /a.txt */");
+        assert_eq!(load("/a.js"), "second");
+    }
+}

@@ -1,0 +1,63 @@
+//! The module pipeline both drivers run, as Rollup's and Vite's plugin container: an ordered
+//! list of [`Plugin`]s with `resolve_id`, `load`, `transform` and `hot_update` hooks, each with
+//! a [`HookFilter`] checked before the hook is called. The module's [`Environment`] (a page, a
+//! web worker) is an argument of every hook. This crate knows nothing of rolldown or HTTP: the
+//! build wraps the [`PluginContainer`] in one rolldown plugin (`nexxo_plugins::build_driver`),
+//! the dev server calls it directly (`nexxo_dev::load`); what differs between them (where a
+//! file's URL points, where compiled CSS goes, how a specifier resolves) is asked of the
+//! [`ModuleHost`].
+//!
+//! - [`plugin`]: the plugin trait, hook arguments and filters.
+//! - [`container`]: the hook-running rules.
+//! - [`host`]: what the drivers answer.
+//! - [`ids`]: module ids and their queries (`?url`, `?raw`, `?inline`).
+//! - [`plugins`]: the built-in features, one plugin each.
+//! - [`resolver`]: the project's resolver, from the one set of resolution rules.
+
+pub mod container;
+pub mod host;
+pub mod ids;
+pub mod plugin;
+pub mod plugins;
+pub mod resolver;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use container::{PluginContainer, TransformChain};
+pub use host::ModuleHost;
+pub use plugin::{
+    Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter,
+    ResolveArgs, ResolvedId, TransformArgs, Transformed,
+};
+pub use resolver::ProjectResolver;
+
+/// What the built-in plugins need to know about the project.
+pub struct BuiltinOptions<'a> {
+    pub root: &'a Path,
+    pub public_dir: Option<&'a Path>,
+    pub stylesheets: Arc<plugins::StylesheetModules>,
+    /// Leave JSON inside `node_modules` to the bundler (the build: a package's CommonJS
+    /// `require('./data.json')` must get the object itself, which rolldown's JSON support gives).
+    pub json_in_packages_to_bundler: bool,
+}
+
+/// Nexxo's built-in plugins in hook order: root-absolute resolution; stylesheets claimed
+/// before the asset plugin sees them; JSON; files with unknown queries last; the
+/// `new URL(…, import.meta.url)` transform.
+pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
+    vec![
+        Arc::new(plugins::RootAbsoluteImports::new(
+            options.root,
+            options.public_dir,
+        )),
+        options.stylesheets,
+        Arc::new(plugins::AssetModules),
+        Arc::new(plugins::JsonModules {
+            root: options.root.to_path_buf(),
+            leave_packages_to_bundler: options.json_in_packages_to_bundler,
+        }),
+        Arc::new(plugins::QueriedFiles),
+        Arc::new(plugins::AssetImportMetaUrl),
+    ]
+}

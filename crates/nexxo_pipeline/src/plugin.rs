@@ -1,0 +1,272 @@
+//! What a plugin is: a name, the hooks it uses with a filter each, and the hooks themselves.
+//! Every hook gets the module's [`Environment`] as an argument; nothing is global.
+
+use std::path::{Path, PathBuf};
+
+use nexxo_diagnostics::Diagnostic;
+use regex::Regex;
+
+use crate::host::ModuleHost;
+use crate::ids::{extension, has_query_flag, is_in_package, split_query};
+
+/// Where a module runs. A worker's modules are loaded and transformed for a worker (no DOM,
+/// no page stylesheets), a page's for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// A document's scripts.
+    Page,
+    /// A dedicated or shared web worker.
+    Worker,
+}
+
+/// The language of a module's code, which decides how it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Js,
+    Jsx,
+    Ts,
+    Tsx,
+}
+
+impl Lang {
+    /// The language of a script file by its extension; `None` for files that are not scripts.
+    pub fn of(id: &str) -> Option<Lang> {
+        Some(match extension(id)?.as_str() {
+            "js" | "mjs" | "cjs" => Lang::Js,
+            "jsx" => Lang::Jsx,
+            "ts" | "mts" | "cts" => Lang::Ts,
+            "tsx" => Lang::Tsx,
+            _ => return None,
+        })
+    }
+}
+
+/// Which queries a hook's filter accepts.
+#[derive(Debug, Clone, Default)]
+pub enum QueryFilter {
+    /// With or without a query.
+    #[default]
+    Any,
+    /// Only ids without a query.
+    None,
+    /// Only ids with a query.
+    Present,
+    /// Only ids whose query holds one of these flags (`worker`, `raw`…).
+    AnyFlag(Vec<&'static str>),
+}
+
+/// The modules a hook is called for, checked by the container before the call (as Rolldown's
+/// and Vite 7's hook filters), so a module no plugin wants costs one check per plugin.
+#[derive(Debug, Clone, Default)]
+pub struct HookFilter {
+    /// Extensions without the dot, lower case; empty: any.
+    pub extensions: Vec<&'static str>,
+    pub query: QueryFilter,
+    /// A pattern the whole id must match.
+    pub id: Option<Regex>,
+    /// Transform only: text the code must contain.
+    pub code_contains: Option<&'static str>,
+    /// Leave files inside `node_modules` alone.
+    pub skip_packages: bool,
+}
+
+impl HookFilter {
+    /// Any module.
+    pub fn any() -> Self {
+        Self::default()
+    }
+
+    pub fn extensions(extensions: &[&'static str]) -> Self {
+        Self {
+            extensions: extensions.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    pub fn query_flags(flags: &[&'static str]) -> Self {
+        Self {
+            query: QueryFilter::AnyFlag(flags.to_vec()),
+            ..Self::default()
+        }
+    }
+
+    pub fn with_code(mut self, text: &'static str) -> Self {
+        self.code_contains = Some(text);
+        self
+    }
+
+    pub fn without_packages(mut self) -> Self {
+        self.skip_packages = true;
+        self
+    }
+
+    /// Whether the hook wants module `id` (with `code`, for transform filters).
+    pub fn matches(&self, id: &str, code: Option<&str>) -> bool {
+        if !self.extensions.is_empty()
+            && !extension(id).is_some_and(|ext| self.extensions.contains(&ext.as_str()))
+        {
+            return false;
+        }
+        let (_, query) = split_query(id);
+        let query_ok = match &self.query {
+            QueryFilter::Any => true,
+            QueryFilter::None => query.is_none(),
+            QueryFilter::Present => query.is_some(),
+            QueryFilter::AnyFlag(flags) => flags.iter().any(|flag| has_query_flag(query, flag)),
+        };
+        query_ok
+            && !(self.skip_packages && is_in_package(id))
+            && self.id.as_ref().is_none_or(|pattern| pattern.is_match(id))
+            && match (self.code_contains, code) {
+                (Some(text), Some(code)) => code.contains(text),
+                _ => true,
+            }
+    }
+}
+
+/// The hooks a plugin uses, each with its filter; a hook not listed is never called.
+#[derive(Debug, Clone, Default)]
+pub struct Hooks {
+    pub resolve_id: Option<HookFilter>,
+    pub load: Option<HookFilter>,
+    pub transform: Option<HookFilter>,
+    /// The plugin wants to hear of file changes (dev server, `build --watch`).
+    pub hot_update: bool,
+}
+
+pub struct ResolveArgs<'a> {
+    /// As written, with its query.
+    pub specifier: &'a str,
+    /// The importing file (absolute); `None` for entries.
+    pub importer: Option<&'a Path>,
+    pub environment: Environment,
+}
+
+/// What a `resolve_id` hook answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedId {
+    /// An absolute path with an optional `?query`, or a virtual id starting with `\0`.
+    pub id: String,
+}
+
+pub struct LoadArgs<'a> {
+    /// An absolute path with an optional `?query`.
+    pub id: &'a str,
+    pub environment: Environment,
+}
+
+/// A module a plugin produced.
+#[derive(Debug, Clone)]
+pub struct LoadedModule {
+    pub code: String,
+    pub lang: Lang,
+    /// Files read to make the module: the driver watches them (and the dev cache checks them).
+    pub files: Vec<PathBuf>,
+    /// The module must stay in the bundle even when nothing reads its exports (its CSS does).
+    pub keep_without_exports: bool,
+}
+
+impl LoadedModule {
+    /// Generated JavaScript made from `files`.
+    pub fn js(code: String, files: Vec<PathBuf>) -> Self {
+        Self {
+            code,
+            lang: Lang::Js,
+            files,
+            keep_without_exports: false,
+        }
+    }
+}
+
+pub struct TransformArgs<'a> {
+    pub id: &'a str,
+    pub code: &'a str,
+    pub lang: Lang,
+    pub environment: Environment,
+}
+
+/// New code for a module, with the source map from the code the hook was given.
+#[derive(Debug, Clone)]
+pub struct Transformed {
+    pub code: String,
+    /// Source map JSON; `None` when lines and columns did not move.
+    pub map: Option<String>,
+    /// More files the result depends on (a glob's folder, a worker's entry).
+    pub files: Vec<PathBuf>,
+}
+
+/// How a file changed, for `hot_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Created,
+    Modified,
+    Removed,
+}
+
+/// One feature of the module pipeline. Hooks answer `Ok(None)` for modules that are not
+/// theirs; an error stops that module with a diagnostic.
+pub trait Plugin: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// The hooks this plugin uses and their filters.
+    fn hooks(&self) -> Hooks;
+
+    fn resolve_id(
+        &self,
+        _args: &ResolveArgs,
+        _host: &dyn ModuleHost,
+    ) -> Result<Option<ResolvedId>, Diagnostic> {
+        Ok(None)
+    }
+
+    fn load(
+        &self,
+        _args: &LoadArgs,
+        _host: &dyn ModuleHost,
+    ) -> Result<Option<LoadedModule>, Diagnostic> {
+        Ok(None)
+    }
+
+    fn transform(
+        &self,
+        _args: &TransformArgs,
+        _host: &dyn ModuleHost,
+    ) -> Result<Option<Transformed>, Diagnostic> {
+        Ok(None)
+    }
+
+    /// A file was created, changed or removed: the modules (ids) that must be compiled again
+    /// beyond those that read the file (a glob importer when a matching file appears).
+    fn hot_update(&self, _file: &Path, _change: FileChange) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_check_extension_query_packages_and_code() {
+        let css = HookFilter::extensions(&["css", "scss"]);
+        assert!(css.matches("/p/a.module.SCSS?inline", None));
+        assert!(!css.matches("/p/a.ts", None));
+        let worker = HookFilter::query_flags(&["worker", "sharedworker"]);
+        assert!(worker.matches("/p/w.ts?worker&inline", None));
+        assert!(!worker.matches("/p/w.ts?workers", None));
+        assert!(!worker.matches("/p/w.ts", None));
+        let glob = HookFilter::any()
+            .with_code("import.meta.glob")
+            .without_packages();
+        assert!(glob.matches("/p/a.ts", Some("import.meta.glob('./*.ts')")));
+        assert!(!glob.matches("/p/a.ts", Some("plain")));
+        assert!(!glob.matches("/p/node_modules/x/a.js", Some("import.meta.glob")));
+    }
+
+    #[test]
+    fn langs_by_extension() {
+        assert_eq!(Lang::of("/a/b.mts?v=1"), Some(Lang::Ts));
+        assert_eq!(Lang::of("/a/b.jsx"), Some(Lang::Jsx));
+        assert_eq!(Lang::of("/a/b.css"), None);
+    }
+}
