@@ -109,8 +109,8 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     let mut scripts = Vec::new();
     for (index, script) in scan.scripts.iter().enumerate() {
         match script {
-            ModuleScript::External { src, offset } => match resolve_url(config, page_dir, src) {
-                Some(file) if file.is_file() => scripts.push(PageScript::File(file)),
+            ModuleScript::External { src, offset } => match resolve_script(config, path, src) {
+                Some(file) => scripts.push(PageScript::File(file)),
                 _ => errors.push(
                     Diagnostic::at_offset(
                         format!("cannot find the module script `{src}`"),
@@ -173,15 +173,35 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     })
 }
 
-/// A URL in a page → the file it names: `/x` from the root, anything else from the page.
+/// A URL in a page → the file it names: an alias (`@/main.ts`, as in scripts), `/x` from the
+/// root, anything else from the page.
 fn resolve_url(config: &ResolvedConfig, page_dir: &Path, url: &str) -> Option<PathBuf> {
     let path = url.split(['?', '#']).next()?;
     let path = percent_decode(path)?;
-    let file = match path.strip_prefix('/') {
-        Some(rest) => config.root.join(rest),
-        None => page_dir.join(&path),
+    let aliased = nexxo_config::resolver::apply_alias(&config.alias, &path)
+        .filter(|a| Path::new(a).is_absolute());
+    let file = match (aliased, path.strip_prefix('/')) {
+        (Some(aliased), _) => PathBuf::from(aliased),
+        (None, Some(rest)) => config.root.join(rest),
+        (None, None) => page_dir.join(&path),
     };
     Some(nexxo_config::resolve::absolute(&config.root, &file))
+}
+
+/// A module script's `src` → its file: the URL's file when it exists, else the project's
+/// resolver (extensions, aliases, tsconfig `paths`), as the dev server resolves it.
+fn resolve_script(config: &ResolvedConfig, page: &Path, src: &str) -> Option<PathBuf> {
+    let page_dir = page.parent().unwrap_or(&config.root);
+    if let Some(file) = resolve_url(config, page_dir, src).filter(|f| f.is_file()) {
+        return Some(file);
+    }
+    let request = percent_decode(src.split(['?', '#']).next()?)?;
+    let request = match request.strip_prefix('/') {
+        Some(rest) => config.root.join(rest).to_string_lossy().into_owned(),
+        None => request,
+    };
+    let resolver = nexxo_pipeline::ProjectResolver::new(&nexxo_config::ResolverConfig::new(config));
+    resolver.resolve_from_file(page, &request).ok()
 }
 
 /// `/favicon.ico` served from public/ stays as written.

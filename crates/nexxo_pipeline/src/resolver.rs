@@ -51,11 +51,11 @@ impl ProjectResolver {
         &self.resolver
     }
 
-    /// Resolves `specifier` (no query) from the file `importer`.
+    /// Resolves `specifier` (no query) from the file `importer`, with the `paths` of the
+    /// tsconfig.json that governs it (oxc finds that one only from a file, as rolldown asks).
     pub fn resolve_from_file(&self, importer: &Path, specifier: &str) -> Result<PathBuf, String> {
-        let directory = importer.parent().unwrap_or(importer);
         self.resolver
-            .resolve(directory, specifier)
+            .resolve_file(importer, specifier)
             .map(|found| found.full_path())
             .map_err(|err| err.to_string())
     }
@@ -85,6 +85,13 @@ mod tests {
         std::fs::write(root.join("util.js"), "").unwrap();
         std::fs::write(root.join("util.ts"), "").unwrap();
         std::fs::write(root.join("only.ts"), "").unwrap();
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        std::fs::write(root.join("lib/helper.ts"), "").unwrap();
+        std::fs::write(
+            root.join("tsconfig.json"),
+            r#"{"compilerOptions":{"baseUrl":".","paths":{"~lib/*":["./lib/*"]}}}"#,
+        )
+        .unwrap();
         let pkg = root.join("node_modules/pkg");
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::write(
@@ -101,5 +108,7 @@ mod tests {
         assert_eq!(found("./only.js"), root.join("only.ts"));
         assert_eq!(found("@/util"), root.join("util.js"));
         assert_eq!(found("pkg"), pkg.join("prod.js"));
+        // tsconfig `paths`, found from the importing file.
+        assert_eq!(found("~lib/helper"), root.join("lib/helper.ts"));
     }
 }
