@@ -27,7 +27,7 @@ const table = {
 const named = (file) => `export const name = ${JSON.stringify(file)};\nexport default name;\n`;
 const files = {
   'index.html': `<!doctype html>
-<html><head><title>parity</title><link rel="icon" href="data:,"></head>
+<html><head><title>parity</title><link rel="icon" href="data:,"><link rel="stylesheet" href="@/styles/page.css"></head>
 <body><pre id="out"></pre><p id="styled">styled</p><script type="module" src="@/main.ts"></script></body></html>`,
   'nexxo.config.json': JSON.stringify({ resolve: { alias: { '@': './src' } } }),
   'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '~lib/*': ['./src/lib/*'] } } }),
@@ -40,6 +40,7 @@ const files = {
   ].join('\n'),
   'src/styles/theme.css': "@import '@/styles/colors.css';\n#styled { color: var(--brand); background: url(@/styles/dot.svg); }\n",
   'src/styles/colors.css': ':root { --brand: rgb(1, 2, 3); }\n',
+  'src/styles/page.css': '#styled { border-left: 4px solid rgb(4, 5, 6); }\n',
   'src/styles/dot.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>',
   'src/util.js': named('src/util.js'),
   'src/util.ts': named('src/util.ts'),
@@ -80,7 +81,7 @@ async function resolvedOnPage(url) {
   const found = JSON.parse(await page.textContent('#out'));
   const style = await page.evaluate(() => {
     const s = getComputedStyle(document.querySelector('#styled'));
-    return { color: s.color, background: s.backgroundImage };
+    return { color: s.color, background: s.backgroundImage, border: s.borderLeftColor };
   });
   await page.close();
   return { found, style, problems };
@@ -101,6 +102,8 @@ test('the build resolves each import to the file Vite picks', async () => {
   // Aliases work in CSS `@import` and `url()` too.
   assert.equal(built.style.color, 'rgb(1, 2, 3)');
   assert.match(built.style.background, /^url\(/);
+  // And in the page's `<link href>` (and `<script src>`).
+  assert.equal(built.style.border, 'rgb(4, 5, 6)');
 });
 
 test('nexxo dev resolves every import to the same file as the build', async () => {
@@ -112,4 +115,5 @@ test('nexxo dev resolves every import to the same file as the build', async () =
   assert.deepEqual(served.found, built?.found);
   assert.equal(served.style.color, 'rgb(1, 2, 3)');
   assert.match(served.style.background, /^url\(/);
+  assert.equal(served.style.border, 'rgb(4, 5, 6)');
 });

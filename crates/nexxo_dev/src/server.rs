@@ -562,7 +562,14 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     let token = server.code_token.as_str();
     let page_script = format!("{base}@nexxo/page{page_id}.js?v={deps_version}&token={token}");
     let tags = page_tags(base, token, &deps_version, &page_script);
-    match nexxo_html::rewrite_dev_html(&html, &tags, base) {
+    // `<link href="@/app.css">`: aliases apply to the page's URLs as in the build.
+    let config = &session.config;
+    let aliased_url = |url: &str| {
+        let target = nexxo_config::resolver::apply_alias(&config.alias, url)?;
+        let target = Path::new(&target);
+        (target.is_absolute() && target.is_file()).then(|| crate::load::asset_url(config, target))
+    };
+    match nexxo_html::rewrite_dev_html(&html, &tags, base, &aliased_url) {
         Ok(page) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -265,8 +265,16 @@ pub fn rewrite_html(html: &str, output: &HtmlOutput) -> Result<String, String> {
 /// as one script) and `tags` added at the end of `<head>`. Asset URLs stay as written, except
 /// that root-absolute ones (`/src/page.css`, `/logo.svg`) get `base` in front, as Vite does in
 /// dev: the server only answers under `base`, so they would 404 otherwise.
-pub fn rewrite_dev_html(html: &str, tags: &str, base: &str) -> Result<String, String> {
-    let map = |url: &str| with_base(url, base);
+///
+/// `resolve` gives the dev URL of a URL the project's rules map elsewhere (an alias such as
+/// `@/styles/app.css`, as the build resolves it); other root-absolute URLs get the base.
+pub fn rewrite_dev_html(
+    html: &str,
+    tags: &str,
+    base: &str,
+    resolve: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let map = |url: &str| resolve(url).or_else(|| with_base(url, base));
     rewrite_with_tags(html, tags, &HtmlOutput::default(), &map, true)
 }
 
@@ -466,7 +474,7 @@ mod tests {
     #[test]
     fn dev_rewrite_puts_root_absolute_urls_under_base() {
         let tags = r#"<script src="/app/@nexxo/client.js"></script>"#;
-        let out = rewrite_dev_html(PAGE, tags, "/app/").unwrap();
+        let out = rewrite_dev_html(PAGE, tags, "/app/", &|_| None).unwrap();
         assert!(
             out.contains(r#"<link rel="icon" href="/app/favicon.svg">"#),
             "{out}"
@@ -487,7 +495,7 @@ mod tests {
         assert!(out.contains(tags), "{out}");
 
         let page = r#"<html><head><link rel="stylesheet" href="/app/already.css"></head><body><img src="/logo.svg" srcset="/a.png 1x, //cdn.example/b.png 2x"></body></html>"#;
-        let out = rewrite_dev_html(page, "", "/app/").unwrap();
+        let out = rewrite_dev_html(page, "", "/app/", &|_| None).unwrap();
         assert!(out.contains(r#"href="/app/already.css""#), "{out}");
         assert!(out.contains(r#"src="/app/logo.svg""#), "{out}");
         assert!(
@@ -495,7 +503,7 @@ mod tests {
             "{out}"
         );
         // With the default base nothing moves.
-        let out = rewrite_dev_html(page, "", "/").unwrap();
+        let out = rewrite_dev_html(page, "", "/", &|_| None).unwrap();
         assert!(out.contains(r#"src="/logo.svg""#), "{out}");
     }
 }
