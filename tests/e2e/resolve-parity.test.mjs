@@ -33,6 +33,7 @@ const files = {
   'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '~lib/*': ['./src/lib/*'] } } }),
   'src/main.ts': [
     "import '@/styles/theme.css';",
+    "import '@/styles/extra.scss';",
     ...Object.keys(table).map((specifier, i) => `import * as m${i} from ${JSON.stringify(specifier)};`),
     `const found = { ${Object.keys(table).map((s, i) => `${JSON.stringify(s)}: (m${i} as any).name ?? (m${i} as any).default.name`).join(', ')} };`,
     "document.querySelector('#out')!.textContent = JSON.stringify(found);",
@@ -40,6 +41,8 @@ const files = {
   ].join('\n'),
   'src/styles/theme.css': "@import '@/styles/colors.css';\n#styled { color: var(--brand); background: url(@/styles/dot.svg); }\n",
   'src/styles/colors.css': ':root { --brand: rgb(1, 2, 3); }\n',
+  'src/styles/extra.scss': "@use '@/styles/vars';\n#styled { outline: 1px solid vars.$ring; }\n",
+  'src/styles/_vars.scss': '$ring: rgb(7, 8, 9);\n',
   'src/styles/page.css': '#styled { border-left: 4px solid rgb(4, 5, 6); }\n',
   'src/styles/dot.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>',
   'src/util.js': named('src/util.js'),
@@ -81,7 +84,7 @@ async function resolvedOnPage(url) {
   const found = JSON.parse(await page.textContent('#out'));
   const style = await page.evaluate(() => {
     const s = getComputedStyle(document.querySelector('#styled'));
-    return { color: s.color, background: s.backgroundImage, border: s.borderLeftColor };
+    return { color: s.color, background: s.backgroundImage, border: s.borderLeftColor, outline: s.outlineColor };
   });
   await page.close();
   return { found, style, problems };
@@ -104,6 +107,8 @@ test('the build resolves each import to the file Vite picks', async () => {
   assert.match(built.style.background, /^url\(/);
   // And in the page's `<link href>` (and `<script src>`).
   assert.equal(built.style.border, 'rgb(4, 5, 6)');
+  // And in Sass `@use`.
+  assert.equal(built.style.outline, 'rgb(7, 8, 9)');
 });
 
 test('nexxo dev resolves every import to the same file as the build', async () => {
@@ -116,4 +121,5 @@ test('nexxo dev resolves every import to the same file as the build', async () =
   assert.equal(served.style.color, 'rgb(1, 2, 3)');
   assert.match(served.style.background, /^url\(/);
   assert.equal(served.style.border, 'rgb(4, 5, 6)');
+  assert.equal(served.style.outline, 'rgb(7, 8, 9)');
 });

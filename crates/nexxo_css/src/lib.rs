@@ -110,7 +110,7 @@ pub fn compile_stylesheet_hashing_reads(
         .sourcemap
         .then(|| parcel_sourcemap::SourceMap::new(&options.root.to_string_lossy()));
     let mut stylesheet = if is_sass(path) {
-        let compiled = sass::compile(path, &options.root)?;
+        let compiled = sass::compile(path, &options.root, &options.alias)?;
         (sass_output, sass_files) = (compiled.css, compiled.files);
         // Sass keeps selectors such as `:is(:is(…))` as written: the CSS parser recurses too.
         check_nesting(

@@ -60,6 +60,8 @@ pub(crate) struct SassOutput {
 struct Request {
     path: PathBuf,
     root: PathBuf,
+    /// The project's aliases, for `@use '@/styles/vars'` as in scripts.
+    alias: Vec<(String, String)>,
 }
 
 /// A Sass error as it crosses the process boundary; the parent adds the code frame.
@@ -86,10 +88,14 @@ impl SassError {
 }
 
 /// Compiles the Sass file at `path` (in a worker process when the CLI enabled them).
-pub(crate) fn compile(path: &Path, root: &Path) -> Result<SassOutput, Diagnostic> {
+pub(crate) fn compile(
+    path: &Path,
+    root: &Path,
+    alias: &[(String, String)],
+) -> Result<SassOutput, Diagnostic> {
     match WORKER_EXECUTABLE.get() {
-        Some(executable) => compile_in_worker(executable, path, root),
-        None => compile_in_process(path, root).map_err(|error| error.into_diagnostic(root)),
+        Some(executable) => compile_in_worker(executable, path, root, alias),
+        None => compile_in_process(path, root, alias).map_err(|error| error.into_diagnostic(root)),
     }
 }
 
@@ -101,6 +107,7 @@ fn compile_in_worker(
     executable: &Path,
     path: &Path,
     root: &Path,
+    alias: &[(String, String)],
 ) -> Result<SassOutput, Diagnostic> {
     let shown = relative_name(root, path);
     let time_limit = limit_from_env(TIME_LIMIT_ENV).map_or(TIME_LIMIT, Duration::from_millis);
@@ -117,6 +124,7 @@ fn compile_in_worker(
     let request = serde_json::to_vec(&Request {
         path: path.to_path_buf(),
         root: root.to_path_buf(),
+        alias: alias.to_vec(),
     })
     .map_err(|err| failed(err.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
@@ -188,7 +196,7 @@ pub fn worker_main() -> i32 {
     let compiled = std::thread::Builder::new()
         .name("sass".into())
         .stack_size(WORKER_STACK_BYTES)
-        .spawn(move || compile_in_process(&request.path, &request.root))
+        .spawn(move || compile_in_process(&request.path, &request.root, &request.alias))
         .map_err(|err| SassError {
             message: format!("cannot start the compile thread: {err}"),
             location: None,
@@ -252,6 +260,7 @@ struct RecordingFs {
     read: Mutex<Vec<(PathBuf, String)>>,
     /// The first file refused, with its location: grass would only say that a read failed.
     refused: Mutex<Option<SassError>>,
+    alias: Vec<(String, String)>,
 }
 
 impl RecordingFs {
@@ -314,7 +323,7 @@ impl grass::Fs for RecordingFs {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((path.to_path_buf(), nexxo_cache::hash_hex(&[&bytes])));
-        Ok(bytes)
+        Ok(with_aliases_applied(bytes, &self.alias))
     }
 
     fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
@@ -322,8 +331,39 @@ impl grass::Fs for RecordingFs {
     }
 }
 
+/// `@use`, `@forward` and `@import` URLs that an alias maps to a file path, rewritten to that
+/// path (grass knows only relative and load-path URLs). Other bytes are left as read.
+fn with_aliases_applied(bytes: Vec<u8>, alias: &[(String, String)]) -> Vec<u8> {
+    static RULE_URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(@(?:use|forward|import)\s+)(['"])([^'"\n]+)(['"])"#)
+            .expect("a valid pattern")
+    });
+    if alias.is_empty() {
+        return bytes;
+    }
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return bytes;
+    };
+    let rewritten = RULE_URL.replace_all(text, |found: &regex::Captures| {
+        match nexxo_config::resolver::apply_alias(alias, &found[3])
+            .filter(|target| Path::new(target).is_absolute())
+        {
+            Some(target) => format!("{}{}{target}{}", &found[1], &found[2], &found[4]),
+            None => found[0].to_string(),
+        }
+    });
+    match rewritten {
+        std::borrow::Cow::Borrowed(_) => bytes,
+        std::borrow::Cow::Owned(text) => text.into_bytes(),
+    }
+}
+
 /// Compiles a Sass file to CSS with grass in this thread.
-fn compile_in_process(path: &Path, root: &Path) -> Result<SassOutput, SassError> {
+fn compile_in_process(
+    path: &Path,
+    root: &Path,
+    alias: &[(String, String)],
+) -> Result<SassOutput, SassError> {
     // `@use 'bootstrap/scss/bootstrap'` resolves in every node_modules from the root upwards
     // (workspaces hoist packages).
     let load_paths: Vec<PathBuf> = root
@@ -333,6 +373,7 @@ fn compile_in_process(path: &Path, root: &Path) -> Result<SassOutput, SassError>
         .collect();
     let fs = RecordingFs {
         root: root.to_path_buf(),
+        alias: alias.to_vec(),
         ..RecordingFs::default()
     };
     let sass_options = grass::Options::default()
@@ -380,12 +421,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn aliases_apply_to_use_forward_and_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let styles = dir.path().join("src/styles");
+        std::fs::create_dir_all(&styles).unwrap();
+        std::fs::write(styles.join("_vars.scss"), "$brand: rgb(7, 8, 9);\n").unwrap();
+        let file = dir.path().join("src/app.scss");
+        std::fs::write(&file, "@use '@/styles/vars';\n.a { color: vars.$brand; }\n").unwrap();
+        let alias = [(
+            "@".to_string(),
+            dir.path().join("src").display().to_string(),
+        )];
+        let compiled = compile_in_process(&file, dir.path(), &alias).unwrap();
+        assert!(compiled.css.contains("rgb(7, 8, 9)"), "{}", compiled.css);
+        // Not an alias: left as written (`@scope/pkg` is a package).
+        let kept = with_aliases_applied(b"@import '@scope/pkg/x';".to_vec(), &alias);
+        assert_eq!(kept, b"@import '@scope/pkg/x';");
+    }
+
+    #[test]
     fn deeply_nested_sass_is_refused_at_the_place_the_limit_is_crossed() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("deep.scss");
         let source = format!(".top {{}}\n{}", ".a {".repeat(150));
         std::fs::write(&file, source).unwrap();
-        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
         assert!(
             error.message.contains("nesting deeper than 100 levels"),
             "{error:?}"
@@ -399,7 +459,7 @@ mod tests {
         std::fs::write(dir.path().join("_deep.scss"), ".a {".repeat(150)).unwrap();
         let file = dir.path().join("main.scss");
         std::fs::write(&file, "@use 'deep';\n").unwrap();
-        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
         assert!(
             error.message.contains("nesting deeper than 100 levels"),
             "{error:?}"
@@ -417,7 +477,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("_zero.scss")).unwrap();
         let file = dir.path().join("main.scss");
         std::fs::write(&file, "@use 'zero';\n.a { color: red }\n").unwrap();
-        let error = compile_in_process(&file, dir.path()).unwrap_err();
+        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
         assert!(error.message.contains("character device"), "{error:?}");
     }
 }
