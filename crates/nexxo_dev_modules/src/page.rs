@@ -1,6 +1,6 @@
-//! What the browser loads: the page's HTML with Nexxo's scripts, and the page script that
-//! defines every module the page imports statically (one request instead of thousands), with an
-//! index source map whose sections point at each module's own map.
+//! The scripts the browser loads, as strings: the page script that defines every module the
+//! page imports statically (one request instead of thousands) with an index source map whose
+//! sections point at each module's own map, lazy scripts, and a hot update's module code.
 
 use serde::Serialize;
 
@@ -122,13 +122,4 @@ pub fn hot_module_code(graph: &ModuleGraph, id: &str) -> Option<String> {
     }
     code.push_str(&format!("//# sourceURL=nexxo-hot://{id}\n"));
     Some(code)
-}
-
-/// The tags the dev server adds to every page: the client (registry, HMR, overlay), the
-/// dependency bundle and the page's own script, in that order. The client's URL carries the
-/// server's code token for the lazy scripts it requests (the client itself is public).
-pub fn page_tags(base: &str, token: &str, deps_version: &str, page_script: &str) -> String {
-    format!(
-        "\n    <script src=\"{base}@nexxo/client.js?token={token}\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}&token={token}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
-    )
 }
