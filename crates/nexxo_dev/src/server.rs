@@ -13,7 +13,7 @@
 //! maps also need the server's [`CodeToken`] in their URL, which only the HTML pages carry, for
 //! browsers that send no fetch metadata.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +23,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nexxo_dev_modules::load::{compile_css_for_dev, dev_base, is_stylesheet};
-use nexxo_dev_modules::page::concat_modules;
 use nexxo_dev_modules::resolve::{id_for_path, path_for_id, DEPS_PREFIX, FS_PREFIX};
 use nexxo_dev_modules::{lock, page_entries, CompileState, Session};
 use nexxo_diagnostics::Diagnostic;
@@ -433,28 +432,21 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
     if !is_map && (changed || requested_version != bundle.version) {
         return script_response("__nexxo.reload();\n".into());
     }
-    let graph = lock(&server.compile.graph);
-    let ids = graph.static_closure(&entries);
-    if let Some(error) = graph.first_error(&ids) {
-        server.overlay.error_shown();
-        return failure_script(error);
-    }
-    let start = serde_json::json!({
-        "page": page_id,
-        "entries": entries,
-        "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
-    });
     let map_url = format!(
         "{}@nexxo/page{page_id}.js.map?token={}",
         dev_base(config),
         server.code_token.as_str()
     );
-    let script = concat_modules(
-        &graph,
-        &ids,
-        &format!("__nexxo.start({start});\n"),
-        &map_url,
-    );
+    let script = match server
+        .compile
+        .page_script(&session, page_id, &entries, &map_url)
+    {
+        Ok(script) => script,
+        Err(error) => {
+            server.overlay.error_shown();
+            return failure_script(&error);
+        }
+    };
     if is_map {
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
@@ -513,26 +505,18 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         Ok(_) => {}
         Err(error) => return failure_script(&error),
     }
-    let graph = lock(&server.compile.graph);
-    let have: HashSet<String> = graph
-        .static_closure(&page_entries_ids)
-        .into_iter()
-        .collect();
-    let ids: Vec<String> = graph
-        .static_closure(std::slice::from_ref(&id))
-        .into_iter()
-        .filter(|m| !have.contains(m))
-        .collect();
-    if let Some(error) = graph.first_error(&ids) {
-        server.overlay.error_shown();
-        eprintln!("{}", error.render(false));
-        return script_response(format!(
-            "__nexxo.fail({});\n",
-            ErrorPayload::from(error).to_json()
-        ));
-    }
     let map_url = format!("{}@nexxo/lazy.js.map?{query}", dev_base(&session.config));
-    let script = concat_modules(&graph, &ids, "", &map_url);
+    let script = match server.compile.lazy_script(&id, &page_entries_ids, &map_url) {
+        Ok(script) => script,
+        Err(error) => {
+            server.overlay.error_shown();
+            eprintln!("{}", error.render(false));
+            return script_response(format!(
+                "__nexxo.fail({});\n",
+                ErrorPayload::from(&error).to_json()
+            ));
+        }
+    };
     if is_map {
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
@@ -584,12 +568,7 @@ fn clear_error_if_fixed(server: &DevServer, url_path: &str) {
     if server.overlay.link_fixed(url_path) {
         return;
     }
-    let module_broken = {
-        let graph = lock(&server.compile.graph);
-        let ids: Vec<String> = graph.nodes.keys().cloned().collect();
-        graph.first_error(&ids).is_some()
-    };
-    if module_broken {
+    if server.compile.has_module_error() {
         return;
     }
     if server.overlay.take_shown() {
