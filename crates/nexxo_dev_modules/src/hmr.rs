@@ -209,3 +209,170 @@ impl CompileState {
         graph.hot_boundaries(&importers)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use nexxo_cache::{CacheStore, StoreKind};
+    use nexxo_config::{Command, ConfigOverrides};
+
+    use super::*;
+    use crate::page_entries;
+
+    /// A project whose page imports `view.ts` (accepts its own updates, imports `part.ts`) and
+    /// `label.ts` (no module accepts it), compiled as the first page request would.
+    async fn compiled_project() -> (tempfile::TempDir, Arc<CompileState>) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "index.html",
+                r#"<!doctype html><script type="module" src="/src/main.ts"></script>"#,
+            ),
+            (
+                "src/main.ts",
+                "import { label } from './label';\nimport './view';\nconsole.log(label);\n",
+            ),
+            (
+                "src/view.ts",
+                "import { part } from './part';\nexport const view: string = 'one' + part;\nimport.meta.hot?.accept();\n",
+            ),
+            ("src/part.ts", "export const part = 1;\n"),
+            ("src/label.ts", "export const label = 'a';\n"),
+        ];
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let config = nexxo_config::resolve_config(
+            dir.path(),
+            Command::Serve,
+            &ConfigOverrides::default(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let store = Arc::new(CacheStore::disabled(StoreKind::Dev));
+        let session = Session::new(config, store).unwrap();
+        let index = session.config.root.join("index.html");
+        let html = std::fs::read_to_string(&index).unwrap();
+        let entries = page_entries(&session, &index, &html).unwrap();
+        let state = Arc::new(CompileState::new(session, ConfigOverrides::default()));
+        state.ensure_modules(entries).await;
+        (dir, state)
+    }
+
+    /// Writes `text` to `name` in the project and returns its path as the watcher reports it.
+    fn save(state: &CompileState, name: &str, text: &str) -> PathBuf {
+        let path = state.session().config.root.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn an_edit_becomes_an_update_a_reload_or_an_error() {
+        let (_dir, state) = compiled_project().await;
+
+        // Saved without a change: the compiled output is the same, nothing to send.
+        let label = save(&state, "src/label.ts", "export const label = 'a';\n");
+        assert!(matches!(
+            state.files_changed(&[label]).await,
+            FileChangeOutcome::Unchanged
+        ));
+
+        let view = save(
+            &state,
+            "src/view.ts",
+            "import { part } from './part';\nexport const view: string = 'two' + part;\nimport.meta.hot?.accept();\n",
+        );
+        let FileChangeOutcome::Update(update) =
+            state.files_changed(std::slice::from_ref(&view)).await
+        else {
+            panic!("a self-accepting module's edit is a hot update");
+        };
+        assert_eq!(update.modules.len(), 1);
+        assert!(
+            update.modules[0].contains("\"two\""),
+            "{}",
+            update.modules[0]
+        );
+        assert!(update.modules[0].starts_with("__nexxo.define(\"/src/view.ts\""));
+        assert!(
+            !update.modules[0].contains(": string"),
+            "TypeScript is compiled"
+        );
+        assert_eq!(
+            update.boundaries,
+            [HotBoundary {
+                boundary: "/src/view.ts".into(),
+                accepted: "/src/view.ts".into(),
+                stale: vec!["/src/view.ts".into()],
+            }]
+        );
+        assert!(update.pruned.is_empty());
+
+        let label = save(&state, "src/label.ts", "export const label = 'b';\n");
+        assert!(matches!(
+            state.files_changed(&[label]).await,
+            FileChangeOutcome::NoBoundary
+        ));
+
+        save(&state, "src/view.ts", "export const view = ;\n");
+        let FileChangeOutcome::CompileError(error) =
+            state.files_changed(std::slice::from_ref(&view)).await
+        else {
+            panic!("a syntax error is reported");
+        };
+        let location = error.location.as_deref().expect("the error has a place");
+        assert!(location.file.ends_with("src/view.ts"));
+        assert_eq!(location.line, 1);
+
+        let page = save(
+            &state,
+            "index.html",
+            r#"<!doctype html><title>new</title><script type="module" src="/src/main.ts"></script>"#,
+        );
+        assert!(matches!(
+            state.files_changed(&[page]).await,
+            FileChangeOutcome::PageChanged
+        ));
+        let unrelated = save(&state, "notes.txt", "not imported");
+        assert!(matches!(
+            state.files_changed(&[unrelated]).await,
+            FileChangeOutcome::Unchanged
+        ));
+    }
+
+    #[tokio::test]
+    async fn env_config_and_tsconfig_changes_need_a_restart() {
+        let (_dir, state) = compiled_project().await;
+        let session = state.session();
+        let root = &session.config.root;
+        for name in [".env", ".env.local", "nexxo.config.json", "tsconfig.json"] {
+            assert!(needs_restart(&session, &[root.join(name)]), "{name}");
+        }
+        assert!(needs_restart(
+            &session,
+            &[root.join("src/tsconfig.app.json")]
+        ));
+        assert!(!needs_restart(&session, &[root.join("src/.env")]));
+        assert!(!needs_restart(&session, &[root.join("src/view.ts")]));
+    }
+
+    #[tokio::test]
+    async fn an_invalidated_module_goes_to_its_importers_boundaries() {
+        let (_dir, state) = compiled_project().await;
+        // `part.ts` is imported by `view.ts`, which accepts its own updates.
+        assert_eq!(
+            state.invalidate("/src/part.ts"),
+            Some(vec![HotBoundary {
+                boundary: "/src/view.ts".into(),
+                accepted: "/src/view.ts".into(),
+                stale: vec!["/src/view.ts".into()],
+            }])
+        );
+        // `view.ts` is imported by `main.ts`, which accepts nothing and is an entry: reload.
+        assert_eq!(state.invalidate("/src/view.ts"), None);
+        assert_eq!(state.invalidate("/src/unknown.ts"), None);
+    }
+}
