@@ -4,8 +4,7 @@
 //! [`StylesheetModules`] (CSS, Sass, CSS Modules, `?inline`/`?url`), [`AssetModules`] (images,
 //! fonts… and `?url`/`?raw`/`?inline`) and [`JsonModules`]. The build runs them inside rolldown's
 //! `load` hook (`assets.rs`, `css.rs`, `json.rs`); the dev server calls the same plugins from its
-//! module pipeline (`nexxo_dev_modules::load`), as Vite's plugin container does, so dev and
-//! build agree.
+//! module pipeline (`nexxo_dev::load`), as Vite's plugin container does, so dev and build agree.
 //!
 //! What differs between the drivers is asked of the [`ModuleHost`]: where a file's URL points
 //! (the build emits a hashed copy or inlines it; dev serves the file where it is) and where the
