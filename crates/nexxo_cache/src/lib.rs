@@ -5,7 +5,7 @@
 //! The cache is never the reason a run fails: a store that is locked by another process or
 //! cannot be opened is skipped with one warning; a corrupt one is moved aside and replaced.
 //! Values are addressed by content hashes computed by the callers, who also verify what they
-//! read (see `nexxo_build::cache` and `nexxo_dev`'s module cache).
+//! read (see `nexxo_build::cache` and `nexxo_dev_modules`' module cache).
 //!
 //! Size is bounded: every entry records its last use and size; when the store grows past its
 //! cap, the least recently used entries are deleted down to 80% of it and compacted away.

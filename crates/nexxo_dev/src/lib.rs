@@ -1,40 +1,39 @@
-//! `nexxo dev` and `nexxo preview`.
+//! `nexxo dev` and `nexxo preview`: the HTTP layer.
 //!
-//! The dev server is bundled, not Vite-style unbundled: each module is compiled on its own
-//! (`transform.rs`, `load.rs`) into a small registry format, and the browser gets a page's
-//! modules as one script (`page.rs`), `import()` targets compiled when first requested, and
-//! npm packages pre-bundled with rolldown (`deps.rs`). `graph.rs` knows who imports whom, so a
-//! file change (`hmr.rs`) sends only the new module code to the boundary that accepts it.
+//! What the dev server compiles and how a file change becomes a hot update is the module model
+//! in `nexxo_dev_modules` (session, graph, resolve/load/transform, page scripts, HMR
+//! boundaries); this crate serves it: routes (`server.rs`), the WebSocket and its typed
+//! messages (`hot_updates.rs`, `messages.rs`), the overlay's error state (`overlay.rs`), the
+//! request rules (`security.rs`), `nexxo preview` (`preview.rs`) and the browser code
+//! (`client/`).
 //!
 //! ```text
-//! request ─ server.rs ─ graph.rs ─ load.rs ─ transform.rs (oxc) ─ page.rs ─ browser (client/)
-//! file event ─ hmr.rs ─ graph.rs (recompile, boundaries) ─ WebSocket ─ client/runtime.js
+//! request ─ server.rs ─ CompileState (nexxo_dev_modules) ─ page/lazy/deps script ─ browser (client/)
+//! file event ─ FileWatcher ─ hot_updates.rs ─ FileChangeOutcome → ServerMessage ─ WebSocket ─ client/runtime.js
 //! ```
 
-mod deps;
-mod graph;
-mod hmr;
-mod load;
-mod module_cache;
-mod page;
+mod hot_updates;
+mod messages;
+mod overlay;
 mod preview;
-mod resolve;
 mod security;
 mod server;
-mod transform;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::routing::get;
 use axum::Router;
 use nexxo_config::{ConfigOverrides, ResolvedConfig};
+use nexxo_dev_modules::load::dev_base;
+use nexxo_dev_modules::{page_entries, CompileState};
 use nexxo_diagnostics::Diagnostic;
 use tokio::net::TcpListener;
 
+pub use nexxo_dev_modules::Session;
 pub use preview::preview;
-pub use server::{DevServer, Session};
+pub use server::DevServer;
 
 /// How the user asked the server to listen.
 #[derive(Debug, Clone)]
@@ -46,38 +45,6 @@ pub struct ServeOptions {
     pub open: bool,
     /// Log each hot update's time from file event to message sent.
     pub debug_hmr: bool,
-}
-
-// A panic while a lock is held (a bug in one compile or request) poisons it; every later request
-// would then panic on `.lock().expect(..)` and the server would be dead until restarted. The
-// state behind these locks stays consistent between statements (whole values are swapped in), so
-// the server goes on with it: the panic itself is reported where it happened.
-
-/// Locks `mutex`, recovering it if a panicking thread poisoned it.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Reads `lock`, recovering it if a panicking thread poisoned it.
-pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Writes `lock`, recovering it if a panicking thread poisoned it.
-pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The text of a caught panic (`panic!` payloads are `&str` or `String`).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("unknown panic")
 }
 
 /// Binds `host:port`, trying the following ports when it is taken (as Vite does).
@@ -175,8 +142,7 @@ pub async fn dev(
         &|warning| nexxo_diagnostics::events::warning(&warning),
     ));
     let session = Session::new(config, store)?;
-    let base = load::dev_base(&session.config).to_string();
-    let root = session.config.root.clone();
+    let base = dev_base(&session.config).to_string();
     let (listener, allowed_hosts) = bind(&options).await?;
     let port = listener
         .local_addr()
@@ -188,26 +154,21 @@ pub async fn dev(
         ))
     })?;
     let server = Arc::new(DevServer {
-        session: RwLock::new(Arc::new(session)),
-        graph: Mutex::new(Default::default()),
-        deps: tokio::sync::Mutex::new(Default::default()),
+        compile: Arc::new(CompileState::new(session, overrides)),
         hmr: tokio::sync::broadcast::channel(256).0,
         linked_css: Mutex::new(Default::default()),
         allowed_hosts: allowed_hosts.clone(),
         port,
         code_token,
-        broken_links: Mutex::new(Default::default()),
-        error_shown: Mutex::new(false),
+        overlay: Default::default(),
         debug_hmr: options.debug_hmr,
-        overrides,
     });
     // Compile the pages' modules and bundle the dependencies before saying "ready", so the first
     // page load only concatenates.
     warm_up(&server).await;
-    hmr::watch(server.clone())
-        .map_err(|err| Diagnostic::error(format!("cannot watch {}: {err}", root.display())))?;
+    hot_updates::watch(server.clone())?;
     let app = Router::new()
-        .route(&format!("{base}@nexxo/ws"), get(server::websocket))
+        .route(&format!("{base}@nexxo/ws"), get(hot_updates::websocket))
         .fallback(server::handle)
         .with_state(server.clone())
         .layer(axum::middleware::from_fn_with_state(
@@ -235,11 +196,11 @@ async fn warm_up(server: &Arc<DevServer>) {
     let Ok(html) = nexxo_diagnostics::input::read_regular_to_string(&index) else {
         return;
     };
-    let Ok(entries) = server::page_entries(&session, &index, &html) else {
+    let Ok(entries) = page_entries(&session, &index, &html) else {
         return;
     };
-    server.ensure_modules(entries).await;
-    if let Err(error) = server.ensure_deps().await {
+    server.compile.ensure_modules(entries).await;
+    if let Err(error) = server.compile.ensure_deps().await {
         eprintln!("{}", error.render(false));
     }
 }
@@ -258,28 +219,4 @@ pub(crate) async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn poisoned_locks_are_recovered() {
-        let mutex = Arc::new(Mutex::new(1));
-        let rw = Arc::new(RwLock::new(1));
-        let (m, r) = (mutex.clone(), rw.clone());
-        let panicked = std::thread::spawn(move || {
-            let _guard = m.lock().unwrap();
-            let _write = r.write().unwrap();
-            panic!("compile bug");
-        })
-        .join();
-        let payload = panicked.unwrap_err();
-        assert_eq!(panic_message(payload.as_ref()), "compile bug");
-        assert!(mutex.is_poisoned() && rw.is_poisoned());
-        *lock(&mutex) += 1;
-        *write(&rw) += 1;
-        assert_eq!((*lock(&mutex), *read(&rw)), (2, 2));
-    }
 }

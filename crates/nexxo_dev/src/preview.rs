@@ -49,7 +49,7 @@ pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<()
     };
     let dist = Arc::new(Dist {
         root,
-        base: crate::load::dev_base(&config).to_string(),
+        base: nexxo_dev_modules::load::dev_base(&config).to_string(),
         assets: config
             .assets_dir
             .split('/')

@@ -1,9 +1,9 @@
-//! The dev server: HTTP routes, the WebSocket, and the state they share.
+//! The dev server: HTTP routes and the state they share (the compile state is `nexxo_dev_modules`).
 //!
 //! Routes (under `base`):
 //! - `@nexxo/client.js` the browser runtime (`client/`), `@nexxo/deps.js` pre-bundled packages,
 //!   `@nexxo/page/<page>.js` a page's modules in one script (+ `.map`), `@nexxo/lazy.js?id=` an
-//!   `import()` target compiled on first request, `@nexxo/ws` hot updates;
+//!   `import()` target compiled on first request, `@nexxo/ws` hot updates (`hot_updates.rs`);
 //! - everything else: HTML pages (with Nexxo's scripts added), `public/`, stylesheets compiled,
 //!   other files as they are, and `index.html` for unknown routes (SPA fallback).
 //!
@@ -13,34 +13,27 @@
 //! maps also need the server's [`CodeToken`] in their URL, which only the HTML pages carry, for
 //! browsers that send no fetch metadata.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use nexxo_config::ResolvedConfig;
+use nexxo_dev_modules::load::{compile_css_for_dev, dev_base, is_stylesheet};
+use nexxo_dev_modules::resolve::{id_for_path, path_for_id, DEPS_PREFIX, FS_PREFIX};
+use nexxo_dev_modules::{lock, page_entries, CompileState, Session};
 use nexxo_diagnostics::Diagnostic;
 use tokio::sync::broadcast;
 
-use crate::deps::{prebundle, DepBundle};
-use crate::graph::ModuleGraph;
-use crate::load::{compile_css_for_dev, dev_base, is_stylesheet, DevPlugins, INLINE_SCRIPT_QUERY};
-use crate::module_cache::ModuleCache;
-use crate::page::{concat_modules, page_tags};
-use crate::resolve::{id_for_path, path_for_id, ModuleResolver, Resolved, DEPS_PREFIX, FS_PREFIX};
+use crate::messages::{ErrorPayload, ServerMessage};
+use crate::overlay::OverlayState;
 use crate::security::{
-    checked_file, fetch_site_allowed, file_under, fs_url_path, host_allowed, origin_allowed,
-    url_path_segments, CodeToken, Refused,
+    checked_file, fetch_site_allowed, file_under, fs_url_path, host_allowed, url_path_segments,
+    CodeToken, Refused,
 };
-use crate::transform::TransformSettings;
-use crate::{lock, read};
-use nexxo_cache::CacheStore;
 
 const CLIENT_JS: &str = concat!(
     include_str!("../client/overlay.js"),
@@ -48,60 +41,11 @@ const CLIENT_JS: &str = concat!(
     include_str!("../client/runtime.js")
 );
 
-/// Compiling state that depends on the config: rebuilt when the config or `.env` changes.
-pub struct Session {
-    pub config: Arc<ResolvedConfig>,
-    pub settings: TransformSettings,
-    /// The module plugins shared with the build (stylesheets, assets, JSON).
-    pub plugins: DevPlugins,
-    pub resolver: ModuleResolver,
-    /// Registry id of `react-refresh/runtime` when the app has it.
-    pub refresh_runtime: Option<String>,
-    /// Roots files may be served from (canonical): the project root, its own `node_modules`
-    /// (when it is a symlink it leads elsewhere) and the `node_modules` folders of its parents
-    /// (workspaces).
-    pub allowed_roots: Vec<PathBuf>,
-    /// Compiled modules and dependency bundles from earlier runs.
-    pub module_cache: ModuleCache,
-}
-
-impl Session {
-    pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
-        let plugins = DevPlugins::new(&config);
-        let resolver = ModuleResolver::new(&config, plugins.container.clone());
-        let refresh_runtime =
-            match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
-                Ok(Resolved::Dependency(specifier)) => Some(specifier),
-                _ => None,
-            };
-        let settings = TransformSettings::new(&config.define, refresh_runtime.is_some())?;
-        let mut allowed_roots = vec![config.root.clone()];
-        // The root itself first: a real `<root>/node_modules` is inside the root already, but a
-        // symlinked one (linked from a shared store, as the test harness and pnpm setups do)
-        // canonicalizes to a folder outside it.
-        for ancestor in config.root.ancestors() {
-            if let Ok(modules) = ancestor.join("node_modules").canonicalize() {
-                allowed_roots.push(modules);
-            }
-        }
-        let module_cache = ModuleCache::new(store, &config, refresh_runtime.is_some());
-        Ok(Self {
-            plugins,
-            config: Arc::new(config),
-            settings,
-            resolver,
-            refresh_runtime,
-            allowed_roots,
-            module_cache,
-        })
-    }
-}
-
+/// The dev server: the compile state it serves, and what only HTTP needs.
 pub struct DevServer {
-    pub session: RwLock<Arc<Session>>,
-    pub graph: Mutex<ModuleGraph>,
-    pub deps: tokio::sync::Mutex<Arc<DepBundle>>,
-    /// Messages for every connected page (JSON text).
+    /// The session, module graph and dependency bundle (`nexxo_dev_modules`).
+    pub compile: Arc<CompileState>,
+    /// Messages for every connected page (JSON text of [`ServerMessage`]s).
     pub hmr: broadcast::Sender<String>,
     /// Stylesheets requested by `<link>` (URL path → files they read), for CSS-only updates.
     pub linked_css: Mutex<HashMap<String, Vec<PathBuf>>>,
@@ -111,151 +55,29 @@ pub struct DevServer {
     pub port: u16,
     /// Required in the URLs of the scripts holding the project's code (see the module docs).
     pub code_token: CodeToken,
-    /// `<link>`ed stylesheets (URL paths) whose last compile failed: the overlay stays until
-    /// all of them compile again.
-    pub broken_links: Mutex<HashSet<String>>,
-    /// Whether the last compile left an error on screen.
-    pub error_shown: Mutex<bool>,
+    /// What the pages' error overlay shows.
+    pub overlay: OverlayState,
     pub debug_hmr: bool,
-    /// The command line's overrides, applied again when the config is re-read.
-    pub overrides: nexxo_config::ConfigOverrides,
 }
 
 impl DevServer {
     pub fn session(&self) -> Arc<Session> {
-        read(&self.session).clone()
+        self.compile.session()
     }
 
-    pub fn broadcast(&self, message: serde_json::Value) {
+    pub fn broadcast(&self, message: ServerMessage) {
         // No page connected is not an error.
-        let _ = self.hmr.send(message.to_string());
-    }
-
-    /// Compiles `ids` and their static imports (on rayon's threads, off the async runtime).
-    pub async fn ensure_modules(self: &Arc<Self>, ids: Vec<String>) {
-        let server = self.clone();
-        let compiled = tokio::task::spawn_blocking(move || {
-            let session = server.session();
-            let mut graph = lock(&server.graph);
-            graph.ensure(&session, &ids);
-        })
-        .await;
-        // A panic in the compiler is Nexxo's bug, not the project's: say so once, plainly,
-        // instead of serving a page that silently lacks modules. The graph lock it poisoned is
-        // recovered by the next request.
-        if let Err(error) = compiled {
-            if error.is_panic() {
-                let payload = error.into_panic();
-                eprintln!(
-                    "internal error while compiling modules: {}\nThis is a bug in Nexxo, not in your project. Please report it with the command you ran.",
-                    crate::panic_message(payload.as_ref())
-                );
-            }
-        }
-    }
-
-    /// The dependency bundle, re-bundled when the graph imports packages it lacks. Returns
-    /// whether it changed.
-    pub async fn ensure_deps(&self) -> Result<(Arc<DepBundle>, bool), Diagnostic> {
-        let session = self.session();
-        let mut wanted: BTreeSet<String> = lock(&self.graph).dependencies();
-        if let Some(refresh) = &session.refresh_runtime {
-            wanted.insert(refresh.clone());
-        }
-        let mut current = self.deps.lock().await;
-        if current.holds(&wanted) {
-            return Ok((current.clone(), false));
-        }
-        // Keep what was bundled before so a package never disappears from the page.
-        wanted.extend(current.specifiers.iter().cloned());
-        let started = Instant::now();
-        let cache_key = crate::deps::cache_key(&session.config, &wanted);
-        let store = &session.module_cache.store;
-        if let Some(bundle) = store
-            .get(&cache_key)
-            .and_then(|bytes| serde_json::from_slice::<DepBundle>(&bytes).ok())
-        {
-            *current = Arc::new(bundle);
-            return Ok((current.clone(), true));
-        }
-        let bundle = prebundle(&session.config, &wanted).await?;
-        if let Ok(bytes) = serde_json::to_vec(&bundle) {
-            store.put(&cache_key, &bytes);
-        }
-        eprintln!(
-            "  pre-bundled {} dependenc{} in {} ms",
-            wanted.len(),
-            if wanted.len() == 1 { "y" } else { "ies" },
-            started.elapsed().as_millis()
-        );
-        *current = Arc::new(bundle);
-        Ok((current.clone(), true))
+        let _ = self.hmr.send(message.to_json());
     }
 }
 
-/// The module ids of a page's module scripts.
-pub fn page_entries(
-    session: &Session,
-    html_path: &Path,
-    html: &str,
-) -> Result<Vec<String>, Diagnostic> {
-    let config = &session.config;
-    let scan = nexxo_html::scan_html(html).map_err(|err| {
-        Diagnostic::error(format!(
-            "{}: cannot read the HTML: {err}",
-            config.display_path(html_path)
-        ))
-    })?;
-    let mut entries = Vec::new();
-    let mut inline_index = 0;
-    for script in scan.scripts {
-        match script {
-            nexxo_html::ModuleScript::External { src, offset } => {
-                if !nexxo_html::is_local_url(&src) {
-                    continue;
-                }
-                let request = src
-                    .strip_prefix(dev_base(config))
-                    .map(|s| format!("/{s}"))
-                    .unwrap_or(src.clone());
-                match session.resolver.resolve(html_path, &request) {
-                    Ok(Resolved::File { path, query }) => {
-                        entries.push(id_for_path(&config.root, &path, query.as_deref()))
-                    }
-                    Ok(Resolved::Dependency(bare)) => entries.push(format!("{DEPS_PREFIX}{bare}")),
-                    Err(reason) => {
-                        return Err(Diagnostic::at_offset(
-                            format!("cannot find the script \"{src}\" ({reason})"),
-                            config.display_path(html_path),
-                            html,
-                            offset,
-                        ))
-                    }
-                }
-            }
-            nexxo_html::ModuleScript::Inline { .. } => {
-                entries.push(id_for_path(
-                    &config.root,
-                    html_path,
-                    Some(&format!("{INLINE_SCRIPT_QUERY}{inline_index}")),
-                ));
-                inline_index += 1;
-            }
-        }
-    }
-    Ok(entries)
-}
-
-/// JSON the overlay shows for a diagnostic.
-pub fn error_payload(diagnostic: &Diagnostic) -> serde_json::Value {
-    let location = diagnostic.location.as_deref();
-    serde_json::json!({
-        "message": diagnostic.message,
-        "file": location.map(|l| nexxo_diagnostics::display_path(&l.file)),
-        "line": location.map(|l| l.line),
-        "column": location.map(|l| l.column),
-        "frame": diagnostic.render(false),
-    })
+/// The tags the dev server adds to every page: the client (registry, HMR, overlay), the
+/// dependency bundle and the page's own script, in that order. The client's URL carries the
+/// server's code token for the lazy scripts it requests (the client itself is public).
+fn page_tags(base: &str, token: &str, deps_version: &str, page_script: &str) -> String {
+    format!(
+        "\n    <script src=\"{base}@nexxo/client.js?token={token}\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}&token={token}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
+    )
 }
 
 fn script_response(code: String) -> Response {
@@ -274,10 +96,13 @@ fn failure_script(diagnostic: &Diagnostic) -> Response {
         "{}",
         diagnostic.render(std::io::IsTerminal::is_terminal(&std::io::stderr()))
     );
-    script_response(format!("__nexxo.fail({});\n", error_payload(diagnostic)))
+    script_response(format!(
+        "__nexxo.fail({});\n",
+        ErrorPayload::from(diagnostic).to_json()
+    ))
 }
 
-fn status(code: StatusCode, text: &str) -> Response {
+pub(crate) fn status(code: StatusCode, text: &str) -> Response {
     (
         code,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -407,7 +232,7 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         // The runtime holds no project code: any page may load it.
         "/@nexxo/client.js" => return script_response(CLIENT_JS.to_string()),
         "/@nexxo/deps.js" => {
-            return match server.ensure_deps().await {
+            return match server.compile.ensure_deps().await {
                 Ok((bundle, _)) => (
                     [
                         (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -549,8 +374,8 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     if let Some(refresh) = &session.refresh_runtime {
         entries.retain(|e| e != refresh);
     }
-    server.ensure_modules(entries).await;
-    let deps_version = match server.ensure_deps().await {
+    server.compile.ensure_modules(entries).await;
+    let deps_version = match server.compile.ensure_deps().await {
         Ok((bundle, _)) => bundle.version.clone(),
         Err(error) => {
             eprintln!("{}", error.render(false));
@@ -567,7 +392,8 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     let aliased_url = |url: &str| {
         let target = nexxo_config::resolver::apply_alias(&config.alias, url)?;
         let target = Path::new(&target);
-        (target.is_absolute() && target.is_file()).then(|| crate::load::asset_url(config, target))
+        (target.is_absolute() && target.is_file())
+            .then(|| nexxo_dev_modules::load::asset_url(config, target))
     };
     match nexxo_html::rewrite_dev_html(&html, &tags, base, &aliased_url) {
         Ok(page) => (
@@ -604,8 +430,8 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         Ok(entries) => entries,
         Err(error) => return failure_script(&error),
     };
-    server.ensure_modules(entries.clone()).await;
-    let (bundle, changed) = match server.ensure_deps().await {
+    server.compile.ensure_modules(entries.clone()).await;
+    let (bundle, changed) = match server.compile.ensure_deps().await {
         Ok(result) => result,
         Err(error) => return failure_script(&error),
     };
@@ -614,28 +440,21 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
     if !is_map && (changed || requested_version != bundle.version) {
         return script_response("__nexxo.reload();\n".into());
     }
-    let graph = lock(&server.graph);
-    let ids = graph.static_closure(&entries);
-    if let Some(error) = graph.first_error(&ids) {
-        *lock(&server.error_shown) = true;
-        return failure_script(error);
-    }
-    let start = serde_json::json!({
-        "page": page_id,
-        "entries": entries,
-        "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
-    });
     let map_url = format!(
         "{}@nexxo/page{page_id}.js.map?token={}",
         dev_base(config),
         server.code_token.as_str()
     );
-    let script = concat_modules(
-        &graph,
-        &ids,
-        &format!("__nexxo.start({start});\n"),
-        &map_url,
-    );
+    let script = match server
+        .compile
+        .page_script(&session, page_id, &entries, &map_url)
+    {
+        Ok(script) => script,
+        Err(error) => {
+            server.overlay.error_shown();
+            return failure_script(&error);
+        }
+    };
     if is_map {
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
@@ -662,7 +481,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
     };
     if id.starts_with(DEPS_PREFIX) {
         // A package imported only through `import()`: in the dependency bundle after a reload.
-        let _ = server.ensure_deps().await;
+        let _ = server.compile.ensure_deps().await;
         return script_response("__nexxo.reload();\n".into());
     }
     if url_path_segments(nexxo_plugins::assets::split_query(&id).0).is_err() {
@@ -688,29 +507,24 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         }
         _ => Vec::new(),
     };
-    server.ensure_modules(vec![id.clone()]).await;
-    match server.ensure_deps().await {
+    server.compile.ensure_modules(vec![id.clone()]).await;
+    match server.compile.ensure_deps().await {
         Ok((_, true)) => return script_response("__nexxo.reload();\n".into()),
         Ok(_) => {}
         Err(error) => return failure_script(&error),
     }
-    let graph = lock(&server.graph);
-    let have: HashSet<String> = graph
-        .static_closure(&page_entries_ids)
-        .into_iter()
-        .collect();
-    let ids: Vec<String> = graph
-        .static_closure(std::slice::from_ref(&id))
-        .into_iter()
-        .filter(|m| !have.contains(m))
-        .collect();
-    if let Some(error) = graph.first_error(&ids) {
-        *lock(&server.error_shown) = true;
-        eprintln!("{}", error.render(false));
-        return script_response(format!("__nexxo.fail({});\n", error_payload(error)));
-    }
     let map_url = format!("{}@nexxo/lazy.js.map?{query}", dev_base(&session.config));
-    let script = concat_modules(&graph, &ids, "", &map_url);
+    let script = match server.compile.lazy_script(&id, &page_entries_ids, &map_url) {
+        Ok(script) => script,
+        Err(error) => {
+            server.overlay.error_shown();
+            eprintln!("{}", error.render(false));
+            return script_response(format!(
+                "__nexxo.fail({});\n",
+                ErrorPayload::from(&error).to_json()
+            ));
+        }
+    };
     if is_map {
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
@@ -742,9 +556,9 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
             lock(&server.linked_css)
                 .entry(url_path.to_string())
                 .or_insert_with(|| vec![file.to_path_buf()]);
-            lock(&server.broken_links).insert(url_path.to_string());
-            server.broadcast(serde_json::json!({"type": "error", "error": error_payload(&error)}));
-            *lock(&server.error_shown) = true;
+            server.overlay.link_broken(url_path);
+            server.broadcast(ServerMessage::error(&error));
+            server.overlay.error_shown();
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "text/css")],
@@ -756,80 +570,17 @@ fn linked_stylesheet(server: &DevServer, url_path: &str, file: &Path) -> Respons
 }
 
 /// After `url_path` compiled again: hides the overlay if nothing else is broken (no other
-/// linked stylesheet, no module in the graph). Module errors are cleared by `hmr.rs` when a
+/// linked stylesheet, no module in the graph). Module errors are cleared by `hot_updates.rs` when a
 /// module recompiles; a linked stylesheet is not a module, so its fix is only seen here.
 fn clear_error_if_fixed(server: &DevServer, url_path: &str) {
-    let others_broken = {
-        let mut broken = lock(&server.broken_links);
-        broken.remove(url_path);
-        !broken.is_empty()
-    };
-    if others_broken {
+    if server.overlay.link_fixed(url_path) {
         return;
     }
-    let module_broken = {
-        let graph = lock(&server.graph);
-        let ids: Vec<String> = graph.nodes.keys().cloned().collect();
-        graph.first_error(&ids).is_some()
-    };
-    if module_broken {
+    if server.compile.has_module_error() {
         return;
     }
-    let mut shown = lock(&server.error_shown);
-    if *shown {
-        *shown = false;
-        server.broadcast(serde_json::json!({"type": "error-cleared"}));
-    }
-}
-
-/// `@nexxo/ws`: checks the page's origin, then relays hot-update messages.
-pub async fn websocket(
-    State(server): State<Arc<DevServer>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    // Only pages of this server may listen: hot updates carry whole source files. Requests
-    // without `Origin` come from non-browser clients, which could send any `Origin` anyway
-    // (see `origin_allowed`).
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|origin| origin_allowed(origin, host, &server.allowed_hosts, server.port));
-        if !allowed {
-            return status(StatusCode::FORBIDDEN, "WebSocket origin not allowed");
-        }
-    }
-    upgrade.on_upgrade(move |socket| relay(server, socket))
-}
-
-async fn relay(server: Arc<DevServer>, mut socket: WebSocket) {
-    let mut updates = server.hmr.subscribe();
-    let _ = socket
-        .send(Message::Text(r#"{"type":"connected"}"#.into()))
-        .await;
-    loop {
-        tokio::select! {
-            update = updates.recv() => match update {
-                Ok(text) => {
-                    if socket.send(Message::Text(text.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = socket.send(Message::Text(r#"{"type":"full-reload"}"#.into())).await;
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => crate::hmr::client_message(&server, &text).await,
-                Some(Ok(_)) => {}
-                _ => break,
-            },
-        }
+    if server.overlay.take_shown() {
+        server.broadcast(ServerMessage::ErrorCleared);
     }
 }
 

@@ -1,5 +1,5 @@
 //! The build's guard on what rolldown reads and parses (the dev server's load path has the same
-//! checks in `nexxo_dev`): a module file that is not a regular file is refused by name before
+//! checks in `nexxo_dev_modules`): a module file that is not a regular file is refused by name before
 //! rolldown opens it (a FIFO would block the build forever, `/dev/zero` would never end), and a script
 //! nested deeper than `NESTING_LIMIT` is refused before oxc's recursive parser sees it.
 //! Errors go to the build's [`ModuleErrors`], with the file and position.

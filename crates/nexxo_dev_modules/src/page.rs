@@ -1,10 +1,16 @@
-//! What the browser loads: the page's HTML with Nexxo's scripts, and the page script that
-//! defines every module the page imports statically (one request instead of thousands), with an
-//! index source map whose sections point at each module's own map.
+//! The scripts the browser loads, as strings: the page script that defines every module the
+//! page imports statically (one request instead of thousands) with an index source map whose
+//! sections point at each module's own map, lazy scripts, and a hot update's module code.
 
+use std::collections::HashSet;
+
+use nexxo_diagnostics::Diagnostic;
 use serde::Serialize;
 
 use crate::graph::ModuleGraph;
+use crate::lock;
+use crate::resolve::DEPS_PREFIX;
+use crate::session::{CompileState, Session};
 use crate::transform::CompiledModule;
 
 /// The registry function's parameters, named as oxc's module-runner transform writes them.
@@ -124,11 +130,59 @@ pub fn hot_module_code(graph: &ModuleGraph, id: &str) -> Option<String> {
     Some(code)
 }
 
-/// The tags the dev server adds to every page: the client (registry, HMR, overlay), the
-/// dependency bundle and the page's own script, in that order. The client's URL carries the
-/// server's code token for the lazy scripts it requests (the client itself is public).
-pub fn page_tags(base: &str, token: &str, deps_version: &str, page_script: &str) -> String {
-    format!(
-        "\n    <script src=\"{base}@nexxo/client.js?token={token}\"></script>\n    <script src=\"{base}@nexxo/deps.js?v={deps_version}&token={token}\" defer></script>\n    <script src=\"{page_script}\" defer></script>"
-    )
+impl CompileState {
+    /// The page script: every module `entries` import statically, then `__nexxo.start`; or the
+    /// first compile error among those modules.
+    pub fn page_script(
+        &self,
+        session: &Session,
+        page_id: &str,
+        entries: &[String],
+        map_url: &str,
+    ) -> Result<ScriptWithMap, Diagnostic> {
+        let graph = lock(&self.graph);
+        let ids = graph.static_closure(entries);
+        if let Some(error) = graph.first_error(&ids) {
+            return Err(error.clone());
+        }
+        let start = serde_json::json!({
+            "page": page_id,
+            "entries": entries,
+            "refresh": session.refresh_runtime.as_ref().map(|s| format!("{DEPS_PREFIX}{s}")),
+        });
+        Ok(concat_modules(
+            &graph,
+            &ids,
+            &format!("__nexxo.start({start});\n"),
+            map_url,
+        ))
+    }
+
+    /// A lazy script: the `import()` target `id` and what it imports that the page (whose
+    /// scripts are `page_entries`) does not hold yet; or the first compile error among them.
+    pub fn lazy_script(
+        &self,
+        id: &str,
+        page_entries: &[String],
+        map_url: &str,
+    ) -> Result<ScriptWithMap, Diagnostic> {
+        let graph = lock(&self.graph);
+        let have: HashSet<String> = graph.static_closure(page_entries).into_iter().collect();
+        let ids: Vec<String> = graph
+            .static_closure(&[id.to_string()])
+            .into_iter()
+            .filter(|m| !have.contains(m))
+            .collect();
+        if let Some(error) = graph.first_error(&ids) {
+            return Err(error.clone());
+        }
+        Ok(concat_modules(&graph, &ids, "", map_url))
+    }
+
+    /// Whether any module of the graph failed to compile (the overlay stays up).
+    pub fn has_module_error(&self) -> bool {
+        let graph = lock(&self.graph);
+        let ids: Vec<String> = graph.nodes.keys().cloned().collect();
+        graph.first_error(&ids).is_some()
+    }
 }

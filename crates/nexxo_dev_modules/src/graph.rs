@@ -1,5 +1,5 @@
 //! The dev server's module graph: every compiled module, its resolved imports, its importers,
-//! and what it accepts for hot updates. Plain data; `server.rs` owns the lock around it.
+//! and what it accepts for hot updates. Plain data; `session.rs` owns the lock around it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::load::{load_module, LoadedModule};
 use crate::resolve::{id_for_path, path_for_id, Resolved, DEPS_PREFIX};
-use crate::server::Session;
+use crate::session::Session;
 
 /// One module of the graph.
 #[derive(Debug, Clone, Default)]
