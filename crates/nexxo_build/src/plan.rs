@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use nexxo_config::ResolvedConfig;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_html::{scan_html, ModuleScript};
+use nexxo_pipeline::plugins::html_scripts::inline_script_id;
 use nexxo_plugins::{HtmlPage, PageScript};
 
 /// Query marking the proxy module of a page (the page's entry in the module graph).
@@ -107,7 +108,8 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     let mut errors = Vec::new();
 
     let mut scripts = Vec::new();
-    for (index, script) in scan.scripts.iter().enumerate() {
+    let mut inline_index = 0;
+    for script in &scan.scripts {
         match script {
             ModuleScript::External { src, offset } => match resolve_script(config, path, src) {
                 Some(file) => scripts.push(PageScript::File(file)),
@@ -123,10 +125,12 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
                     ),
                 ),
             },
-            ModuleScript::Inline { code, .. } => scripts.push(PageScript::Inline {
-                id: format!("{}?html-proxy&index={index}.js", path.to_string_lossy()),
-                code: code.clone(),
-            }),
+            ModuleScript::Inline { .. } => {
+                scripts.push(PageScript::Inline {
+                    id: inline_script_id(path, inline_index),
+                });
+                inline_index += 1;
+            }
         }
     }
 

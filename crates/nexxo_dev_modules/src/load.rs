@@ -23,9 +23,6 @@ use nexxo_pipeline::{
 use crate::resolve::{id_for_path, ModuleResolver};
 use crate::transform::{compile_module, is_script, CompiledModule, TransformSettings};
 
-/// Query marking the n-th inline `<script type="module">` of an HTML page.
-pub const INLINE_SCRIPT_QUERY: &str = "nexxo-inline=";
-
 /// A loaded and compiled module.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadedModule {
@@ -146,25 +143,8 @@ pub fn load_module(
     let display = config.display_path(path);
     let read_error =
         |err: std::io::Error| Diagnostic::error(format!("cannot read {display}: {err}"));
-    // Code that plugins generate and inline page scripts are plain JavaScript.
+    // Code that plugins generate (inline page scripts too) is plain JavaScript.
     let plain_options = settings.options_for(None)?;
-    let compile = |name: &str, code: &str, files: Vec<PathBuf>| {
-        let compiled = compile_module(Path::new(name), name, code, settings, &plain_options)?;
-        Ok(LoadedModule::new(compiled, files, code))
-    };
-
-    if let Some(index) = query.and_then(|q| q.strip_prefix(INLINE_SCRIPT_QUERY)) {
-        let html = nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
-        let code = inline_script(&html, index).ok_or_else(|| {
-            Diagnostic::error(format!("{display} has no inline module script #{index}"))
-        })?;
-        // Inline scripts are plain JavaScript; the `.js` name picks the parser.
-        return compile(
-            &format!("{display}?inline-{index}.js"),
-            &code,
-            vec![path.to_path_buf()],
-        );
-    }
 
     // The plugins see absolute paths, as in the build.
     let absolute_id = match query {
@@ -217,7 +197,12 @@ pub fn load_module(
     } else {
         (PathBuf::from(format!("{display}.js")), plain_options)
     };
-    let mut compiled = compile_module(&name, &display, code, settings, &options)?;
+    // Errors in generated code name the id (`index.html?html-proxy&index=0.js`).
+    let shown = match query {
+        Some(query) if name != path => format!("{display}?{query}"),
+        _ => display.clone(),
+    };
+    let mut compiled = compile_module(&name, &shown, code, settings, &options)?;
     if let Some(transformed) = &transformed {
         files.extend(transformed.files.iter().cloned());
         compiled.map = chain_maps(&transformed.maps, compiled.map.take(), &display);
@@ -282,16 +267,4 @@ pub fn compile_css_for_dev(
     };
     let code = plugins.stylesheets.resolve_urls(&compiled, &host);
     Ok((code, compiled))
-}
-
-fn inline_script(html: &str, index: &str) -> Option<String> {
-    let index: usize = index.parse().ok()?;
-    let scan = nexxo_html::scan_html(html).ok()?;
-    scan.scripts
-        .into_iter()
-        .filter_map(|script| match script {
-            nexxo_html::ModuleScript::Inline { code, .. } => Some(code),
-            nexxo_html::ModuleScript::External { .. } => None,
-        })
-        .nth(index)
 }

@@ -12,7 +12,9 @@ use nexxo_diagnostics::Diagnostic;
 
 use crate::deps::{prebundle, DepBundle};
 use crate::graph::ModuleGraph;
-use crate::load::{dev_base, DevPlugins, INLINE_SCRIPT_QUERY};
+use nexxo_pipeline::plugins::html_scripts::inline_script_query;
+
+use crate::load::{dev_base, DevPlugins};
 use crate::module_cache::ModuleCache;
 use crate::resolve::{id_for_path, ModuleResolver, Resolved, DEPS_PREFIX};
 use crate::transform::TransformSettings;
@@ -215,7 +217,7 @@ pub fn page_entries(
                 entries.push(id_for_path(
                     &config.root,
                     html_path,
-                    Some(&format!("{INLINE_SCRIPT_QUERY}{inline_index}")),
+                    Some(&inline_script_query(inline_index)),
                 ));
                 inline_index += 1;
             }

@@ -28,7 +28,7 @@ pub use container::{PluginContainer, TransformChain};
 pub use host::ModuleHost;
 pub use plugin::{
     Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter,
-    ResolveArgs, ResolvedId, TransformArgs, Transformed,
+    ResolveArgs, ResolvedId, SideEffects, TransformArgs, Transformed,
 };
 pub use resolver::ProjectResolver;
 
@@ -42,7 +42,8 @@ pub struct BuiltinOptions<'a> {
     pub json_in_packages_to_bundler: bool,
 }
 
-/// Nexxo's built-in plugins in hook order: root-absolute resolution; stylesheets claimed
+/// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
+/// stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
 /// `new URL(…, import.meta.url)` transform.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
@@ -51,6 +52,7 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
             options.root,
             options.public_dir,
         )),
+        Arc::new(plugins::HtmlInlineScripts),
         options.stylesheets,
         Arc::new(plugins::AssetModules),
         Arc::new(plugins::JsonModules {

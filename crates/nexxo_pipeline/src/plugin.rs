@@ -162,18 +162,38 @@ pub struct LoadedModule {
     pub lang: Lang,
     /// Files read to make the module: the driver watches them (and the dev cache checks them).
     pub files: Vec<PathBuf>,
-    /// The module must stay in the bundle even when nothing reads its exports (its CSS does).
-    pub keep_without_exports: bool,
+    pub side_effects: SideEffects,
+}
+
+/// Whether a bundler may drop a module whose exports nothing uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideEffects {
+    /// Never: the module does something when it runs (a stylesheet's CSS goes on the page).
+    Keep,
+    /// As its code and package say (scripts).
+    FromCode,
+    /// Always: only its exports matter (an asset's URL, JSON).
+    None,
 }
 
 impl LoadedModule {
-    /// Generated JavaScript made from `files`.
+    /// Generated JavaScript made from `files` that only exports values.
     pub fn js(code: String, files: Vec<PathBuf>) -> Self {
         Self {
             code,
             lang: Lang::Js,
             files,
-            keep_without_exports: false,
+            side_effects: SideEffects::None,
+        }
+    }
+
+    /// A script (its side effects are its code's).
+    pub fn script(code: String, lang: Lang, files: Vec<PathBuf>) -> Self {
+        Self {
+            code,
+            lang,
+            files,
+            side_effects: SideEffects::FromCode,
         }
     }
 }

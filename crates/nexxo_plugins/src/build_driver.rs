@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use nexxo_diagnostics::Diagnostic;
 use nexxo_pipeline::{
     Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer, ProjectResolver,
-    ResolveArgs, TransformArgs,
+    ResolveArgs, SideEffects, TransformArgs,
 };
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::ModuleType;
@@ -107,21 +107,15 @@ fn load_output(loaded: LoadedModule) -> HookLoadOutput {
             Lang::Ts => ModuleType::Ts,
             Lang::Tsx => ModuleType::Tsx,
         }),
-        side_effects: if loaded.keep_without_exports {
+        side_effects: match loaded.side_effects {
             // A stylesheet must stay in its chunk even when nothing reads its exports.
-            Some(HookSideEffects::NoTreeshake)
-        } else if loaded.lang == Lang::Js && loaded.files.iter().all(|f| !is_script_file(f)) {
+            SideEffects::Keep => Some(HookSideEffects::NoTreeshake),
+            SideEffects::FromCode => None,
             // An unused asset or JSON import must not keep the file in the bundle.
-            Some(HookSideEffects::False)
-        } else {
-            None
+            SideEffects::None => Some(HookSideEffects::False),
         },
         ..Default::default()
     }
-}
-
-fn is_script_file(path: &Path) -> bool {
-    Lang::of(&path.to_string_lossy()).is_some()
 }
 
 /// Runs `loaded` through the collector: a failed module becomes an empty one, its error kept.

@@ -26,8 +26,9 @@ pub enum PageScript {
     /// `<script type="module" src>` or `<link rel="stylesheet" href>`: the absolute path of the
     /// file (stylesheets come first, in document order).
     File(PathBuf),
-    /// An inline module script, loaded as the virtual module `id`.
-    Inline { id: String, code: String },
+    /// An inline module script: the module `id` the pipeline's `html_scripts` plugin loads
+    /// from the page.
+    Inline { id: String },
 }
 
 /// One HTML page of the app, as planned before bundling.
@@ -198,13 +199,11 @@ impl Plugin for HtmlEntryPlugin {
         _ctx: &PluginContext,
         args: &HookResolveIdArgs<'_>,
     ) -> HookResolveIdReturn {
-        let known = self.pages.iter().any(|page| {
-            page.entry_id == args.specifier
-                || page
-                    .scripts
-                    .iter()
-                    .any(|s| matches!(s, PageScript::Inline { id, .. } if id == args.specifier))
-        });
+        // Inline scripts are the module pipeline's (`html_scripts`).
+        let known = self
+            .pages
+            .iter()
+            .any(|page| page.entry_id == args.specifier);
         Ok(known.then(|| HookResolveIdOutput::from_id(args.specifier)))
     }
 
@@ -216,17 +215,6 @@ impl Plugin for HtmlEntryPlugin {
                     module_type: Some(ModuleType::Js),
                     ..Default::default()
                 }));
-            }
-            for script in &page.scripts {
-                if let PageScript::Inline { id, code } = script {
-                    if id == args.id {
-                        return Ok(Some(HookLoadOutput {
-                            code: code.as_str().into(),
-                            module_type: Some(ModuleType::Js),
-                            ..Default::default()
-                        }));
-                    }
-                }
             }
         }
         Ok(None)

@@ -3,6 +3,7 @@
 
 pub mod asset_import_meta_url;
 pub mod assets;
+pub mod html_scripts;
 pub mod json;
 pub mod queried_files;
 pub mod root_absolute;
@@ -14,6 +15,7 @@ use nexxo_diagnostics::Diagnostic;
 
 pub use asset_import_meta_url::AssetImportMetaUrl;
 pub use assets::AssetModules;
+pub use html_scripts::HtmlInlineScripts;
 pub use json::JsonModules;
 pub use queried_files::QueriedFiles;
 pub use root_absolute::RootAbsoluteImports;

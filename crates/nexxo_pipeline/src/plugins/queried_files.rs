@@ -52,11 +52,6 @@ impl Plugin for QueriedFiles {
                 .map_err(|err| Diagnostic::error(format!("{file}: invalid JSON: {err}")))?;
             return Ok(Some(LoadedModule::js(code, files)));
         };
-        Ok(Some(LoadedModule {
-            code: text,
-            lang,
-            files,
-            keep_without_exports: false,
-        }))
+        Ok(Some(LoadedModule::script(text, lang, files)))
     }
 }

@@ -11,7 +11,7 @@ use nexxo_diagnostics::Diagnostic;
 use super::json::is_export_name;
 use crate::host::ModuleHost;
 use crate::ids::{has_query_flag, js_string, split_query};
-use crate::plugin::{HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin};
+use crate::plugin::{HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, SideEffects};
 
 pub const STYLESHEET_EXTENSIONS: &[&str] = &[".css", ".scss", ".sass"];
 
@@ -136,20 +136,23 @@ impl Plugin for StylesheetModules {
         if !files.iter().any(|f| f == path) {
             files.push(path.to_path_buf());
         }
-        let loaded = |code: String, keep_without_exports: bool| {
+        let loaded = |code: String, side_effects: SideEffects| {
             Ok(Some(LoadedModule {
                 code,
                 lang: Lang::Js,
                 files: files.clone(),
-                keep_without_exports,
+                side_effects,
             }))
         };
         if has_query_flag(query, "inline") {
-            return loaded(format!("export default {};\n", js_string(&css)), false);
+            return loaded(
+                format!("export default {};\n", js_string(&css)),
+                SideEffects::None,
+            );
         }
         if has_query_flag(query, "url") {
             let url = host.stylesheet_url_expression(path, css)?;
-            return loaded(format!("export default {url};\n"), false);
+            return loaded(format!("export default {url};\n"), SideEffects::None);
         }
         let is_module = compiled.module_exports.is_some();
         let mut code = host.take_stylesheet(id, css, compiled.map.clone(), is_module);
@@ -157,7 +160,7 @@ impl Plugin for StylesheetModules {
             Some(exports) => code.push_str(&class_map_module(exports)),
             None => code.push_str("export {};\n"),
         }
-        loaded(code, true)
+        loaded(code, SideEffects::Keep)
     }
 }
 
@@ -253,7 +256,7 @@ mod tests {
         );
         assert!(css.contains("/base/bg.png"), "{css}");
         assert!(css.contains("/served/font.woff2?v=2#iefix"), "{css}");
-        assert!(loaded.keep_without_exports);
+        assert_eq!(loaded.side_effects, SideEffects::Keep);
     }
 
     #[test]
