@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use nexxo_config::{LibFormat, ResolvedConfig, ResolverConfig, Sourcemap};
+use nexxo_config::{LibFormat, ResolvedConfig, ResolverConfig, Sourcemap, WorkerFormat};
 use nexxo_diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 use rolldown::{
     BundlerOptions, BundlerTransformOptions, CodeSplittingMode, Either, InputItem,
@@ -105,6 +105,34 @@ fn manual_chunk_group(
         // Earlier keys win when patterns overlap.
         priority: Some(u32::try_from(count - index).unwrap_or(u32::MAX)),
         ..Default::default()
+    }
+}
+
+/// rolldown options for a web worker's own bundle (`assets/<name>-<hash>.js`, as Vite names
+/// it). An IIFE worker is one file: its dynamic imports are inlined.
+pub fn worker_options(
+    config: &ResolvedConfig,
+    entry: &Path,
+    format: WorkerFormat,
+) -> BundlerOptions {
+    let assets = &config.assets_dir;
+    let name = entry
+        .file_stem()
+        .map_or("worker".into(), |stem| stem.to_string_lossy().into_owned());
+    BundlerOptions {
+        input: Some(vec![InputItem {
+            name: Some(name),
+            import: entry.to_string_lossy().into_owned(),
+        }]),
+        format: Some(match format {
+            WorkerFormat::Es => OutputFormat::Esm,
+            WorkerFormat::Iife => OutputFormat::Iife,
+        }),
+        entry_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        chunk_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        asset_filenames: Some(format!("{assets}/[name]-[hash][extname]").into()),
+        code_splitting: (format == WorkerFormat::Iife).then_some(CodeSplittingMode::Bool(false)),
+        ..base_options(config)
     }
 }
 

@@ -202,5 +202,9 @@ mod schema_tests {
             schema_keys(&schema, "/properties/build/properties/lib/properties"),
             accepted_keys(r#"{ "build": { "lib": { "entry": "x", "__probe": 1 } } }"#)
         );
+        assert_eq!(
+            schema_keys(&schema, "/properties/worker/properties"),
+            accepted_keys(r#"{ "worker": { "__probe": 1 } }"#)
+        );
     }
 }

@@ -126,6 +126,16 @@ pub struct ResolvedConfig {
     /// CSS Modules class name pattern.
     pub css_modules_pattern: String,
     pub lib: Option<ResolvedLib>,
+    /// `worker.format`: the bundle format of module workers (classic workers are always IIFE).
+    pub worker_format: WorkerFormat,
+}
+
+/// `worker.format`, as Vite's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WorkerFormat {
+    #[default]
+    Es,
+    Iife,
 }
 
 impl ResolvedConfig {
@@ -302,6 +312,15 @@ pub fn resolve_config(
         })
         .unwrap_or_default();
 
+    let worker_format = match user.worker.as_ref().and_then(|w| w.format.as_deref()) {
+        None | Some("es") => WorkerFormat::Es,
+        Some("iife") => WorkerFormat::Iife,
+        Some(other) => {
+            return Err(Diagnostic::error(format!(
+                "worker.format must be \"es\" or \"iife\", not \"{other}\""
+            )))
+        }
+    };
     let lib = match &build.lib {
         Some(lib) => Some(resolve_lib(lib, &root)?),
         None => None,
@@ -344,6 +363,7 @@ pub fn resolve_config(
             .and_then(|modules| modules.generate_scoped_name.clone())
             .unwrap_or_else(|| DEFAULT_CSS_MODULES_PATTERN.to_string()),
         lib,
+        worker_format,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)

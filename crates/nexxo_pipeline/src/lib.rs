@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use container::{PluginContainer, TransformChain};
-pub use host::ModuleHost;
+pub use host::{ModuleHost, WorkerScript, WorkerType};
 pub use plugin::{
     Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter,
     ResolveArgs, ResolvedId, TransformArgs, Transformed,
@@ -42,7 +42,7 @@ pub struct BuiltinOptions<'a> {
     pub json_in_packages_to_bundler: bool,
 }
 
-/// Nexxo's built-in plugins in hook order: root-absolute resolution; stylesheets claimed
+/// Nexxo's built-in plugins in hook order: root-absolute resolution; web workers; stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
 /// `new URL(…, import.meta.url)` transform.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
@@ -51,6 +51,8 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
             options.root,
             options.public_dir,
         )),
+        // Before the asset plugin, which would take `?worker&url` and `?worker&inline`.
+        Arc::new(plugins::Workers),
         options.stylesheets,
         Arc::new(plugins::AssetModules),
         Arc::new(plugins::JsonModules {
