@@ -282,6 +282,8 @@ async fn send_outcome(server: &Arc<DevServer>, outcome: Outcome, started: Instan
             );
             *crate::lock(&server.error_shown) = true;
             json!({"type": "error", "error": error_payload(error)})
+        } else if crate::server::changes_a_worker(server, &graph, &outcome.changed) {
+            json!({"type": "full-reload", "reason": "a web worker's module changed"})
         } else {
             match graph.hot_boundaries(&outcome.changed) {
                 None => json!({"type": "full-reload", "reason": "no module accepts the update"}),

@@ -198,6 +198,7 @@ pub async fn dev(
         code_token,
         broken_links: Mutex::new(Default::default()),
         error_shown: Mutex::new(false),
+        worker_entries: Mutex::new(Default::default()),
         debug_hmr: options.debug_hmr,
         overrides,
     });

@@ -48,6 +48,9 @@ const CLIENT_JS: &str = concat!(
     include_str!("../client/runtime.js")
 );
 
+/// The registry of a web worker's script (no document, no WebSocket).
+const WORKER_JS: &str = include_str!("../client/worker.js");
+
 /// Compiling state that depends on the config: rebuilt when the config or `.env` changes.
 pub struct Session {
     pub config: Arc<ResolvedConfig>,
@@ -116,6 +119,9 @@ pub struct DevServer {
     pub broken_links: Mutex<HashSet<String>>,
     /// Whether the last compile left an error on screen.
     pub error_shown: Mutex<bool>,
+    /// Module ids of the web workers pages started (`@nexxo/worker.js`): a change to one of
+    /// their modules reloads the page, which starts the worker again.
+    pub worker_entries: Mutex<BTreeSet<String>>,
     pub debug_hmr: bool,
     /// The command line's overrides, applied again when the config is re-read.
     pub overrides: nexxo_config::ConfigOverrides,
@@ -396,7 +402,11 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
 
     let is_code_route = matches!(
         path.as_str(),
-        "/@nexxo/deps.js" | "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map"
+        "/@nexxo/deps.js"
+            | "/@nexxo/lazy.js"
+            | "/@nexxo/lazy.js.map"
+            | "/@nexxo/worker.js"
+            | "/@nexxo/worker.js.map"
     ) || path.starts_with("/@nexxo/page");
     if is_code_route {
         if let Some(refusal) = refuse_foreign_code_request(&server, headers, query) {
@@ -422,6 +432,9 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         }
         "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map" => {
             return lazy_script(&server, query, path.ends_with(".map")).await;
+        }
+        "/@nexxo/worker.js" | "/@nexxo/worker.js.map" => {
+            return worker_script(&server, query, path.ends_with(".map")).await;
         }
         _ => {}
     }
@@ -708,6 +721,146 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
     script_response(script.code)
+}
+
+/// `@nexxo/worker.js?id=<module>&token=`: a web worker's script: the worker registry
+/// (`client/worker.js`), the dependency bundle when the worker imports packages, then every
+/// module the worker can import, dynamic imports included (a worker has no way to fetch more
+/// later), then `start`. The same script runs as a module or a classic worker.
+async fn worker_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Response {
+    let Some(id) = query_param(query, "id").map(|id| {
+        percent_encoding::percent_decode_str(id)
+            .decode_utf8_lossy()
+            .into_owned()
+    }) else {
+        return status(StatusCode::BAD_REQUEST, "missing id");
+    };
+    // As for lazy scripts: the id comes from the request and must name a servable file.
+    if id.starts_with(DEPS_PREFIX)
+        || url_path_segments(nexxo_plugins::assets::split_query(&id).0).is_err()
+    {
+        return refusal(Refused::Forbidden);
+    }
+    let session = server.session();
+    if let Err(refused) = checked_file(
+        &path_for_id(&session.config.root, &id),
+        &session.allowed_roots,
+    ) {
+        return refusal(refused);
+    }
+    lock(&server.worker_entries).insert(id.clone());
+    // Static imports compile with their importers; dynamic ones are added level by level.
+    let mut wanted = vec![id.clone()];
+    loop {
+        server.ensure_modules(wanted).await;
+        wanted = worker_closure(&lock(&server.graph), &id).missing;
+        if wanted.is_empty() {
+            break;
+        }
+    }
+    let deps = match server.ensure_deps().await {
+        Ok((bundle, _)) => bundle,
+        Err(error) => return worker_failure(server, &error),
+    };
+    let graph = lock(&server.graph);
+    let closure = worker_closure(&graph, &id);
+    if let Some(error) = graph.first_error(&closure.modules) {
+        let error = error.clone();
+        drop(graph);
+        return worker_failure(server, &error);
+    }
+    let mut prefix = format!("{WORKER_JS}\n");
+    if closure.uses_packages {
+        prefix.push_str(&deps.script);
+        prefix.push('\n');
+    }
+    let start = serde_json::json!({ "entries": [id] });
+    let map_url = format!("{}@nexxo/worker.js.map?{query}", dev_base(&session.config));
+    let script = concat_modules(
+        &graph,
+        &closure.modules,
+        &format!("__nexxo.start({start});\n"),
+        &map_url,
+    );
+    if is_map {
+        let map = shift_index_map(&script.map, prefix.matches('\n').count());
+        return ([(header::CONTENT_TYPE, "application/json")], map).into_response();
+    }
+    script_response(prefix + &script.code)
+}
+
+/// A worker whose modules do not compile: the error in the worker (it throws) and on the
+/// page's overlay; saving the fix reloads the page (see `hmr.rs`).
+fn worker_failure(server: &DevServer, error: &Diagnostic) -> Response {
+    eprintln!("{}", error.render(false));
+    *lock(&server.error_shown) = true;
+    server.broadcast(serde_json::json!({"type": "error", "error": error_payload(error)}));
+    script_response(format!(
+        "{WORKER_JS}\n__nexxo.fail({});\n",
+        error_payload(error)
+    ))
+}
+
+/// What a worker's script holds.
+struct WorkerClosure {
+    /// Modules in the graph reachable from the entry by static and dynamic imports.
+    modules: Vec<String>,
+    /// Reachable modules not compiled yet (dynamic imports' targets).
+    missing: Vec<String>,
+    /// Whether any of them imports an npm package (from the dependency bundle).
+    uses_packages: bool,
+}
+
+fn worker_closure(graph: &ModuleGraph, entry: &str) -> WorkerClosure {
+    let mut closure = WorkerClosure {
+        modules: Vec::new(),
+        missing: Vec::new(),
+        uses_packages: false,
+    };
+    let mut seen = HashSet::new();
+    let mut stack = vec![entry.to_string()];
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if id.starts_with(DEPS_PREFIX) {
+            closure.uses_packages = true;
+            continue;
+        }
+        match graph.nodes.get(&id) {
+            Some(node) => {
+                stack.extend(node.static_deps.iter().chain(&node.dynamic_deps).cloned());
+                closure.modules.push(id);
+            }
+            None => closure.missing.push(id),
+        }
+    }
+    closure
+}
+
+/// Whether a change to `changed` must restart a web worker: one of them is in the closure of
+/// a worker a page started. Workers have no hot updates: the page reloads.
+pub fn changes_a_worker(server: &DevServer, graph: &ModuleGraph, changed: &[String]) -> bool {
+    let entries: Vec<String> = lock(&server.worker_entries).iter().cloned().collect();
+    entries.iter().any(|entry| {
+        let closure = worker_closure(graph, entry);
+        changed.iter().any(|id| closure.modules.contains(id))
+    })
+}
+
+/// An index source map's sections moved down by `lines` (code put before the modules).
+fn shift_index_map(map: &str, lines: usize) -> String {
+    let Ok(mut map) = serde_json::from_str::<serde_json::Value>(map) else {
+        return map.to_string();
+    };
+    if let Some(sections) = map["sections"].as_array_mut() {
+        for section in sections {
+            if let Some(line) = section["offset"]["line"].as_u64() {
+                section["offset"]["line"] = (line + lines as u64).into();
+            }
+        }
+    }
+    map.to_string()
 }
 
 /// A stylesheet requested by `<link rel="stylesheet">`: compiled CSS.
