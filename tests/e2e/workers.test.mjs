@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { sharedBrowser, openPage, startDev, buildOrThrow, serve, writeProject, atomicEdit } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, buildOrThrow, serve, writeProject, atomicEdit, rawGet } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -15,6 +15,8 @@ const files = {
   'index.html': `<!doctype html>
 <html><head><title>workers</title><link rel="icon" href="data:,"></head>
 <body><p id="out"></p><script type="module" src="/src/main.ts"></script></body></html>`,
+  // A secret the worker route must not hand out as a worker script.
+  '.env': 'SECRET=1\n',
   'src/main.ts': `import QueryWorker from './workers/query.ts?worker';
 import InlineWorker from './workers/query.ts?worker&inline';
 import queryUrl from './workers/query.ts?worker&url';
@@ -42,6 +44,7 @@ Promise.all([
   ask(new QueryWorker({ name: 'named' }), 'hi'),
   ask(new InlineWorker(), 'inline'),
   ask(new Worker(queryUrl, { type: 'module' }), 'url'),
+  ask(new Worker(new URL('./workers/nested.ts', import.meta.url), { type: 'module' }), 'deep'),
 ]).then(
   (answers) => (document.querySelector('#out')!.textContent = answers.join('|')),
   (error) => (document.querySelector('#out')!.textContent = String(error)),
@@ -67,10 +70,18 @@ self.onconnect = (event) => {
   port.onmessage = (message) => port.postMessage('shared:' + message.data);
 };
 `,
+  // A worker starting a worker.
+  'src/workers/nested.ts': `self.onmessage = (event) => {
+  const inner = new Worker(new URL('./query.ts', import.meta.url), { type: 'module' });
+  inner.onmessage = (answer) => self.postMessage('nested>' + answer.data);
+  inner.postMessage(event.data);
+};
+`,
   'src/workers/query.ts': "self.onmessage = (event) => self.postMessage('query:' + event.data + ':' + self.name);\n",
 };
 
-const EXPECTED = 'module:4:json:true|classic:hi:function|shared:hi|query:hi:named|query:inline:|query:url:';
+const EXPECTED =
+  'module:4:json:true|classic:hi:function|shared:hi|query:hi:named|query:inline:|query:url:|nested>query:deep:';
 
 before(async () => {
   root = await writeProject('nexxo-workers-', files);
@@ -117,6 +128,16 @@ test('the built app starts each worker from its own bundle', async () => {
   assert.match(readFileSync(path.join(root, 'dist', 'assets', entry), 'utf8'), /createObjectURL\(new Blob/);
   // The asset the worker imports is emitted too.
   assert.ok(assetsOf().some((f) => /^logo-[\w-]{8}\.svg$/.test(f)), assetsOf().join(', '));
+
+  // The whole-build cache knows the worker's modules: an edit to one builds it again.
+  await atomicEdit(root, 'src/workers/double.ts', 'n * 2', 'n * 3');
+  try {
+    buildOrThrow(root);
+    assert.match(workerFile('module'), /\*\s*3/);
+    assert.equal((await builtAnswers()).text, EXPECTED.replace('module:4:', 'module:6:'));
+  } finally {
+    await atomicEdit(root, 'src/workers/double.ts', 'n * 3', 'n * 2');
+  }
 });
 
 test('worker.format "iife" bundles module workers as classic scripts', async () => {
@@ -140,6 +161,16 @@ test('nexxo dev serves the workers, and an edit to a worker module restarts it',
   const { page, problems } = await openPage(browser(), dev.url);
   assert.equal(await answers(page), EXPECTED);
   assert.deepEqual(problems, []);
+
+  // The worker's script holds the project's code: as the page script, it needs the server's
+  // token and is refused to other sites.
+  const workerPath = `/@nexxo/worker.js?id=${encodeURIComponent('/src/workers/module.ts')}`;
+  const token = await page.evaluate(() => new URL(document.querySelector('script[src*="client.js"]').src).searchParams.get('token'));
+  const status = async (requestPath, headers = {}) => (await rawGet(dev.port, requestPath, headers)).status;
+  assert.equal(await status(`${workerPath}&token=${token}`), 200);
+  assert.equal(await status(workerPath), 403);
+  assert.equal(await status(`${workerPath}&token=${token}`, { 'sec-fetch-site': 'cross-site' }), 403);
+  assert.equal(await status(`/@nexxo/worker.js?id=${encodeURIComponent('/.env')}&token=${token}`), 403);
 
   await atomicEdit(root, 'src/workers/double.ts', 'n * 2', 'n * 10');
   // The page reloads and starts the worker again with the new module.

@@ -119,6 +119,15 @@ pub fn worker_options(
     let name = entry
         .file_stem()
         .map_or("worker".into(), |stem| stem.to_string_lossy().into_owned());
+    let mut options = base_options(config);
+    if format == WorkerFormat::Iife {
+        // A classic script has no `import.meta`; the worker's own URL is its location (asset
+        // URLs and nested workers' `new URL(…, import.meta.url)` resolve against it), as in
+        // Vite.
+        if let Some(define) = options.define.as_mut() {
+            define.insert("import.meta.url".into(), "self.location.href".into());
+        }
+    }
     BundlerOptions {
         input: Some(vec![InputItem {
             name: Some(name),
@@ -132,7 +141,7 @@ pub fn worker_options(
         chunk_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
         asset_filenames: Some(format!("{assets}/[name]-[hash][extname]").into()),
         code_splitting: (format == WorkerFormat::Iife).then_some(CodeSplittingMode::Bool(false)),
-        ..base_options(config)
+        ..options
     }
 }
 

@@ -282,13 +282,14 @@ impl WorkerBundler for NestedWorkerBuild {
         Box::pin(async move {
             let result = run_rolldown(&config.root, options, plugins).await;
             let bundle = css_errors(&css).and(result).map_err(|errors| {
-                Diagnostic::pre_rendered(
-                    format!(
-                        "the web worker {} does not build",
-                        config.display_path(&entry)
-                    ),
-                    errors.render(false),
-                )
+                let message = format!(
+                    "the web worker {} does not build",
+                    config.display_path(&entry)
+                );
+                let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none();
+                let rendered = format!("error: {message}:\n{}", errors.render(color));
+                Diagnostic::pre_rendered(message, rendered)
             })?;
             worker_bundle(bundle.outputs).ok_or_else(|| {
                 Diagnostic::error(format!(

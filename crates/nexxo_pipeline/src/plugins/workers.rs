@@ -164,15 +164,17 @@ fn worker_entry(
         return None;
     }
     if file.starts_with("./") || file.starts_with("../") {
-        let path = folder.join(file);
+        // `components` drops the `./` the join leaves in the middle.
+        let path: PathBuf = folder.join(file).components().collect();
         return nexxo_diagnostics::input::is_regular_file(&path).then_some(path);
     }
     host.resolve(file, importer)
 }
 
-/// A host error with the place in the importer it came from.
+/// A host error with the place in the importer it came from (an error already rendered, the
+/// worker's own build errors, says where it is itself).
 fn located(error: Diagnostic, args: &TransformArgs, offset: usize) -> Diagnostic {
-    if error.location.is_some() {
+    if error.location.is_some() || error.rendered.is_some() {
         return error;
     }
     let file = split_query(args.id).0;
