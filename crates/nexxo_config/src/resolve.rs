@@ -574,6 +574,24 @@ mod tests {
     }
 
     #[test]
+    fn worker_format_is_es_or_iife() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |format: &str| {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE_NAME),
+                format!("{{ \"worker\": {{ \"format\": \"{format}\" }} }}"),
+            )
+            .unwrap();
+        };
+        write("iife");
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert_eq!(config.worker_format, WorkerFormat::Iife);
+        write("umd");
+        let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
+        assert!(error.message.contains("worker.format"), "{}", error.message);
+    }
+
+    #[test]
     fn defaults_follow_vite() {
         let dir = tempfile::tempdir().unwrap();
         let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
@@ -581,6 +599,7 @@ mod tests {
         assert_eq!(config.mode, "production");
         assert_eq!(config.out_dir, config.root.join("dist"));
         assert_eq!(config.assets_inline_limit, 4096);
+        assert_eq!(config.worker_format, WorkerFormat::Es);
         assert!(config.minify);
         assert_eq!(config.sourcemap, Sourcemap::Off);
         assert!(config.define.contains(&(

@@ -1010,6 +1010,41 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_holds_its_static_and_dynamic_imports() {
+        let mut graph = ModuleGraph::default();
+        let node = |statics: &[&str], dynamics: &[&str]| crate::graph::ModuleNode {
+            static_deps: statics.iter().map(|s| s.to_string()).collect(),
+            dynamic_deps: dynamics.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        graph
+            .nodes
+            .insert("/w.ts".into(), node(&["/a.ts"], &["/lazy.ts"]));
+        graph
+            .nodes
+            .insert("/a.ts".into(), node(&["/@deps/lodash"], &[]));
+        graph.nodes.insert("/page.ts".into(), node(&["/a.ts"], &[]));
+        let closure = worker_closure(&graph, "/w.ts");
+        let mut modules = closure.modules.clone();
+        modules.sort();
+        assert_eq!(modules, vec!["/a.ts", "/w.ts"]);
+        assert_eq!(closure.missing, vec!["/lazy.ts"]);
+        assert!(closure.uses_packages);
+        assert!(!worker_closure(&graph, "/a.ts")
+            .missing
+            .iter()
+            .any(|m| m == "/lazy.ts"));
+    }
+
+    #[test]
+    fn index_maps_move_down_by_the_prefix() {
+        let map = r#"{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{}},{"offset":{"line":9,"column":0},"map":{}}]}"#;
+        let shifted: serde_json::Value = serde_json::from_str(&shift_index_map(map, 100)).unwrap();
+        assert_eq!(shifted["sections"][0]["offset"]["line"], 101);
+        assert_eq!(shifted["sections"][1]["offset"]["line"], 109);
+    }
+
+    #[test]
     fn cross_site_is_what_the_browser_says() {
         let with = |sites: &[&str]| {
             let mut headers = HeaderMap::new();

@@ -42,6 +42,9 @@ pub struct WorkerBundle {
 /// A future the bundler returns.
 pub type BundleFuture = Pin<Box<dyn Future<Output = Result<WorkerBundle, Diagnostic>>>>;
 
+/// One worker's bundle, made by the first module that asks for it.
+type BundleCell = OnceLock<Result<WorkerBundle, Diagnostic>>;
+
 /// Runs the nested build of one worker entry (implemented by `nexxo_build`).
 pub trait WorkerBundler: Send + Sync {
     fn bundle(&self, entry: PathBuf, format: WorkerFormat) -> BundleFuture;
@@ -55,8 +58,7 @@ pub struct WorkerBuilds {
     /// `worker.format`: the format of module workers.
     module_format: WorkerFormat,
     runtime: tokio::runtime::Handle,
-    bundles:
-        Mutex<HashMap<(PathBuf, WorkerFormat), Arc<OnceLock<Result<WorkerBundle, Diagnostic>>>>>,
+    bundles: Mutex<HashMap<(PathBuf, WorkerFormat), Arc<BundleCell>>>,
 }
 
 impl std::fmt::Debug for WorkerBuilds {
