@@ -1,7 +1,8 @@
 // Web workers as in Vite, in the built app and under `nexxo dev`, in Chromium: a module worker
-// (importing JSON, another module and an asset), a classic worker and a shared worker started
-// with `new Worker(new URL(…, import.meta.url))`, and the `?worker`, `?worker&inline` and
-// `?worker&url` imports; each answers a message and the page shows the answers.
+// (importing JSON, another module, an npm package and an asset), a classic worker, a shared
+// worker and a worker starting a worker with `new Worker(new URL(…, import.meta.url))`, and the
+// `?worker`, `?worker&inline` and `?worker&url` imports; each answers a message and the page
+// shows the answers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -53,12 +54,16 @@ Promise.all([
   'src/workers/module.ts': `import data from './data.json';
 import { double } from './double';
 import logo from './logo.svg';
+import { shout } from 'tiny-shout';
 
 self.onmessage = async (event: MessageEvent<number>) => {
   const asset = await fetch(logo);
-  self.postMessage(\`module:\${double(event.data)}:\${data.label}:\${asset.ok}\`);
+  self.postMessage(\`module:\${double(event.data)}:\${shout(data.label)}:\${asset.ok}\`);
 };
 `,
+  // An npm package the worker imports (the dependency bundle in dev, bundled in the build).
+  'node_modules/tiny-shout/package.json': '{"name": "tiny-shout", "version": "1.0.0", "type": "module", "main": "index.js"}\n',
+  'node_modules/tiny-shout/index.js': "export const shout = (text) => text.toUpperCase() + '!';\n",
   'src/workers/double.ts': 'export const double = (n: number): number => n * 2;\n',
   'src/workers/data.json': '{"label": "json"}\n',
   // Over assetsInlineLimit (4 kB): emitted as a file of its own.
@@ -81,7 +86,7 @@ self.onconnect = (event) => {
 };
 
 const EXPECTED =
-  'module:4:json:true|classic:hi:function|shared:hi|query:hi:named|query:inline:|query:url:|nested>query:deep:';
+  'module:4:JSON!:true|classic:hi:function|shared:hi|query:hi:named|query:inline:|query:url:|nested>query:deep:';
 
 before(async () => {
   root = await writeProject('nexxo-workers-', files);
@@ -119,7 +124,7 @@ test('the built app starts each worker from its own bundle', async () => {
   assert.equal(text, EXPECTED);
   // Each worker is a file of its own; its imports are bundled into it.
   const module = workerFile('module');
-  assert.match(module, /"?json"?/);
+  assert.match(module, /toUpperCase/);
   assert.doesNotMatch(module, /from\s*["']\.\/(double|data)/);
   workerFile('classic');
   workerFile('shared');
@@ -129,14 +134,17 @@ test('the built app starts each worker from its own bundle', async () => {
   // The asset the worker imports is emitted too.
   assert.ok(assetsOf().some((f) => /^logo-[\w-]{8}\.svg$/.test(f)), assetsOf().join(', '));
 
-  // The whole-build cache knows the worker's modules: an edit to one builds it again.
+  // The whole-build cache knows the worker's modules and packages: an edit to one builds it
+  // again.
   await atomicEdit(root, 'src/workers/double.ts', 'n * 2', 'n * 3');
+  await atomicEdit(root, 'node_modules/tiny-shout/index.js', "'!'", "'?'");
   try {
     buildOrThrow(root);
     assert.match(workerFile('module'), /\*\s*3/);
-    assert.equal((await builtAnswers()).text, EXPECTED.replace('module:4:', 'module:6:'));
+    assert.equal((await builtAnswers()).text, EXPECTED.replace('module:4:JSON!', 'module:6:JSON?'));
   } finally {
     await atomicEdit(root, 'src/workers/double.ts', 'n * 3', 'n * 2');
+    await atomicEdit(root, 'node_modules/tiny-shout/index.js', "'?'", "'!'");
   }
 });
 
