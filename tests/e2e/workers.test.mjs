@@ -190,5 +190,18 @@ test('nexxo dev serves the workers, and an edit to a worker module restarts it',
     throw new Error(`${error.message}\npage shows: ${await page.textContent('#out').catch(() => '?')}\n${dev.output()}`);
   });
   assert.equal(await answers(page), EXPECTED.replace('module:4:', 'module:20:'));
+
+  // A syntax error in a worker's module shows the overlay; the fix reloads the page.
+  await atomicEdit(root, 'src/workers/double.ts', 'n * 10', 'n * ;');
+  const overlay = page.locator('nexxo-error-overlay');
+  await overlay.waitFor();
+  assert.match(await overlay.evaluate((el) => el.shadowRoot.textContent), /double\.ts:1:/);
+  await atomicEdit(root, 'src/workers/double.ts', 'n * ;', 'n * 5');
+  await page.waitForFunction(
+    () => document.querySelector('#out')?.textContent.startsWith('module:10:'),
+    null,
+    { timeout: 15_000, polling: 100 },
+  );
+  assert.equal(await page.locator('nexxo-error-overlay').count(), 0);
   await page.close();
 });
