@@ -82,11 +82,18 @@ self.onconnect = (event) => {
   inner.postMessage(event.data);
 };
 `,
-  'src/workers/query.ts': "self.onmessage = (event) => self.postMessage('query:' + event.data + ':' + self.name);\n",
+  // A dynamic import: a chunk of the worker's own in the build, inlined into the inline worker
+  // (a \`blob:\` URL has no folder to find chunks in).
+  'src/workers/query.ts': `self.onmessage = async (event) => {
+  const { mark } = await import('./mark');
+  self.postMessage('query:' + event.data + ':' + self.name + mark);
+};
+`,
+  'src/workers/mark.ts': "export const mark = '~';\n",
 };
 
 const EXPECTED =
-  'module:4:JSON!:true|classic:hi:function|shared:hi|query:hi:named|query:inline:|query:url:|nested>query:deep:';
+  'module:4:JSON!:true|classic:hi:function|shared:hi|query:hi:named~|query:inline:~|query:url:~|nested>query:deep:~';
 
 before(async () => {
   root = await writeProject('nexxo-workers-', files);
@@ -128,6 +135,9 @@ test('the built app starts each worker from its own bundle', async () => {
   assert.doesNotMatch(module, /from\s*["']\.\/(double|data)/);
   workerFile('classic');
   workerFile('shared');
+  // The dynamic import of a worker is a chunk beside it.
+  assert.match(workerFile('query'), /import\(\s*["'`]\.\/mark-[\w-]{8}\.js["'`]\s*\)/);
+  assert.ok(assetsOf().some((f) => /^mark-[\w-]{8}\.js$/.test(f)), assetsOf().join(', '));
   // `?worker&inline` carries the code itself: no file is requested for it, the page holds it.
   const entry = assetsOf().find((f) => f.startsWith('index-'));
   assert.match(readFileSync(path.join(root, 'dist', 'assets', entry), 'utf8'), /createObjectURL\(new Blob/);

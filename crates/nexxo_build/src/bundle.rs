@@ -109,12 +109,13 @@ fn manual_chunk_group(
 }
 
 /// rolldown options for a web worker's own bundle (`assets/<name>-<hash>.js`, as Vite names
-/// it). An IIFE worker is one file: its dynamic imports are inlined.
+/// it). An IIFE or inline worker is one file: its dynamic imports are inlined.
 pub fn worker_options(
     config: &ResolvedConfig,
     entry: &Path,
-    format: WorkerFormat,
+    output: nexxo_plugins::WorkerOutput,
 ) -> BundlerOptions {
+    let format = output.format;
     let assets = &config.assets_dir;
     let name = entry
         .file_stem()
@@ -140,7 +141,8 @@ pub fn worker_options(
         entry_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
         chunk_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
         asset_filenames: Some(format!("{assets}/[name]-[hash][extname]").into()),
-        code_splitting: (format == WorkerFormat::Iife).then_some(CodeSplittingMode::Bool(false)),
+        code_splitting: (format == WorkerFormat::Iife || output.single_file)
+            .then_some(CodeSplittingMode::Bool(false)),
         ..options
     }
 }

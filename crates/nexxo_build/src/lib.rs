@@ -19,14 +19,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use nexxo_config::{ResolvedConfig, WorkerFormat};
+use nexxo_config::ResolvedConfig;
 use nexxo_css::{CssInputs, CssOptions, StylesheetCache};
 use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_plugins::{
     AssetUrls, BuildPlugins, ChunkStyles, CssPlugin, WorkerBuilds, WorkerBundle, WorkerBundler,
-    WorkerFile,
+    WorkerFile, WorkerOutput,
 };
 use rolldown_common::Output;
 use rolldown_plugin::__inner::SharedPluginable;
@@ -272,13 +272,13 @@ struct NestedWorkerBuild {
 }
 
 impl WorkerBundler for NestedWorkerBuild {
-    fn bundle(&self, entry: PathBuf, format: WorkerFormat) -> nexxo_plugins::workers::BundleFuture {
+    fn bundle(&self, entry: PathBuf, output: WorkerOutput) -> nexxo_plugins::workers::BundleFuture {
         let config = self.config.clone();
         let mut shared = build_plugins(&config, &self.store, Arc::default(), &self.css_inputs);
         shared.workers = self.workers.upgrade();
         let css = shared.css.clone();
         let plugins = recording_loads(&self.loaded, nexxo_plugins::worker_plugins(&config, shared));
-        let options = bundle::worker_options(&config, &entry, format);
+        let options = bundle::worker_options(&config, &entry, output);
         Box::pin(async move {
             let result = run_rolldown(&config.root, options, plugins).await;
             let bundle = css_errors(&css).and(result).map_err(|errors| {

@@ -32,7 +32,7 @@ pub use asset_url::AssetUrls;
 pub use build_driver::PipelinePlugin;
 pub use css::{ChunkStyles, CssPlugin};
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
-pub use workers::{WorkerBuilds, WorkerBundle, WorkerBundler, WorkerFile};
+pub use workers::{WorkerBuilds, WorkerBundle, WorkerBundler, WorkerFile, WorkerOutput};
 
 /// What every build's plugins share.
 pub struct BuildPlugins {

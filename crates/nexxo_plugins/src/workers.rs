@@ -3,8 +3,8 @@
 //! files become assets of the page build and the page gets the entry file's URL.
 //!
 //! The nested build's options and plugins are the build crate's (`nexxo_build`), which hands
-//! them in as a [`WorkerBundler`]; this file keeps one bundle per entry and format, emits the
-//! files and writes the URL.
+//! them in as a [`WorkerBundler`]; this file keeps one bundle per entry and [`WorkerOutput`],
+//! emits the files and writes the URL.
 //!
 //! [`Environment::Worker`]: nexxo_pipeline::Environment::Worker
 
@@ -47,10 +47,19 @@ type BundleCell = OnceLock<Result<WorkerBundle, Diagnostic>>;
 
 /// Runs the nested build of one worker entry (implemented by `nexxo_build`).
 pub trait WorkerBundler: Send + Sync {
-    fn bundle(&self, entry: PathBuf, format: WorkerFormat) -> BundleFuture;
+    fn bundle(&self, entry: PathBuf, output: WorkerOutput) -> BundleFuture;
 }
 
-/// The workers of one build: each entry and format bundled once, however many modules start
+/// How a worker is bundled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WorkerOutput {
+    pub format: WorkerFormat,
+    /// One file, dynamic imports inlined: an inline worker runs from a `blob:` URL, against
+    /// which no chunk could be found.
+    pub single_file: bool,
+}
+
+/// The workers of one build: each entry and output bundled once, however many modules start
 /// it (page and worker builds share this, so a worker started from a worker is bundled once
 /// too).
 pub struct WorkerBuilds {
@@ -58,7 +67,7 @@ pub struct WorkerBuilds {
     /// `worker.format`: the format of module workers.
     module_format: WorkerFormat,
     runtime: tokio::runtime::Handle,
-    bundles: Mutex<HashMap<(PathBuf, WorkerFormat), Arc<BundleCell>>>,
+    bundles: Mutex<HashMap<(PathBuf, WorkerOutput), Arc<BundleCell>>>,
 }
 
 impl std::fmt::Debug for WorkerBuilds {
@@ -100,7 +109,11 @@ impl WorkerBuilds {
             WorkerType::Module => self.module_format,
             WorkerType::Classic => WorkerFormat::Iife,
         };
-        let bundle = self.bundle(entry, format)?;
+        let output = WorkerOutput {
+            format,
+            single_file: inline,
+        };
+        let bundle = self.bundle(entry, output)?;
         for file in &bundle.others {
             emit(ctx, file)?;
         }
@@ -121,19 +134,19 @@ impl WorkerBuilds {
     /// The same entry asked for by two modules at once is bundled once: the second waits, in
     /// place too (a runtime thread blocked outside `block_in_place` would starve the nested
     /// build of threads).
-    fn bundle(&self, entry: &Path, format: WorkerFormat) -> Result<WorkerBundle, Diagnostic> {
+    fn bundle(&self, entry: &Path, output: WorkerOutput) -> Result<WorkerBundle, Diagnostic> {
         let cell = self
             .bundles
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry((entry.to_path_buf(), format))
+            .entry((entry.to_path_buf(), output))
             .or_default()
             .clone();
         // Waiting for another thread's bundle of the same entry blocks too: in place as well.
         let wait = || {
             cell.get_or_init(|| {
                 self.runtime
-                    .block_on(self.bundler.bundle(entry.to_path_buf(), format))
+                    .block_on(self.bundler.bundle(entry.to_path_buf(), output))
             })
             .clone()
         };
