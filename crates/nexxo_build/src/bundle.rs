@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use nexxo_config::{LibFormat, ResolvedConfig, ResolverConfig, Sourcemap};
+use nexxo_config::{LibFormat, ResolvedConfig, ResolverConfig, Sourcemap, WorkerFormat};
 use nexxo_diagnostics::{Diagnostic, Diagnostics, SourceLocation};
 use rolldown::{
     BundlerOptions, BundlerTransformOptions, CodeSplittingMode, Either, InputItem,
@@ -105,6 +105,45 @@ fn manual_chunk_group(
         // Earlier keys win when patterns overlap.
         priority: Some(u32::try_from(count - index).unwrap_or(u32::MAX)),
         ..Default::default()
+    }
+}
+
+/// rolldown options for a web worker's own bundle (`assets/<name>-<hash>.js`, as Vite names
+/// it). An IIFE or inline worker is one file: its dynamic imports are inlined.
+pub fn worker_options(
+    config: &ResolvedConfig,
+    entry: &Path,
+    output: nexxo_plugins::WorkerOutput,
+) -> BundlerOptions {
+    let format = output.format;
+    let assets = &config.assets_dir;
+    let name = entry
+        .file_stem()
+        .map_or("worker".into(), |stem| stem.to_string_lossy().into_owned());
+    let mut options = base_options(config);
+    if format == WorkerFormat::Iife {
+        // A classic script has no `import.meta`; the worker's own URL is its location (asset
+        // URLs and nested workers' `new URL(…, import.meta.url)` resolve against it), as in
+        // Vite.
+        if let Some(define) = options.define.as_mut() {
+            define.insert("import.meta.url".into(), "self.location.href".into());
+        }
+    }
+    BundlerOptions {
+        input: Some(vec![InputItem {
+            name: Some(name),
+            import: entry.to_string_lossy().into_owned(),
+        }]),
+        format: Some(match format {
+            WorkerFormat::Es => OutputFormat::Esm,
+            WorkerFormat::Iife => OutputFormat::Iife,
+        }),
+        entry_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        chunk_filenames: Some(format!("{assets}/[name]-[hash].js").into()),
+        asset_filenames: Some(format!("{assets}/[name]-[hash][extname]").into()),
+        code_splitting: (format == WorkerFormat::Iife || output.single_file)
+            .then_some(CodeSplittingMode::Bool(false)),
+        ..options
     }
 }
 

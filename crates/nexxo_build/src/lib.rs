@@ -15,15 +15,19 @@ pub mod emit;
 pub mod plan;
 pub mod report;
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use nexxo_config::ResolvedConfig;
-use nexxo_css::{CssOptions, StylesheetCache};
+use nexxo_css::{CssInputs, CssOptions, StylesheetCache};
 use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_pipeline::plugins::StylesheetModules;
-use nexxo_plugins::{AssetUrls, BuildPlugins, ChunkStyles, CssPlugin};
+use nexxo_plugins::{
+    AssetUrls, BuildPlugins, ChunkStyles, CssPlugin, WorkerBuilds, WorkerBundle, WorkerBundler,
+    WorkerFile, WorkerOutput,
+};
 use rolldown_common::Output;
 use rolldown_plugin::__inner::SharedPluginable;
 use serde_json::json;
@@ -151,10 +155,10 @@ async fn bundle_and_cache(
 /// `plugins` behind the recorder of loaded sources (first, so it sees each module's text as
 /// loaded, before any plugin transforms it).
 fn recording_loads(
-    reads: &cache::BuildReads,
+    loaded: &Arc<cache::LoadedSources>,
     plugins: Vec<SharedPluginable>,
 ) -> Vec<SharedPluginable> {
-    let recorder: SharedPluginable = reads.loaded.clone();
+    let recorder: SharedPluginable = loaded.clone();
     std::iter::once(recorder).chain(plugins).collect()
 }
 
@@ -181,10 +185,11 @@ async fn bundle_app(
     let bundle_phase = Phase::start("bundle");
     let options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
-    let shared = build_plugins(config, store, chunk_styles.clone(), reads);
+    let mut shared = build_plugins(config, store, chunk_styles.clone(), &reads.css);
+    shared.workers = Some(worker_builds(config, store, reads));
     let css = shared.css.clone();
     let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
-    let plugins = recording_loads(reads, plugins);
+    let plugins = recording_loads(&reads.loaded, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;
     let result = css_errors(&css).and(result);
     bundle_phase.end_with(&result);
@@ -197,7 +202,7 @@ fn build_plugins(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
     chunk_styles: Arc<ChunkStyles>,
-    reads: &cache::BuildReads,
+    css_inputs: &Arc<CssInputs>,
 ) -> BuildPlugins {
     let options = CssOptions {
         root: config.root.clone(),
@@ -218,7 +223,7 @@ fn build_plugins(
     let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
     let stylesheets = StylesheetModules::new(
         options.clone(),
-        Some(StylesheetCache::new(store.clone(), &options).recording_inputs(reads.css.clone())),
+        Some(StylesheetCache::new(store.clone(), &options).recording_inputs(css_inputs.clone())),
         config.public_dir.clone(),
     );
     BuildPlugins {
@@ -231,7 +236,89 @@ fn build_plugins(
         )),
         stylesheets: Arc::new(stylesheets),
         asset_urls: asset_urls(config),
+        workers: None,
     }
+}
+
+/// The web workers of an app build: each entry bundled by a nested rolldown build
+/// ([`NestedWorkerBuild`]) that shares this build's caches and read records, so the
+/// whole-build cache sees the workers' files as inputs.
+fn worker_builds(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    reads: &cache::BuildReads,
+) -> Arc<WorkerBuilds> {
+    Arc::new_cyclic(|workers| {
+        let bundler = NestedWorkerBuild {
+            config: Arc::new(config.clone()),
+            store: store.clone(),
+            css_inputs: reads.css.clone(),
+            loaded: reads.loaded.clone(),
+            workers: workers.clone(),
+        };
+        WorkerBuilds::new(Arc::new(bundler), config.worker_format)
+    })
+}
+
+/// One web worker's bundle: the worker's entry through rolldown with the module pipeline in
+/// the worker environment (its assets, JSON and own workers included).
+struct NestedWorkerBuild {
+    config: Arc<ResolvedConfig>,
+    store: Arc<CacheStore>,
+    css_inputs: Arc<CssInputs>,
+    loaded: Arc<cache::LoadedSources>,
+    /// The build's workers, for workers a worker starts.
+    workers: Weak<WorkerBuilds>,
+}
+
+impl WorkerBundler for NestedWorkerBuild {
+    fn bundle(&self, entry: PathBuf, output: WorkerOutput) -> nexxo_plugins::workers::BundleFuture {
+        let config = self.config.clone();
+        let mut shared = build_plugins(&config, &self.store, Arc::default(), &self.css_inputs);
+        shared.workers = self.workers.upgrade();
+        let css = shared.css.clone();
+        let plugins = recording_loads(&self.loaded, nexxo_plugins::worker_plugins(&config, shared));
+        let options = bundle::worker_options(&config, &entry, output);
+        Box::pin(async move {
+            let result = run_rolldown(&config.root, options, plugins).await;
+            let bundle = css_errors(&css).and(result).map_err(|errors| {
+                let message = format!(
+                    "the web worker {} does not build",
+                    config.display_path(&entry)
+                );
+                let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none();
+                let rendered = format!("error: {message}:\n{}", errors.render(color));
+                Diagnostic::pre_rendered(message, rendered)
+            })?;
+            worker_bundle(bundle.outputs).ok_or_else(|| {
+                Diagnostic::error(format!(
+                    "the web worker {} built no entry chunk",
+                    config.display_path(&entry)
+                ))
+            })
+        })
+    }
+}
+
+/// The entry chunk and the other files of a worker's rolldown output.
+fn worker_bundle(outputs: Vec<Output>) -> Option<WorkerBundle> {
+    let mut entry = None;
+    let mut others = Vec::new();
+    for output in outputs {
+        let file = WorkerFile {
+            name: output.filename().to_string(),
+            bytes: output.content_as_bytes().to_vec(),
+        };
+        match &output {
+            Output::Chunk(chunk) if chunk.is_entry && entry.is_none() => entry = Some(file),
+            _ => others.push(file),
+        }
+    }
+    Some(WorkerBundle {
+        entry: entry?,
+        others,
+    })
 }
 
 /// The relative URL path from folder `from` to folder `to`, ending in `/` (empty when equal).
@@ -284,11 +371,15 @@ async fn bundle_lib_formats(
         .formats
         .iter()
         .map(|format| {
-            let shared = build_plugins(config, store, Arc::default(), reads);
+            let shared = build_plugins(config, store, Arc::default(), &reads.css);
             css_per_format.push(shared.css.clone());
             let options = bundle::lib_options(config, *format);
             let plugins = nexxo_plugins::lib_plugins(config, shared);
-            run_rolldown(&config.root, options, recording_loads(reads, plugins))
+            run_rolldown(
+                &config.root,
+                options,
+                recording_loads(&reads.loaded, plugins),
+            )
         })
         .collect();
     let mut merged = BundleResult {

@@ -61,6 +61,41 @@ fn syntax_error_shows_file_line_column_and_frame() {
 }
 
 #[test]
+fn a_worker_that_does_not_build_names_the_worker_and_the_error_in_it() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "new Worker(new URL('./work.ts', import.meta.url), { type: 'module' });\n",
+        ),
+        (
+            "src/work.ts",
+            "self.onmessage = () => {};\nconst broken = ;\n",
+        ),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(
+        stderr.contains("the web worker src/work.ts does not build"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("src/work.ts:2:"), "{stderr}");
+    assert!(stderr.contains("const broken = ;"), "{stderr}");
+}
+
+#[test]
+fn a_missing_worker_import_is_named() {
+    let dir = project(&[
+        ("index.html", INDEX),
+        (
+            "src/main.ts",
+            "import W from './gone.ts?worker';\nnew W();\n",
+        ),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("gone.ts"), "{stderr}");
+}
+
+#[test]
 fn missing_import_names_the_specifier_and_importer() {
     let dir = project(&[
         ("index.html", INDEX),

@@ -19,6 +19,7 @@ pub mod user_config;
 
 pub use resolve::{
     resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedLib, Sourcemap,
+    WorkerFormat,
 };
 pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;

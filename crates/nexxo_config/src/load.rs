@@ -202,5 +202,11 @@ mod schema_tests {
             schema_keys(&schema, "/properties/build/properties/lib/properties"),
             accepted_keys(r#"{ "build": { "lib": { "entry": "x", "__probe": 1 } } }"#)
         );
+        // One key: serde's message says "expected `format`", not "one of".
+        assert_eq!(
+            schema_keys(&schema, "/properties/worker/properties"),
+            BTreeSet::from(["format".to_string()])
+        );
+        assert!(parse_config(r#"{ "worker": { "format": "iife" } }"#, Path::new("p.json")).is_ok());
     }
 }

@@ -126,6 +126,16 @@ pub struct ResolvedConfig {
     /// CSS Modules class name pattern.
     pub css_modules_pattern: String,
     pub lib: Option<ResolvedLib>,
+    /// `worker.format`: the bundle format of module workers (classic workers are always IIFE).
+    pub worker_format: WorkerFormat,
+}
+
+/// `worker.format`, as Vite's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WorkerFormat {
+    #[default]
+    Es,
+    Iife,
 }
 
 impl ResolvedConfig {
@@ -302,6 +312,15 @@ pub fn resolve_config(
         })
         .unwrap_or_default();
 
+    let worker_format = match user.worker.as_ref().and_then(|w| w.format.as_deref()) {
+        None | Some("es") => WorkerFormat::Es,
+        Some("iife") => WorkerFormat::Iife,
+        Some(other) => {
+            return Err(Diagnostic::error(format!(
+                "worker.format must be \"es\" or \"iife\", not \"{other}\""
+            )))
+        }
+    };
     let lib = match &build.lib {
         Some(lib) => Some(resolve_lib(lib, &root)?),
         None => None,
@@ -344,6 +363,7 @@ pub fn resolve_config(
             .and_then(|modules| modules.generate_scoped_name.clone())
             .unwrap_or_else(|| DEFAULT_CSS_MODULES_PATTERN.to_string()),
         lib,
+        worker_format,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
@@ -554,6 +574,24 @@ mod tests {
     }
 
     #[test]
+    fn worker_format_is_es_or_iife() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |format: &str| {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE_NAME),
+                format!("{{ \"worker\": {{ \"format\": \"{format}\" }} }}"),
+            )
+            .unwrap();
+        };
+        write("iife");
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert_eq!(config.worker_format, WorkerFormat::Iife);
+        write("umd");
+        let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
+        assert!(error.message.contains("worker.format"), "{}", error.message);
+    }
+
+    #[test]
     fn defaults_follow_vite() {
         let dir = tempfile::tempdir().unwrap();
         let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
@@ -561,6 +599,7 @@ mod tests {
         assert_eq!(config.mode, "production");
         assert_eq!(config.out_dir, config.root.join("dist"));
         assert_eq!(config.assets_inline_limit, 4096);
+        assert_eq!(config.worker_format, WorkerFormat::Es);
         assert!(config.minify);
         assert_eq!(config.sourcemap, Sourcemap::Off);
         assert!(config.define.contains(&(

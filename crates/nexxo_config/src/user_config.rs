@@ -40,6 +40,14 @@ pub struct UserConfig {
     pub env_dir: Option<String>,
     pub css: Option<CssConfig>,
     pub build: Option<BuildConfig>,
+    pub worker: Option<WorkerConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkerConfig {
+    /// Output format of module workers' bundles: `es` (default) or `iife`.
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]

@@ -558,6 +558,15 @@
     else document.addEventListener('DOMContentLoaded', show);
   }
 
-  window.__nexxo = { define, start, fail, updateStyle, removeStyle, reload, modules };
+  /**
+   * The URL of a web worker's script: the server sends the worker's modules in one script
+   * (`@nexxo/worker.js`, client/worker.js's registry). It carries the code token, as the page
+   * script does.
+   */
+  function workerUrl(id) {
+    return `${location.origin}${base}@nexxo/worker.js?id=${encodeURIComponent(id)}&token=${token}`;
+  }
+
+  window.__nexxo = { define, start, fail, updateStyle, removeStyle, reload, workerUrl, modules };
   connect();
 })();

@@ -104,6 +104,11 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
             server.broadcast(ServerMessage::full_reload("no module accepts the update"));
             "full-reload"
         }
+        FileChangeOutcome::WorkerChanged => {
+            clear_overlay(server);
+            server.broadcast(ServerMessage::full_reload("a web worker's module changed"));
+            "full-reload"
+        }
         FileChangeOutcome::Update(update) => {
             clear_overlay(server);
             server.broadcast(ServerMessage::Update {

@@ -23,6 +23,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nexxo_dev_modules::load::{compile_css_for_dev, dev_base, is_stylesheet};
+use nexxo_dev_modules::page::shift_index_map;
 use nexxo_dev_modules::resolve::{id_for_path, path_for_id, DEPS_PREFIX, FS_PREFIX};
 use nexxo_dev_modules::{lock, page_entries, CompileState, Session};
 use nexxo_diagnostics::Diagnostic;
@@ -40,6 +41,9 @@ const CLIENT_JS: &str = concat!(
     "\n",
     include_str!("../client/runtime.js")
 );
+
+/// The registry of a web worker's script (no document, no WebSocket).
+const WORKER_JS: &str = include_str!("../client/worker.js");
 
 /// The dev server: the compile state it serves, and what only HTTP needs.
 pub struct DevServer {
@@ -221,7 +225,11 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
 
     let is_code_route = matches!(
         path.as_str(),
-        "/@nexxo/deps.js" | "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map"
+        "/@nexxo/deps.js"
+            | "/@nexxo/lazy.js"
+            | "/@nexxo/lazy.js.map"
+            | "/@nexxo/worker.js"
+            | "/@nexxo/worker.js.map"
     ) || path.starts_with("/@nexxo/page");
     if is_code_route {
         if let Some(refusal) = refuse_foreign_code_request(&server, headers, query) {
@@ -247,6 +255,9 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         }
         "/@nexxo/lazy.js" | "/@nexxo/lazy.js.map" => {
             return lazy_script(&server, query, path.ends_with(".map")).await;
+        }
+        "/@nexxo/worker.js" | "/@nexxo/worker.js.map" => {
+            return worker_script(&server, query, path.ends_with(".map")).await;
         }
         _ => {}
     }
@@ -529,6 +540,64 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
         return ([(header::CONTENT_TYPE, "application/json")], script.map).into_response();
     }
     script_response(script.code)
+}
+
+/// `@nexxo/worker.js?id=<module>&token=`: a web worker's script: the worker registry
+/// (`client/worker.js`), the dependency bundle when the worker imports packages, then the
+/// worker's modules (`CompileState::worker_script`). The same script runs as a module or a
+/// classic worker.
+async fn worker_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Response {
+    let Some(id) = query_param(query, "id").map(|id| {
+        percent_encoding::percent_decode_str(id)
+            .decode_utf8_lossy()
+            .into_owned()
+    }) else {
+        return status(StatusCode::BAD_REQUEST, "missing id");
+    };
+    // As for lazy scripts: the id comes from the request and must name a servable file.
+    if id.starts_with(DEPS_PREFIX)
+        || url_path_segments(nexxo_plugins::assets::split_query(&id).0).is_err()
+    {
+        return refusal(Refused::Forbidden);
+    }
+    let session = server.session();
+    if let Err(refused) = checked_file(
+        &path_for_id(&session.config.root, &id),
+        &session.allowed_roots,
+    ) {
+        return refusal(refused);
+    }
+    let map_url = format!("{}@nexxo/worker.js.map?{query}", dev_base(&session.config));
+    let worker = match server.compile.worker_script(&id, &map_url).await {
+        Ok(worker) => worker,
+        Err(error) => return worker_failure(server, &error),
+    };
+    let deps = match server.compile.ensure_deps().await {
+        Ok((bundle, _)) => bundle,
+        Err(error) => return worker_failure(server, &error),
+    };
+    let mut prefix = format!("{WORKER_JS}\n");
+    if worker.uses_packages {
+        prefix.push_str(&deps.script);
+        prefix.push('\n');
+    }
+    if is_map {
+        let map = shift_index_map(&worker.script.map, prefix.matches('\n').count());
+        return ([(header::CONTENT_TYPE, "application/json")], map).into_response();
+    }
+    script_response(prefix + &worker.script.code)
+}
+
+/// A worker whose modules do not compile: the error in the worker (it throws) and on the
+/// page's overlay; saving the fix reloads the page (`FileChangeOutcome::WorkerChanged`).
+fn worker_failure(server: &DevServer, error: &Diagnostic) -> Response {
+    eprintln!("{}", error.render(false));
+    server.overlay.error_shown();
+    server.broadcast(ServerMessage::error(error));
+    script_response(format!(
+        "{WORKER_JS}\n__nexxo.fail({});\n",
+        ErrorPayload::from(error).to_json()
+    ))
 }
 
 /// A stylesheet requested by `<link rel="stylesheet">`: compiled CSS.

@@ -58,6 +58,9 @@ pub enum FileChangeOutcome {
     CompileError(Diagnostic),
     /// A changed module reaches a page's entry with no module accepting it: pages reload.
     NoBoundary,
+    /// A module of a web worker a page started changed: pages reload (workers have no hot
+    /// updates).
+    WorkerChanged,
     /// New code for the modules that changed, and where it is accepted.
     Update(HotUpdate),
     /// The recompile panicked outside the per-module guard (a bug in Nexxo).
@@ -180,6 +183,9 @@ impl CompileState {
         involved.extend(recompiled.added.iter().cloned());
         if let Some(error) = graph.first_error(&involved) {
             return FileChangeOutcome::CompileError(error.clone());
+        }
+        if self.changes_a_worker(&graph, &recompiled.changed) {
+            return FileChangeOutcome::WorkerChanged;
         }
         match graph.hot_boundaries(&recompiled.changed) {
             None => FileChangeOutcome::NoBoundary,

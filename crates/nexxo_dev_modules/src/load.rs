@@ -18,6 +18,7 @@ use nexxo_pipeline::ids::{js_string, split_query};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_pipeline::{
     BuiltinOptions, Environment, Lang, LoadArgs, ModuleHost, PluginContainer, TransformArgs,
+    WorkerScript, WorkerType,
 };
 
 use crate::resolve::{id_for_path, ModuleResolver};
@@ -127,6 +128,23 @@ impl ModuleHost for DevHost<'_> {
 
     fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf> {
         self.resolver.resolve_file(importer, specifier)
+    }
+
+    /// The worker's modules in one script from the `@nexxo/worker.js` route, which runs as a
+    /// module or a classic worker alike. The URL is made in the browser by the runtime, which
+    /// knows the server's code token (compiled modules are cached across runs and must not hold
+    /// it); inline workers load the same URL in dev, as in Vite.
+    fn worker_script(
+        &self,
+        entry: &Path,
+        requested: Option<WorkerType>,
+        _inline: bool,
+    ) -> Result<WorkerScript, Diagnostic> {
+        let id = id_for_path(&self.config.root, entry, None);
+        Ok(WorkerScript {
+            url: format!("__nexxo.workerUrl({})", js_string(&id)),
+            worker_type: requested.unwrap_or(WorkerType::Module),
+        })
     }
 }
 

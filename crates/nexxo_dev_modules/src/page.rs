@@ -3,6 +3,7 @@
 //! sections point at each module's own map, lazy scripts, and a hot update's module code.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use nexxo_diagnostics::Diagnostic;
 use serde::Serialize;
@@ -179,10 +180,154 @@ impl CompileState {
         Ok(concat_modules(&graph, &ids, "", map_url))
     }
 
+    /// A web worker's script: every module the worker can import, dynamic imports included (a
+    /// worker has no way to fetch more later), then `start`; or the first compile error. The
+    /// caller puts the worker registry (and the dependency bundle when `uses_packages`) first.
+    pub async fn worker_script(
+        self: &Arc<Self>,
+        id: &str,
+        map_url: &str,
+    ) -> Result<WorkerScript, Diagnostic> {
+        lock(&self.worker_entries).insert(id.to_string());
+        // Static imports compile with their importers; dynamic ones are added level by level.
+        let mut wanted = vec![id.to_string()];
+        loop {
+            self.ensure_modules(wanted).await;
+            wanted = worker_closure(&lock(&self.graph), id).missing;
+            if wanted.is_empty() {
+                break;
+            }
+        }
+        let graph = lock(&self.graph);
+        let closure = worker_closure(&graph, id);
+        if let Some(error) = graph.first_error(&closure.modules) {
+            return Err(error.clone());
+        }
+        let start = serde_json::json!({ "entries": [id] });
+        Ok(WorkerScript {
+            script: concat_modules(
+                &graph,
+                &closure.modules,
+                &format!("__nexxo.start({start});\n"),
+                map_url,
+            ),
+            uses_packages: closure.uses_packages,
+        })
+    }
+
+    /// Whether a change to `changed` must restart a web worker: one of them is in the closure
+    /// of a worker a page started. Workers have no hot updates: the page reloads.
+    pub(crate) fn changes_a_worker(&self, graph: &ModuleGraph, changed: &[String]) -> bool {
+        let entries: Vec<String> = lock(&self.worker_entries).iter().cloned().collect();
+        entries.iter().any(|entry| {
+            let closure = worker_closure(graph, entry);
+            changed.iter().any(|id| closure.modules.contains(id))
+        })
+    }
+
     /// Whether any module of the graph failed to compile (the overlay stays up).
     pub fn has_module_error(&self) -> bool {
         let graph = lock(&self.graph);
         let ids: Vec<String> = graph.nodes.keys().cloned().collect();
         graph.first_error(&ids).is_some()
+    }
+}
+
+/// A web worker's modules as one script.
+pub struct WorkerScript {
+    pub script: ScriptWithMap,
+    /// Whether the worker imports npm packages (from the dependency bundle).
+    pub uses_packages: bool,
+}
+
+/// What a worker's script holds.
+struct WorkerClosure {
+    /// Modules in the graph reachable from the entry by static and dynamic imports.
+    modules: Vec<String>,
+    /// Reachable modules not compiled yet (dynamic imports' targets).
+    missing: Vec<String>,
+    /// Whether any of them imports an npm package (from the dependency bundle).
+    uses_packages: bool,
+}
+
+fn worker_closure(graph: &ModuleGraph, entry: &str) -> WorkerClosure {
+    let mut closure = WorkerClosure {
+        modules: Vec::new(),
+        missing: Vec::new(),
+        uses_packages: false,
+    };
+    let mut seen = HashSet::new();
+    let mut stack = vec![entry.to_string()];
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if id.starts_with(DEPS_PREFIX) {
+            closure.uses_packages = true;
+            continue;
+        }
+        match graph.nodes.get(&id) {
+            Some(node) => {
+                stack.extend(node.static_deps.iter().chain(&node.dynamic_deps).cloned());
+                closure.modules.push(id);
+            }
+            None => closure.missing.push(id),
+        }
+    }
+    closure
+}
+
+/// An index source map's sections moved down by `lines` (code put before the modules).
+pub fn shift_index_map(map: &str, lines: usize) -> String {
+    let Ok(mut map) = serde_json::from_str::<serde_json::Value>(map) else {
+        return map.to_string();
+    };
+    if let Some(sections) = map["sections"].as_array_mut() {
+        for section in sections {
+            if let Some(line) = section["offset"]["line"].as_u64() {
+                section["offset"]["line"] = (line + lines as u64).into();
+            }
+        }
+    }
+    map.to_string()
+}
+
+#[cfg(test)]
+mod worker_tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_holds_its_static_and_dynamic_imports() {
+        let mut graph = ModuleGraph::default();
+        let node = |statics: &[&str], dynamics: &[&str]| crate::graph::ModuleNode {
+            static_deps: statics.iter().map(|s| s.to_string()).collect(),
+            dynamic_deps: dynamics.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        graph
+            .nodes
+            .insert("/w.ts".into(), node(&["/a.ts"], &["/lazy.ts"]));
+        graph
+            .nodes
+            .insert("/a.ts".into(), node(&["/@deps/lodash"], &[]));
+        graph.nodes.insert("/page.ts".into(), node(&["/a.ts"], &[]));
+        let closure = worker_closure(&graph, "/w.ts");
+        let mut modules = closure.modules.clone();
+        modules.sort();
+        assert_eq!(modules, vec!["/a.ts", "/w.ts"]);
+        assert_eq!(closure.missing, vec!["/lazy.ts"]);
+        assert!(closure.uses_packages);
+        assert!(!worker_closure(&graph, "/a.ts")
+            .missing
+            .iter()
+            .any(|m| m == "/lazy.ts"));
+    }
+
+    #[test]
+    fn index_maps_move_down_by_the_prefix() {
+        let map = r#"{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{}},{"offset":{"line":9,"column":0},"map":{}}]}"#;
+        let shifted: serde_json::Value = serde_json::from_str(&shift_index_map(map, 100)).unwrap();
+        assert_eq!(shifted["sections"][0]["offset"]["line"], 101);
+        assert_eq!(shifted["sections"][1]["offset"]["line"], 109);
     }
 }

@@ -77,6 +77,9 @@ pub struct CompileState {
     pub deps: tokio::sync::Mutex<Arc<DepBundle>>,
     /// The command line's overrides, applied again when the config is re-read.
     pub overrides: ConfigOverrides,
+    /// Module ids of the web workers pages started (see `page.rs`): a change to one of their
+    /// modules reloads the page, which starts the worker again.
+    pub worker_entries: Mutex<BTreeSet<String>>,
 }
 
 impl CompileState {
@@ -86,6 +89,7 @@ impl CompileState {
             graph: Mutex::new(Default::default()),
             deps: tokio::sync::Mutex::new(Default::default()),
             overrides,
+            worker_entries: Mutex::default(),
         }
     }
 

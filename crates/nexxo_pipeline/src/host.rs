@@ -6,6 +6,23 @@ use std::path::{Path, PathBuf};
 
 use nexxo_diagnostics::Diagnostic;
 
+/// How a page starts a worker script: `new Worker(url, { type: 'module' })` or a classic
+/// worker (`importScripts`, no `import` statements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkerType {
+    Module,
+    Classic,
+}
+
+/// The script of a web worker, as the host made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerScript {
+    /// A JS expression giving the script's URL (a string, or a `blob:` URL for inline workers).
+    pub url: String,
+    /// The type the worker must be started with.
+    pub worker_type: WorkerType,
+}
+
 pub trait ModuleHost: Sync {
     /// A JS expression giving the URL of `path`, imported as an asset (`bytes` already read).
     fn asset_url_expression(&self, path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic>;
@@ -27,4 +44,20 @@ pub trait ModuleHost: Sync {
     /// rules (`nexxo_config::ResolverConfig`): aliases, tsconfig `paths`, extensions,
     /// `exports` conditions. `None`: nothing found.
     fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf>;
+    /// The script of a web worker whose entry module is `entry`: its own bundle in the build,
+    /// a dev-server route in dev. `requested`: the type the code asked for (`{ type: 'module' }`
+    /// or none); `None` for `?worker` imports, whose type follows `worker.format`. `inline`:
+    /// the code itself rather than a file (`?worker&inline`).
+    fn worker_script(
+        &self,
+        entry: &Path,
+        requested: Option<WorkerType>,
+        inline: bool,
+    ) -> Result<WorkerScript, Diagnostic> {
+        let _ = (requested, inline);
+        Err(Diagnostic::error(format!(
+            "{}: web workers are not supported in this build",
+            entry.display()
+        )))
+    }
 }

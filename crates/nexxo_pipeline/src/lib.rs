@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use container::{PluginContainer, TransformChain};
-pub use host::ModuleHost;
+pub use host::{ModuleHost, WorkerScript, WorkerType};
 pub use plugin::{
     Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter,
     ResolveArgs, ResolvedId, SideEffects, TransformArgs, Transformed,
@@ -43,7 +43,7 @@ pub struct BuiltinOptions<'a> {
 }
 
 /// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
-/// stylesheets claimed
+/// web workers; stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
 /// `new URL(…, import.meta.url)` transform.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
@@ -53,6 +53,8 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
             options.public_dir,
         )),
         Arc::new(plugins::HtmlInlineScripts),
+        // Before the asset plugin, which would take `?worker&url` and `?worker&inline`.
+        Arc::new(plugins::Workers),
         options.stylesheets,
         Arc::new(plugins::AssetModules),
         Arc::new(plugins::JsonModules {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use nexxo_diagnostics::Diagnostic;
 use nexxo_pipeline::{
     Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer, ProjectResolver,
-    ResolveArgs, SideEffects, TransformArgs,
+    ResolveArgs, SideEffects, TransformArgs, WorkerScript, WorkerType,
 };
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::ModuleType;
@@ -28,6 +28,7 @@ use rolldown_plugin::{
 use crate::asset_url::{data_url, AssetUrls};
 use crate::assets::emit_asset_file;
 use crate::css::CssPlugin;
+use crate::workers::WorkerBuilds;
 
 /// Errors the module pipeline met during one build.
 #[derive(Debug, Default)]
@@ -53,6 +54,8 @@ pub struct BuildHost<'a> {
     /// Keeps each stylesheet's CSS for its chunk.
     pub css: &'a CssPlugin,
     pub resolver: &'a ProjectResolver,
+    /// Web workers' bundles; `None` where workers are not supported (library builds).
+    pub workers: Option<&'a WorkerBuilds>,
 }
 
 impl ModuleHost for BuildHost<'_> {
@@ -94,6 +97,21 @@ impl ModuleHost for BuildHost<'_> {
 
     fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf> {
         self.resolver.resolve_from_file(importer, specifier).ok()
+    }
+
+    fn worker_script(
+        &self,
+        entry: &Path,
+        requested: Option<WorkerType>,
+        inline: bool,
+    ) -> Result<WorkerScript, Diagnostic> {
+        let Some(workers) = self.workers else {
+            return Err(Diagnostic::error(format!(
+                "{}: web workers are not supported in library builds",
+                entry.display()
+            )));
+        };
+        workers.script(self.ctx, self.urls, entry, requested, inline)
     }
 }
 
@@ -150,6 +168,7 @@ pub struct PipelinePlugin {
     css: Arc<CssPlugin>,
     resolver: ProjectResolver,
     errors: Arc<ModuleErrors>,
+    workers: Option<Arc<WorkerBuilds>>,
 }
 
 impl PipelinePlugin {
@@ -159,6 +178,7 @@ impl PipelinePlugin {
         urls: Arc<AssetUrls>,
         css: Arc<CssPlugin>,
         resolver: ProjectResolver,
+        workers: Option<Arc<WorkerBuilds>>,
     ) -> Self {
         let errors = css.module_errors();
         Self {
@@ -168,6 +188,7 @@ impl PipelinePlugin {
             css,
             resolver,
             errors,
+            workers,
         }
     }
 
@@ -177,6 +198,7 @@ impl PipelinePlugin {
             urls: &self.urls,
             css: &self.css,
             resolver: &self.resolver,
+            workers: self.workers.as_deref(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //!   loaders, the library `style.css`.
 //! - [`assets`], [`asset_url`]: the asset emitter, output names and URLs.
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
+//! - [`workers`]: web workers' own bundles (nested builds), emitted as assets of the page build.
 //! - [`resolve_options`]: rolldown's resolver options from the project's resolution rules.
 
 pub mod asset_url;
@@ -17,6 +18,7 @@ pub mod build_driver;
 pub mod css;
 pub mod html_entry;
 pub mod input_guard;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ pub use asset_url::AssetUrls;
 pub use build_driver::PipelinePlugin;
 pub use css::{ChunkStyles, CssPlugin};
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
+pub use workers::{WorkerBuilds, WorkerBundle, WorkerBundler, WorkerFile, WorkerOutput};
 
 /// What every build's plugins share.
 pub struct BuildPlugins {
@@ -38,6 +41,8 @@ pub struct BuildPlugins {
     /// The stylesheet module plugin (with the build's persistent CSS cache).
     pub stylesheets: Arc<StylesheetModules>,
     pub asset_urls: Arc<AssetUrls>,
+    /// Web workers' bundles (app builds; library builds have none).
+    pub workers: Option<Arc<WorkerBuilds>>,
 }
 
 /// The plugins of an app build, in hook order: the pages as entries, the input guard, the
@@ -61,6 +66,25 @@ pub fn app_plugins(
 /// Vite's library mode does, so a library is one self-contained file per format plus its
 /// stylesheet), which `AssetUrls` and `CssPlugin` were made for.
 pub fn lib_plugins(config: &ResolvedConfig, shared: BuildPlugins) -> Vec<SharedPluginable> {
+    let css = shared.css.clone();
+    let mut plugins = pipeline_plugins(config, shared, Environment::Page);
+    plugins.push(css);
+    plugins
+}
+
+/// The plugins of a web worker's own bundle: the input guard and the module pipeline for a
+/// worker. No CSS chunk hooks: a worker has no document to style (an imported stylesheet's
+/// CSS is dropped).
+pub fn worker_plugins(config: &ResolvedConfig, shared: BuildPlugins) -> Vec<SharedPluginable> {
+    pipeline_plugins(config, shared, Environment::Worker)
+}
+
+/// The input guard, then the module pipeline for `environment`.
+fn pipeline_plugins(
+    config: &ResolvedConfig,
+    shared: BuildPlugins,
+    environment: Environment,
+) -> Vec<SharedPluginable> {
     let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
         root: &config.root,
         public_dir: config.public_dir.as_deref(),
@@ -74,12 +98,12 @@ pub fn lib_plugins(config: &ResolvedConfig, shared: BuildPlugins) -> Vec<SharedP
         )),
         Arc::new(PipelinePlugin::new(
             container,
-            Environment::Page,
+            environment,
             shared.asset_urls,
-            shared.css.clone(),
+            shared.css,
             ProjectResolver::new(&ResolverConfig::new(config)),
+            shared.workers,
         )),
-        shared.css,
     ]
 }
 

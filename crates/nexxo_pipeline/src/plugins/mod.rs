@@ -8,6 +8,7 @@ pub mod json;
 pub mod queried_files;
 pub mod root_absolute;
 pub mod stylesheets;
+pub mod workers;
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ pub use json::JsonModules;
 pub use queried_files::QueriedFiles;
 pub use root_absolute::RootAbsoluteImports;
 pub use stylesheets::StylesheetModules;
+pub use workers::Workers;
 
 /// Reads an imported file, refusing FIFOs and devices by name.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Diagnostic> {
