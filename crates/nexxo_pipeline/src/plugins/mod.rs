@@ -3,6 +3,8 @@
 
 pub mod asset_import_meta_url;
 pub mod assets;
+pub mod dynamic_import_vars;
+pub mod glob;
 pub mod json;
 pub mod queried_files;
 pub mod root_absolute;
@@ -12,8 +14,10 @@ use std::path::Path;
 
 use nexxo_diagnostics::Diagnostic;
 
-pub use asset_import_meta_url::AssetImportMetaUrl;
+pub use asset_import_meta_url::{AssetImportMetaUrl, AssetUrlTemplates};
 pub use assets::AssetModules;
+pub use dynamic_import_vars::DynamicImportVars;
+pub use glob::GlobImports;
 pub use json::JsonModules;
 pub use queried_files::QueriedFiles;
 pub use root_absolute::RootAbsoluteImports;
