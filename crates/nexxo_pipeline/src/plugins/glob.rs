@@ -157,19 +157,19 @@ pub(crate) fn with_program<R>(
     lang: Lang,
     read: impl FnOnce(&Program) -> R,
 ) -> Option<R> {
-    let source_type = match lang {
-        // Plain `.js` may hold JSX in projects that rely on it; parsing it as JSX costs nothing.
-        Lang::Js | Lang::Jsx => SourceType::jsx(),
-        Lang::Ts => SourceType::ts(),
-        Lang::Tsx => SourceType::tsx(),
-    }
-    .with_module(true);
+    let source_types: &[SourceType] = match lang {
+        // Some projects write JSX in `.js` files: tried when plain JavaScript does not parse.
+        Lang::Js => &[SourceType::mjs(), SourceType::jsx()],
+        Lang::Jsx => &[SourceType::jsx()],
+        Lang::Ts => &[SourceType::ts()],
+        Lang::Tsx => &[SourceType::tsx()],
+    };
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, code, source_type).parse();
-    if parsed.panicked || !parsed.diagnostics.is_empty() {
-        return None;
-    }
-    Some(read(&parsed.program))
+    let program = source_types.iter().find_map(|source_type| {
+        let parsed = Parser::new(&allocator, code, source_type.with_module(true)).parse();
+        (!parsed.panicked && parsed.diagnostics.is_empty()).then_some(parsed.program)
+    })?;
+    Some(read(&program))
 }
 
 /// The path shown in messages: relative to the root where possible.
@@ -992,6 +992,59 @@ mod tests {
         assert!(plugin
             .hot_update(&root.join("src/dir/x.js"), FileChange::Created)
             .is_empty());
+    }
+
+    #[test]
+    fn the_builtin_order_expands_globs_written_by_the_plugins_before() {
+        let (_dir, root) = project();
+        for (file, text) in [("src/locales/en.js", ""), ("src/flags/red.svg", "<svg/>")] {
+            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            std::fs::write(root.join(file), text).unwrap();
+        }
+        let container =
+            crate::PluginContainer::new(crate::builtin_plugins(crate::BuiltinOptions {
+                root: &root,
+                public_dir: None,
+                stylesheets: Arc::new(crate::plugins::StylesheetModules::new(
+                    nexxo_css::CssOptions {
+                        root: root.clone(),
+                        targets: Vec::new(),
+                        minify: false,
+                        sourcemap: false,
+                        modules_pattern: "[local]".into(),
+                        alias: Vec::new(),
+                    },
+                    None,
+                    None,
+                )),
+                json_in_packages_to_bundler: false,
+                alias: &[],
+            }));
+        let id = root.join("src/main.js").display().to_string();
+        let code = "const m = import(`./locales/${lang}.js`);\nconst u = new URL(`./flags/${f}.svg`, import.meta.url);\n// jsx in a .js file\nconst el = <div />;";
+        let chain = container
+            .transform(
+                &TransformArgs {
+                    id: &id,
+                    code,
+                    lang: Lang::Js,
+                    environment: Environment::Page,
+                },
+                &NoHost,
+            )
+            .unwrap()
+            .unwrap();
+        assert!(chain.code.contains("__variableDynamicImportRuntimeHelper((/* #__PURE__ */ Object.assign({\"./locales/en.js\": () => import(\"./locales/en.js\")})), `./locales/${lang}.js`, 3)"), "{}", chain.code);
+        assert!(
+            chain
+                .code
+                .contains("import { default as __glob__1_0 } from \"./flags/red.svg?url\";"),
+            "{}",
+            chain.code
+        );
+        assert!(chain.code.contains("new URL((/* #__PURE__ */ Object.assign({\"./flags/red.svg\": __glob__1_0}))[`./flags/${f}.svg`], import.meta.url)"), "{}", chain.code);
+        assert_eq!(chain.maps.len(), 3);
+        assert!(chain.files.contains(&root.join("src/locales")));
     }
 
     #[test]
