@@ -123,7 +123,25 @@ impl CompileState {
         let mut graph = lock(&self.graph);
         let mut ids: BTreeSet<String> = BTreeSet::new();
         for path in paths {
-            ids.extend(graph.modules_reading(path));
+            let readers = graph.modules_reading(path);
+            // A file no module has read is new to the page (or unused): the plugins name the
+            // modules it concerns, such as an `import.meta.glob` importer whose pattern it matches.
+            let change = if !path.exists() {
+                Some(nexxo_pipeline::FileChange::Removed)
+            } else if readers.is_empty() {
+                Some(nexxo_pipeline::FileChange::Created)
+            } else {
+                None
+            };
+            ids.extend(readers);
+            for plugin_id in change
+                .map(|change| session.plugins.container.hot_update(path, change))
+                .unwrap_or_default()
+            {
+                // The plugins name modules by absolute path; the graph by the browser's id.
+                let file = nexxo_pipeline::ids::split_query(&plugin_id).0;
+                ids.extend(graph.modules_reading(Path::new(file)));
+            }
         }
         // A new file may be the one an import was waiting for.
         if paths.iter().any(|p| p.exists()) {
@@ -145,9 +163,26 @@ impl CompileState {
             .filter_map(|id| graph.nodes.get(id))
             .flat_map(|node| node.static_deps.iter().cloned())
             .collect();
+        // A deleted file's own module is compiled (and fails) only if something still imports
+        // it once the others are compiled: a glob importer drops it instead.
+        let (deleted, others): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| {
+            graph
+                .nodes
+                .get(id)
+                .is_some_and(|node| paths.contains(&node.file) && !node.file.exists())
+        });
         let mut changed = Vec::new();
-        for id in ids {
+        for id in others {
             if graph.recompile(&session, &id) {
+                changed.push(id);
+            }
+        }
+        for id in deleted {
+            let still_imported = graph
+                .nodes
+                .get(&id)
+                .is_some_and(|n| !n.importers.is_empty());
+            if still_imported && graph.recompile(&session, &id) {
                 changed.push(id);
             }
         }

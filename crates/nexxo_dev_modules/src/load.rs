@@ -68,6 +68,7 @@ impl DevPlugins {
         let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
             root: &config.root,
             public_dir: config.public_dir.as_deref(),
+            alias: &config.alias,
             stylesheets: stylesheets.clone(),
             // An app's own import of a package's JSON file is served as a module; packages'
             // internal `require`s happen inside the pre-bundled dependencies.

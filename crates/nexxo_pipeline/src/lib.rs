@@ -40,12 +40,15 @@ pub struct BuiltinOptions<'a> {
     /// Leave JSON inside `node_modules` to the bundler (the build: a package's CommonJS
     /// `require('./data.json')` must get the object itself, which rolldown's JSON support gives).
     pub json_in_packages_to_bundler: bool,
+    /// The project's aliases (`nexxo_config::ResolverConfig::alias`), for glob patterns.
+    pub alias: &'a [(String, String)],
 }
 
 /// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
 /// web workers; stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
-/// `new URL(…, import.meta.url)` transform.
+/// `new URL(…, import.meta.url)` transforms; dynamic imports with variables; and last the glob
+/// transform, which expands the `import.meta.glob` calls the two before it write.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
     vec![
         Arc::new(plugins::RootAbsoluteImports::new(
@@ -63,5 +66,8 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
         }),
         Arc::new(plugins::QueriedFiles),
         Arc::new(plugins::AssetImportMetaUrl),
+        Arc::new(plugins::AssetUrlTemplates),
+        Arc::new(plugins::DynamicImportVars::new(options.root, options.alias)),
+        Arc::new(plugins::GlobImports::new(options.root, options.alias)),
     ]
 }

@@ -88,6 +88,7 @@ fn pipeline_plugins(
     let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
         root: &config.root,
         public_dir: config.public_dir.as_deref(),
+        alias: &config.alias,
         stylesheets: shared.stylesheets,
         json_in_packages_to_bundler: true,
     }));

@@ -3,6 +3,8 @@
 
 pub mod asset_import_meta_url;
 pub mod assets;
+pub mod dynamic_import_vars;
+pub mod glob;
 pub mod html_scripts;
 pub mod json;
 pub mod queried_files;
@@ -14,8 +16,10 @@ use std::path::Path;
 
 use nexxo_diagnostics::Diagnostic;
 
-pub use asset_import_meta_url::AssetImportMetaUrl;
+pub use asset_import_meta_url::{AssetImportMetaUrl, AssetUrlTemplates};
 pub use assets::AssetModules;
+pub use dynamic_import_vars::DynamicImportVars;
+pub use glob::GlobImports;
 pub use html_scripts::HtmlInlineScripts;
 pub use json::JsonModules;
 pub use queried_files::QueriedFiles;
