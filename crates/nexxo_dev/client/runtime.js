@@ -98,6 +98,9 @@
     const namespace = Object.create(null);
     if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
       for (const key of Object.keys(value)) {
+        // `module.exports.default = module.exports` (classnames, axios' CommonJS build) names
+        // the same value: the default import stays `module.exports`, as in Vite and Node.
+        if (key === 'default') continue;
         Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => value[key] });
       }
     }
