@@ -32,12 +32,18 @@ async function checkUiLibraries(page) {
   assert.equal(await backgroundOf(page, '#antd-button'), 'rgb(22, 119, 255)', 'antd primary (CSS-in-JS)');
   assert.equal(await backgroundOf(page, '#chakra-button'), 'rgb(13, 148, 136)', 'Chakra teal palette');
   assert.equal(await backgroundOf(page, '#mantine-open'), 'rgb(34, 139, 230)', 'Mantine blue (styles.css)');
+  assert.equal(await backgroundOf(page, '#mui-chip'), 'rgb(156, 39, 176)', 'MUI Chip (deep import)');
+  const [htmlHeight, viewportHeight] = await page.evaluate(() => [getComputedStyle(document.documentElement).height, `${innerHeight}px`]);
+  assert.equal(htmlHeight, viewportHeight, "antd/dist/reset.css sets html's height to 100%");
+  // antd's French locale (a CommonJS deep import) reached the DatePicker.
+  assert.equal(await page.$eval('.ant-picker input', (input) => input.placeholder), 'Sélectionner une date');
 
   // MUI: a controlled TextField and a Dialog opened and closed.
   await page.fill('#mui-name', 'Ada');
   assert.equal(await page.textContent('#mui-greeting'), 'Hello Ada');
   await page.click('#mui-open');
   assert.equal(await page.locator('#mui-dialog-text').textContent(), 'The MUI dialog is open');
+  assert.equal(await page.textContent('#mui-chip'), 'dialog open');
   await page.click('#mui-close');
   await page.locator('#mui-dialog-text').waitFor({ state: 'detached' });
 
@@ -61,9 +67,9 @@ async function checkUiLibraries(page) {
 /** Every library's computed result, as `src/main.ts` of the fixture writes it. */
 const UTILITY_RESULTS = {
   'lodash-es': '[[[1,2],[3,4],[5]],"hello-utility-world"]',
-  lodash: '[[1,2,3],42,"function"]',
-  'date-fns': '2024-02-02',
-  dayjs: '2025-02-28 12:00',
+  lodash: '[[1,2,3],42,"function",[2,4]]',
+  'date-fns': '["2024-02-02","2 février"]',
+  dayjs: '["2025-02-28 12:00","février"]',
   zod: '[true,false,2]',
   immer: '[1,2,true,true]',
   uuid: '["d8391e23-68a6-5bc5-afcb-c5cef647720f",true]',
