@@ -4,7 +4,8 @@
 // zod, rxjs, immer, uuid, nanoid, ramda, immutable, valibot, qs, mitt, clsx, classnames: ESM-only,
 // CommonJS-only and dual packages, `exports` conditions, `process.env.NODE_ENV` reads).
 // Each checks what a user sees: no page or console errors, every section rendered, styled and
-// reacting to clicks; in dev also a component edit applied without a reload.
+// reacting to clicks (Mantine from a lazy module, as a route); in dev also a component edit applied
+// without a reload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -97,6 +98,12 @@ async function checkUtilityLibraries(page) {
 
 const checks = { 'ui-libraries': checkUiLibraries, 'utility-libraries': checkUtilityLibraries };
 
+/** The page loaded once: in dev, a lazy module needing packages that the page's dependency
+ * bundle lacks would reload it (the navigation then says 'reload'). */
+async function assertLoadedOnce(page) {
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'navigate');
+}
+
 for (const [name, check] of Object.entries(checks)) {
   test(`${name}: the built app runs without errors`, async () => {
     buildOrThrow(fixture(name));
@@ -104,6 +111,7 @@ for (const [name, check] of Object.entries(checks)) {
     try {
       const { page, problems } = await openPage(browser(), server.url);
       await check(page);
+      await assertLoadedOnce(page);
       assert.deepEqual(problems, []);
       await page.close();
     } finally {
@@ -116,6 +124,7 @@ for (const [name, check] of Object.entries(checks)) {
     try {
       const { page, problems } = await openPage(browser(), dev.url);
       await check(page);
+      await assertLoadedOnce(page);
       assert.deepEqual(problems, []);
       await page.close();
     } finally {

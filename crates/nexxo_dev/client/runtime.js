@@ -60,6 +60,10 @@
         script.onload = () => {
           script.remove();
           if (modules.has(id)) return resolve();
+          // The server answered with a reload (the route needs packages the page's dependency
+          // bundle lacks): the page is going away, so the import stays pending instead of
+          // failing into the app's error handling first.
+          if (reloading) return;
           const reason = lastFailure ? lastFailure.message : 'the server sent no definition';
           reject(new Error(`[nexxo] failed to load ${id}: ${reason}`));
         };

@@ -44,6 +44,8 @@ pub struct ModuleGraph {
     pub nodes: HashMap<String, ModuleNode>,
     /// Importers of modules not compiled yet (a lazy route's target), by target id.
     pending_importers: HashMap<String, BTreeSet<String>>,
+    /// Packages that modules not in the graph yet import, found by `scan_lazy_imports`.
+    lazy_packages: BTreeSet<String>,
 }
 
 /// The result of compiling one module and resolving its imports, before it joins the graph.
@@ -89,6 +91,45 @@ impl ModuleGraph {
             next.retain(|id| !self.nodes.contains_key(id));
             frontier = next.into_iter().collect();
         }
+    }
+
+    /// Finds the packages imported by the modules that `ids` load with `import()`, directly or
+    /// through other modules, so that they are in the page's first dependency bundle (Vite's
+    /// dependency scan follows dynamic imports too). Found only when a lazy route opens, they
+    /// would need a new bundle and so a page reload: a second bundle would bring its own copy
+    /// of packages the page already runs (two Reacts). The lazy modules are compiled (and so
+    /// cached) but stay out of the graph until the page loads them: edits to them and their
+    /// errors concern no page before that, as in Vite.
+    pub fn scan_lazy_imports(&mut self, session: &Session, ids: &[String]) {
+        let mut packages = BTreeSet::new();
+        let mut scanned: HashMap<String, ModuleNode> = HashMap::new();
+        let mut seen: HashSet<String> = ids.iter().cloned().collect();
+        let mut frontier: Vec<String> = ids.to_vec();
+        while !frontier.is_empty() {
+            let compiled: Vec<Compiled> = frontier
+                .par_iter()
+                .filter(|id| !self.nodes.contains_key(*id))
+                .map(|id| compile(session, id))
+                .collect();
+            scanned.extend(compiled.into_iter().map(|c| (c.id, c.node)));
+            let mut next = Vec::new();
+            for id in &frontier {
+                let Some(node) = self.nodes.get(id).or_else(|| scanned.get(id)) else {
+                    continue;
+                };
+                for dep in node.static_deps.iter().chain(&node.dynamic_deps) {
+                    match dep.strip_prefix(DEPS_PREFIX) {
+                        Some(package) => {
+                            packages.insert(package.to_string());
+                        }
+                        None if seen.insert(dep.clone()) => next.push(dep.clone()),
+                        None => {}
+                    }
+                }
+            }
+            frontier = next;
+        }
+        self.lazy_packages = packages;
     }
 
     /// Recompiles `id` in place (after its file changed); new static imports are compiled too.
@@ -142,8 +183,8 @@ impl ModuleGraph {
         self.nodes.insert(id, node);
     }
 
-    /// Bare specifiers of the npm packages the modules import now (what the dependency bundle
-    /// must hold). Read from the graph each time, so a package whose import was removed (one
+    /// Bare specifiers of the npm packages the modules import now, and those the last
+    /// `scan_lazy_imports` found (what the dependency bundle must hold). Read from the graph each time, so a package whose import was removed (one
     /// that failed to bundle, say) stops being asked for.
     pub fn dependencies(&self) -> BTreeSet<String> {
         self.nodes
@@ -151,6 +192,7 @@ impl ModuleGraph {
             .flat_map(|node| node.static_deps.iter().chain(&node.dynamic_deps))
             .filter_map(|id| id.strip_prefix(DEPS_PREFIX))
             .map(str::to_string)
+            .chain(self.lazy_packages.iter().cloned())
             .collect()
     }
 
