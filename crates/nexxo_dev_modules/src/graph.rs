@@ -184,8 +184,9 @@ impl ModuleGraph {
     }
 
     /// Bare specifiers of the npm packages the modules import now, and those the last
-    /// `scan_lazy_imports` found (what the dependency bundle must hold). Read from the graph each time, so a package whose import was removed (one
-    /// that failed to bundle, say) stops being asked for.
+    /// `scan_lazy_imports` found (what the dependency bundle must hold). Read from the graph
+    /// each time, so a package whose import was removed (one that failed to bundle, say) stops
+    /// being asked for.
     pub fn dependencies(&self) -> BTreeSet<String> {
         self.nodes
             .values()
@@ -460,6 +461,87 @@ mod tests {
             loaded,
             ..ModuleNode::default()
         }
+    }
+
+    /// A project written to a temporary folder, with its dev session (no persistent cache).
+    fn session_for(files: &[(&str, &str)]) -> (tempfile::TempDir, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let file = dir.path().join(name);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        let config = nexxo_config::resolve_config(
+            dir.path(),
+            nexxo_config::Command::Serve,
+            &nexxo_config::ConfigOverrides::default(),
+            &Default::default(),
+        )
+        .unwrap();
+        let store = nexxo_cache::CacheStore::disabled(nexxo_cache::StoreKind::Dev);
+        let session = Session::new(config, std::sync::Arc::new(store)).unwrap();
+        (dir, session)
+    }
+
+    #[test]
+    fn packages_of_lazily_imported_modules_are_found_without_adding_them_to_the_graph() {
+        let package = |name: &str| {
+            [
+                (
+                    format!("node_modules/{name}/package.json"),
+                    format!(r#"{{"name":"{name}","type":"module","main":"index.js"}}"#),
+                ),
+                (
+                    format!("node_modules/{name}/index.js"),
+                    "export const x = 1;\n".to_string(),
+                ),
+            ]
+        };
+        let mut files: Vec<(String, String)> = vec![
+            ("index.html".into(), String::new()),
+            (
+                "src/main.ts".into(),
+                "import 'eager-pkg';\nimport('./route');\n".into(),
+            ),
+            // Reached only through import(), and from there statically and through import().
+            (
+                "src/route.ts".into(),
+                "import './part';\nimport('./deeper');\nexport const route = 1;\n".into(),
+            ),
+            ("src/part.ts".into(), "import 'route-pkg';\n".into()),
+            (
+                "src/deeper.ts".into(),
+                "import 'deeper-pkg';\nimport('./route');\n".into(),
+            ),
+        ];
+        for name in ["eager-pkg", "route-pkg", "deeper-pkg"] {
+            files.extend(package(name));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let (_dir, session) = session_for(&files);
+        let mut graph = ModuleGraph::default();
+        let entries = vec!["/src/main.ts".to_string()];
+        graph.ensure(&session, &entries);
+        assert_eq!(
+            graph.dependencies(),
+            BTreeSet::from(["eager-pkg".to_string()])
+        );
+
+        graph.scan_lazy_imports(&session, &entries);
+        assert_eq!(
+            graph.dependencies(),
+            ["deeper-pkg", "eager-pkg", "route-pkg"]
+                .map(String::from)
+                .into_iter()
+                .collect::<BTreeSet<String>>()
+        );
+        // Compiled for the scan only: a lazy module joins the graph when the page loads it.
+        let mut ids: Vec<&String> = graph.nodes.keys().collect();
+        ids.sort();
+        assert_eq!(ids, ["/src/main.ts"]);
     }
 
     #[test]
