@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, after } from 'node:test';
@@ -151,7 +151,8 @@ export function builtApp(root, { args = [], env = {}, base = '/' } = {}) {
 
 /**
  * Copies a project to a fresh temporary folder so a test can edit its files; `node_modules`
- * is linked, not copied.
+ * is linked, not copied: the project's own, or else the nearest one above it (the fixtures
+ * under tests/ use tests/node_modules), so the copy resolves packages as the original does.
  */
 export async function copyProject(source) {
   const { mkdtemp, cp, symlink } = await import('node:fs/promises');
@@ -161,10 +162,21 @@ export async function copyProject(source) {
     recursive: true,
     filter: (file) => !/[\\/](node_modules|dist)$/.test(file),
   });
-  if (existsSync(path.join(source, 'node_modules'))) {
-    await symlink(path.join(source, 'node_modules'), path.join(target, 'node_modules'));
-  }
+  const nodeModules = nearestNodeModules(source);
+  if (nodeModules) await symlink(nodeModules, path.join(target, 'node_modules'));
   return target;
+}
+
+/**
+ * `dir/node_modules` or that of the closest ancestor of `dir` that has one with packages in it
+ * (a `node_modules` holding only Nexxo's cache folder, `.nexxo`, does not count).
+ */
+function nearestNodeModules(dir) {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const candidate = path.join(current, 'node_modules');
+    if (existsSync(candidate) && readdirSync(candidate).some((name) => !name.startsWith('.'))) return candidate;
+    if (path.dirname(current) === current) return null;
+  }
 }
 
 /**

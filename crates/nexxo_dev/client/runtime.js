@@ -60,6 +60,10 @@
         script.onload = () => {
           script.remove();
           if (modules.has(id)) return resolve();
+          // The server answered with a reload (the route needs packages the page's dependency
+          // bundle lacks): the page is going away, so the import stays pending instead of
+          // failing into the app's error handling first.
+          if (reloading) return;
           const reason = lastFailure ? lastFailure.message : 'the server sent no definition';
           reject(new Error(`[nexxo] failed to load ${id}: ${reason}`));
         };
@@ -98,6 +102,9 @@
     const namespace = Object.create(null);
     if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
       for (const key of Object.keys(value)) {
+        // `module.exports.default = module.exports` (classnames, axios' CommonJS build) names
+        // the same value: the default import stays `module.exports`, as in Vite and Node.
+        if (key === 'default') continue;
         Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => value[key] });
       }
     }

@@ -199,7 +199,7 @@ async fn warm_up(server: &Arc<DevServer>) {
     let Ok(entries) = page_entries(&session, &index, &html) else {
         return;
     };
-    server.compile.ensure_modules(entries).await;
+    server.compile.ensure_page_modules(entries).await;
     if let Err(error) = server.compile.ensure_deps().await {
         eprintln!("{}", error.render(false));
     }

@@ -385,7 +385,7 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
     if let Some(refresh) = &session.refresh_runtime {
         entries.retain(|e| e != refresh);
     }
-    server.compile.ensure_modules(entries).await;
+    server.compile.ensure_page_modules(entries).await;
     let deps_version = match server.compile.ensure_deps().await {
         Ok((bundle, _)) => bundle.version.clone(),
         Err(error) => {

@@ -44,6 +44,8 @@ pub struct ModuleGraph {
     pub nodes: HashMap<String, ModuleNode>,
     /// Importers of modules not compiled yet (a lazy route's target), by target id.
     pending_importers: HashMap<String, BTreeSet<String>>,
+    /// Packages that modules not in the graph yet import, found by `scan_lazy_imports`.
+    lazy_packages: BTreeSet<String>,
 }
 
 /// The result of compiling one module and resolving its imports, before it joins the graph.
@@ -89,6 +91,45 @@ impl ModuleGraph {
             next.retain(|id| !self.nodes.contains_key(id));
             frontier = next.into_iter().collect();
         }
+    }
+
+    /// Finds the packages imported by the modules that `ids` load with `import()`, directly or
+    /// through other modules, so that they are in the page's first dependency bundle (Vite's
+    /// dependency scan follows dynamic imports too). Found only when a lazy route opens, they
+    /// would need a new bundle and so a page reload: a second bundle would bring its own copy
+    /// of packages the page already runs (two Reacts). The lazy modules are compiled (and so
+    /// cached) but stay out of the graph until the page loads them: edits to them and their
+    /// errors concern no page before that, as in Vite.
+    pub fn scan_lazy_imports(&mut self, session: &Session, ids: &[String]) {
+        let mut packages = BTreeSet::new();
+        let mut scanned: HashMap<String, ModuleNode> = HashMap::new();
+        let mut seen: HashSet<String> = ids.iter().cloned().collect();
+        let mut frontier: Vec<String> = ids.to_vec();
+        while !frontier.is_empty() {
+            let compiled: Vec<Compiled> = frontier
+                .par_iter()
+                .filter(|id| !self.nodes.contains_key(*id))
+                .map(|id| compile(session, id))
+                .collect();
+            scanned.extend(compiled.into_iter().map(|c| (c.id, c.node)));
+            let mut next = Vec::new();
+            for id in &frontier {
+                let Some(node) = self.nodes.get(id).or_else(|| scanned.get(id)) else {
+                    continue;
+                };
+                for dep in node.static_deps.iter().chain(&node.dynamic_deps) {
+                    match dep.strip_prefix(DEPS_PREFIX) {
+                        Some(package) => {
+                            packages.insert(package.to_string());
+                        }
+                        None if seen.insert(dep.clone()) => next.push(dep.clone()),
+                        None => {}
+                    }
+                }
+            }
+            frontier = next;
+        }
+        self.lazy_packages = packages;
     }
 
     /// Recompiles `id` in place (after its file changed); new static imports are compiled too.
@@ -142,15 +183,17 @@ impl ModuleGraph {
         self.nodes.insert(id, node);
     }
 
-    /// Bare specifiers of the npm packages the modules import now (what the dependency bundle
-    /// must hold). Read from the graph each time, so a package whose import was removed (one
-    /// that failed to bundle, say) stops being asked for.
+    /// Bare specifiers of the npm packages the modules import now, and those the last
+    /// `scan_lazy_imports` found (what the dependency bundle must hold). Read from the graph
+    /// each time, so a package whose import was removed (one that failed to bundle, say) stops
+    /// being asked for.
     pub fn dependencies(&self) -> BTreeSet<String> {
         self.nodes
             .values()
             .flat_map(|node| node.static_deps.iter().chain(&node.dynamic_deps))
             .filter_map(|id| id.strip_prefix(DEPS_PREFIX))
             .map(str::to_string)
+            .chain(self.lazy_packages.iter().cloned())
             .collect()
     }
 
@@ -418,6 +461,87 @@ mod tests {
             loaded,
             ..ModuleNode::default()
         }
+    }
+
+    /// A project written to a temporary folder, with its dev session (no persistent cache).
+    fn session_for(files: &[(&str, &str)]) -> (tempfile::TempDir, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let file = dir.path().join(name);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        let config = nexxo_config::resolve_config(
+            dir.path(),
+            nexxo_config::Command::Serve,
+            &nexxo_config::ConfigOverrides::default(),
+            &Default::default(),
+        )
+        .unwrap();
+        let store = nexxo_cache::CacheStore::disabled(nexxo_cache::StoreKind::Dev);
+        let session = Session::new(config, std::sync::Arc::new(store)).unwrap();
+        (dir, session)
+    }
+
+    #[test]
+    fn packages_of_lazily_imported_modules_are_found_without_adding_them_to_the_graph() {
+        let package = |name: &str| {
+            [
+                (
+                    format!("node_modules/{name}/package.json"),
+                    format!(r#"{{"name":"{name}","type":"module","main":"index.js"}}"#),
+                ),
+                (
+                    format!("node_modules/{name}/index.js"),
+                    "export const x = 1;\n".to_string(),
+                ),
+            ]
+        };
+        let mut files: Vec<(String, String)> = vec![
+            ("index.html".into(), String::new()),
+            (
+                "src/main.ts".into(),
+                "import 'eager-pkg';\nimport('./route');\n".into(),
+            ),
+            // Reached only through import(), and from there statically and through import().
+            (
+                "src/route.ts".into(),
+                "import './part';\nimport('./deeper');\nexport const route = 1;\n".into(),
+            ),
+            ("src/part.ts".into(), "import 'route-pkg';\n".into()),
+            (
+                "src/deeper.ts".into(),
+                "import 'deeper-pkg';\nimport('./route');\n".into(),
+            ),
+        ];
+        for name in ["eager-pkg", "route-pkg", "deeper-pkg"] {
+            files.extend(package(name));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let (_dir, session) = session_for(&files);
+        let mut graph = ModuleGraph::default();
+        let entries = vec!["/src/main.ts".to_string()];
+        graph.ensure(&session, &entries);
+        assert_eq!(
+            graph.dependencies(),
+            BTreeSet::from(["eager-pkg".to_string()])
+        );
+
+        graph.scan_lazy_imports(&session, &entries);
+        assert_eq!(
+            graph.dependencies(),
+            ["deeper-pkg", "eager-pkg", "route-pkg"]
+                .map(String::from)
+                .into_iter()
+                .collect::<BTreeSet<String>>()
+        );
+        // Compiled for the scan only: a lazy module joins the graph when the page loads it.
+        let mut ids: Vec<&String> = graph.nodes.keys().collect();
+        ids.sort();
+        assert_eq!(ids, ["/src/main.ts"]);
     }
 
     #[test]

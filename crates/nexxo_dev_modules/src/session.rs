@@ -120,6 +120,20 @@ impl CompileState {
         }
     }
 
+    /// Compiles a page's `entries` (see [`Self::ensure_modules`]), then finds the packages its
+    /// lazy modules import ([`ModuleGraph::scan_lazy_imports`]) for the dependency bundle.
+    pub async fn ensure_page_modules(self: &Arc<Self>, entries: Vec<String>) {
+        self.ensure_modules(entries.clone()).await;
+        let state = self.clone();
+        // Compiler panics are each module's error (`compile_guarded`); a lazy module's shows
+        // when the page loads it and it is compiled into the graph.
+        let _ = tokio::task::spawn_blocking(move || {
+            let session = state.session();
+            lock(&state.graph).scan_lazy_imports(&session, &entries);
+        })
+        .await;
+    }
+
     /// The dependency bundle, re-bundled when the graph imports packages it lacks. Returns
     /// whether it changed.
     pub async fn ensure_deps(&self) -> Result<(Arc<DepBundle>, bool), Diagnostic> {
