@@ -12,9 +12,18 @@ use nexxo_plugins::{HtmlPage, PageScript};
 /// Query marking the proxy module of a page (the page's entry in the module graph).
 pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
 
-/// Finds the app's pages: every `.html` file under the root, except in `node_modules`, hidden
-/// folders, the output folder and the public folder. `index.html` must be among them.
+/// Finds the app's pages: the HTML files `build.input` names when it is set (then index.html is
+/// not added on its own, as in Vite); else every `.html` file under the root, except in
+/// `node_modules`, hidden folders, the output folder and the public folder, and `index.html`
+/// must be among them.
 pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
+    if let Some(input) = &config.input {
+        return Ok(input
+            .iter()
+            .filter(|entry| entry.is_page())
+            .map(|entry| entry.file.clone())
+            .collect());
+    }
     let mut pages = Vec::new();
     // `.html` FIFOs, sockets and devices: reading one would block the build.
     let mut special = Vec::new();

@@ -16,7 +16,8 @@ pub mod target;
 pub mod user_config;
 
 pub use resolve::{
-    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedLib, Sourcemap,
+    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,
+    ResolvedLib, Sourcemap, WatchSettings,
 };
 pub use user_config::UserConfig;
 
