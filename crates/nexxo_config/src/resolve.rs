@@ -752,6 +752,138 @@ mod tests {
         );
     }
 
+    fn resolve_with(files: &[(&str, &str)]) -> Result<ResolvedConfig, Diagnostic> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        resolve_in(dir.path(), ConfigOverrides::default())
+    }
+
+    #[test]
+    fn build_input_takes_rollups_three_forms() {
+        let pages = [
+            ("index.html", ""),
+            ("admin/index.html", ""),
+            ("src/w.ts", ""),
+        ];
+        let with_input = |input: &str| {
+            let config = format!(r#"{{ "build": {{ "input": {input} }} }}"#);
+            let mut files = pages.to_vec();
+            files.push((CONFIG_FILE_NAME, &config));
+            let config = resolve_with(&files).unwrap();
+            config
+                .input
+                .unwrap()
+                .into_iter()
+                .map(|entry| (entry.key.clone(), entry.is_page(), entry.chunk_name()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            with_input(r#""admin/index.html""#),
+            [("build.input".to_string(), true, "index".to_string())]
+        );
+        assert_eq!(
+            with_input(r#"["index.html", "src/w.ts"]"#),
+            [
+                ("build.input[0]".to_string(), true, "index".to_string()),
+                ("build.input[1]".to_string(), false, "w".to_string())
+            ]
+        );
+        assert_eq!(
+            with_input(r#"{ "worker": "src/w.ts", "admin": "admin/index.html" }"#),
+            [
+                (
+                    "build.input.worker".to_string(),
+                    false,
+                    "worker".to_string()
+                ),
+                ("build.input.admin".to_string(), true, "admin".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn build_input_errors_name_the_key() {
+        let error = resolve_with(&[(
+            CONFIG_FILE_NAME,
+            r#"{ "build": { "input": { "main": "index.html", "admin": "admin/missing.html" } } }"#,
+        )])
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("build.input.main: `index.html` does not exist"),
+            "{}",
+            error.message
+        );
+        let error = resolve_with(&[
+            ("a.html", ""),
+            (
+                CONFIG_FILE_NAME,
+                r#"{ "build": { "input": ["a.html", "../b.html"] } }"#,
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("build.input[1]: `../b.html` is outside the project root"),
+            "{}",
+            error.message
+        );
+        let error =
+            resolve_with(&[(CONFIG_FILE_NAME, r#"{ "build": { "input": [] } }"#)]).unwrap_err();
+        assert!(
+            error.message.contains("build.input is empty"),
+            "{}",
+            error.message
+        );
+        let error = resolve_with(&[
+            ("i.ts", ""),
+            (
+                CONFIG_FILE_NAME,
+                r#"{ "build": { "input": "i.ts", "lib": { "entry": "i.ts" } } }"#,
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.message.contains("cannot both be set"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn build_watch_turns_watching_on() {
+        let watch_of = |value: &str| {
+            let config = format!(r#"{{ "build": {{ "watch": {value} }} }}"#);
+            resolve_with(&[(CONFIG_FILE_NAME, &config)]).unwrap().watch
+        };
+        assert_eq!(watch_of("false"), None);
+        assert_eq!(watch_of("null"), None);
+        assert_eq!(
+            watch_of("true"),
+            Some(WatchSettings {
+                build_delay_ms: DEFAULT_WATCH_BUILD_DELAY_MS
+            })
+        );
+        assert_eq!(
+            watch_of(r#"{ "buildDelay": 200 }"#),
+            Some(WatchSettings {
+                build_delay_ms: 200
+            })
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let flag = ConfigOverrides {
+            watch: true,
+            ..Default::default()
+        };
+        assert!(resolve_in(dir.path(), flag).unwrap().watch.is_some());
+    }
+
     #[test]
     fn base_normalization() {
         assert_eq!(normalize_base(""), "./");
