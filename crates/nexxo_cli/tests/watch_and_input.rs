@@ -1,0 +1,208 @@
+//! `build.input` and `build.watch` at the binary level: config errors with their keys, a build
+//! of script entries only, and a library build in watch mode. (The app watch, edit → error →
+//! fix → Ctrl-C, is checked in Chromium by tests/e2e/build-watch.test.mjs.)
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{build_err, build_ok, files_in, project, text};
+
+#[test]
+fn build_input_errors_name_the_key() {
+    let missing = project(&[
+        ("index.html", "<!doctype html>"),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "input": ["index.html", "src/missing.ts"] } }"#,
+        ),
+    ]);
+    let stderr = build_err(missing.path(), &[]);
+    assert!(
+        stderr.contains("build.input[1]: `src/missing.ts` does not exist"),
+        "{stderr}"
+    );
+
+    let wrong_type = project(&[(
+        "nexxo.config.json",
+        "{\n  \"build\": {\n    \"input\": 3\n  }\n}",
+    )]);
+    let stderr = build_err(wrong_type.path(), &[]);
+    assert!(stderr.contains("build.input"), "{stderr}");
+    assert!(
+        stderr.contains("a path, a list of paths, or an object of name: path"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nexxo.config.json:3:"), "{stderr}");
+
+    let with_lib = project(&[
+        ("src/index.ts", "export const a = 1;\n"),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "input": "src/index.ts", "lib": { "entry": "src/index.ts" } } }"#,
+        ),
+    ]);
+    let stderr = build_err(with_lib.path(), &[]);
+    assert!(
+        stderr.contains("build.input and build.lib cannot both be set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn build_watch_options_are_checked() {
+    let dir = project(&[
+        ("index.html", "<!doctype html>"),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "watch": { "buildDelai": 10 } } }"#,
+        ),
+    ]);
+    let stderr = build_err(dir.path(), &[]);
+    assert!(stderr.contains("buildDelai"), "{stderr}");
+    assert!(stderr.contains("buildDelay"), "{stderr}");
+}
+
+#[test]
+fn script_entries_alone_need_no_index_html() {
+    let dir = project(&[
+        (
+            "src/a.ts",
+            "import { shared } from './shared';\nconsole.log('entry a', shared);\n",
+        ),
+        (
+            "src/b.ts",
+            "import { shared } from './shared';\nconsole.log('entry b', shared);\n",
+        ),
+        ("src/shared.ts", "export const shared = 'shared value';\n"),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "input": ["src/a.ts", "src/b.ts"], "minify": false } }"#,
+        ),
+    ]);
+    build_ok(dir.path(), &[]);
+    let files = files_in(&dir.path().join("dist"));
+    let entry = |stem: &str| {
+        files
+            .iter()
+            .find(|(name, _)| name.starts_with(&format!("assets/{stem}-")) && name.ends_with(".js"))
+            .map(|(_, bytes)| text(bytes))
+            .unwrap_or_else(|| panic!("no assets/{stem}-<hash>.js in {:?}", files.keys()))
+    };
+    assert!(entry("a").contains("entry a"));
+    assert!(entry("b").contains("entry b"));
+    assert!(!files.contains_key("index.html"));
+}
+
+/// A running `nexxo build --watch` whose output is collected by a thread per stream.
+struct Watching {
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Watching {
+    fn start(root: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nexxo"))
+            .args(["build", root.to_str().unwrap(), "--watch"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the nexxo binary runs");
+        let output = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        for stream in [
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            Box::new(stderr),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut output = output.lock().unwrap();
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+            });
+        }
+        Self { child, output }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits until `needle` appears after the first `from` bytes of output.
+    fn wait_for(&mut self, needle: &str, from: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let output = self.output();
+            if output[from.min(output.len())..].contains(needle) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("nexxo exited ({status}) before `{needle}`:\n{output}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in time:\n{output}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("nexxo did not stop on SIGTERM:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn library_builds_watch_too() {
+    let dir = project(&[
+        ("package.json", r#"{ "name": "lib", "type": "module" }"#),
+        (
+            "src/index.ts",
+            "export const hello = (n: string) => `hi ${n}`;\n",
+        ),
+        (
+            "nexxo.config.json",
+            r#"{ "build": { "lib": { "entry": "src/index.ts", "fileName": "lib" } } }"#,
+        ),
+    ]);
+    let mut watching = Watching::start(dir.path());
+    watching.wait_for("watching for changes", 0);
+    let read_lib = || std::fs::read_to_string(dir.path().join("dist/lib.js")).unwrap();
+    assert!(read_lib().contains("hi "), "{}", read_lib());
+
+    let mark = watching.output().len();
+    std::fs::write(
+        dir.path().join("src/index.ts"),
+        "export const hello = (n: string) => `hello again ${n}`;\n",
+    )
+    .unwrap();
+    watching.wait_for("rebuilt in ", mark);
+    assert!(read_lib().contains("hello again "), "{}", read_lib());
+
+    let status = watching.terminate();
+    assert_eq!(status.code(), Some(0));
+}
