@@ -425,7 +425,10 @@ async fn watch(
             Ok(report) => print_report(&report, args.explain),
             Err(diagnostics) => print_errors(&diagnostics, color, "build"),
         },
-        () = stop.recv() => return Ok(stopped()),
+        () = stop.recv() => {
+            stopped();
+            return Ok(());
+        }
     }
     events::event("watching", json!({}));
     if !json {
@@ -505,7 +508,8 @@ async fn watch(
             }
         }
     }
-    Ok(stopped())
+    stopped();
+    Ok(())
 }
 
 fn stopped() {
