@@ -74,6 +74,8 @@ document.querySelector('#app')!.textContent = \`\${label}|\${import.meta.env.NEX
     await atomicEdit(root, 'src/label.ts', "'first'", "'second'");
     await watch.waitFor(/rebuilt in \d+ ms \(1 file changed/, mark);
     assert.equal(await textOf(server.url, '#app'), 'second|hello');
+    // The save's several events (write a temporary file, rename it over) gave one rebuild.
+    assert.equal(watch.output().slice(mark).match(/rebuilt in/g).length, 1, watch.output().slice(mark));
 
     // A syntax error: reported with file, line, column and frame; the process goes on and the
     // previous output is still what is served.
@@ -177,6 +179,9 @@ test('build.input: pages in subfolders and a script entry', async () => {
     await server.close();
   }
   const assets = await readdir(path.join(dist, 'assets'));
+  // The object form's keys name the entry chunks, pages' included (as in Vite).
+  assert.ok(assets.some((name) => /^shop-[\w-]+\.js$/.test(name)), assets.join(', '));
+  assert.ok(assets.some((name) => /^blog-[\w-]+\.js$/.test(name)), assets.join(', '));
   const worker = assets.find((name) => /^background-worker-[\w-]+\.js$/.test(name));
   assert.ok(worker, `no background-worker-<hash>.js among ${assets.join(', ')}`);
   assert.match(await readFile(path.join(dist, 'assets', worker), 'utf8'), /worker entry ran/);

@@ -169,7 +169,16 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     let scripts = stylesheets;
     let output_name =
         nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
-    let entry_name = output_name.trim_end_matches(".html").replace('/', "-");
+    // A page named in `build.input`'s object form names its chunk, as in Vite; others are
+    // named after their path (`docs/index.html` → `docs-index`).
+    let input_name = config
+        .input
+        .iter()
+        .flatten()
+        .find(|entry| entry.file == path)
+        .and_then(|entry| entry.name.clone());
+    let entry_name =
+        input_name.unwrap_or_else(|| output_name.trim_end_matches(".html").replace('/', "-"));
     Ok(HtmlPage {
         entry_id: format!("{}{HTML_ENTRY_QUERY}", path.to_string_lossy()),
         output_name,

@@ -206,3 +206,50 @@ fn library_builds_watch_too() {
     let status = watching.terminate();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_broken_config_is_reported_and_the_watch_recovers_when_it_is_fixed() {
+    let dir = project(&[
+        (
+            "index.html",
+            r#"<!doctype html><script type="module" src="/src/main.ts"></script>"#,
+        ),
+        (
+            "src/main.ts",
+            "console.log('configured', import.meta.env.NEXXO_FLAVOUR);\n",
+        ),
+        (
+            "nexxo.config.json",
+            r#"{ "define": { "import.meta.env.NEXXO_FLAVOUR": "'plain'" } }"#,
+        ),
+    ]);
+    let mut watching = Watching::start(dir.path());
+    watching.wait_for("watching for changes", 0);
+
+    let mark = watching.output().len();
+    std::fs::write(
+        dir.path().join("nexxo.config.json"),
+        "{\n  \"build\": { \"minfy\": false }\n}\n",
+    )
+    .unwrap();
+    watching.wait_for("config failed with 1 error", mark);
+    let report = watching.output()[mark..].to_string();
+    assert!(report.contains("build.minfy"), "{report}");
+    assert!(report.contains("nexxo.config.json:2:"), "{report}");
+
+    let mark = watching.output().len();
+    std::fs::write(
+        dir.path().join("nexxo.config.json"),
+        r#"{ "define": { "import.meta.env.NEXXO_FLAVOUR": "'spicy'" } }"#,
+    )
+    .unwrap();
+    watching.wait_for("rebuilt in ", mark);
+    let js: String = files_in(&dir.path().join("dist"))
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".js"))
+        .map(|(_, bytes)| text(&bytes))
+        .collect();
+    assert!(js.contains("spicy"), "{js}");
+
+    assert_eq!(watching.terminate().code(), Some(0));
+}
