@@ -106,8 +106,13 @@ struct Watching {
 
 impl Watching {
     fn start(root: &Path) -> Self {
+        Self::start_with(root, &[])
+    }
+
+    fn start_with(root: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nexxo"))
             .args(["build", root.to_str().unwrap(), "--watch"])
+            .args(extra)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -156,10 +161,15 @@ impl Watching {
     }
 
     /// Sends SIGTERM and returns the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    fn terminate(self) -> std::process::ExitStatus {
+        self.stop_with("-TERM")
+    }
+
+    /// Sends `signal` (a `kill` flag) and returns the exit status.
+    fn stop_with(mut self, signal: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .expect("kill runs");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -252,4 +262,71 @@ fn a_broken_config_is_reported_and_the_watch_recovers_when_it_is_fixed() {
     assert!(js.contains("spicy"), "{js}");
 
     assert_eq!(watching.terminate().code(), Some(0));
+}
+
+#[test]
+fn ctrl_c_during_a_rebuild_leaves_the_output_whole_and_no_staging_folder() {
+    // Enough modules that the rebuild is still bundling when the signal comes.
+    let count = 1500;
+    let mut files: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            (
+                format!("src/m{i}.ts"),
+                format!("export const v{i}: number = {i} * 2;\n"),
+            )
+        })
+        .collect();
+    let imports: String = (0..count)
+        .map(|i| format!("import {{ v{i} }} from './m{i}';\n"))
+        .collect();
+    let sum: Vec<String> = (0..count).map(|i| format!("v{i}")).collect();
+    files.push((
+        "src/main.ts".into(),
+        format!(
+            "{imports}console.log('version one', {});\n",
+            sum.join(" + ")
+        ),
+    ));
+    files.push((
+        "index.html".into(),
+        r#"<!doctype html><script type="module" src="/src/main.ts"></script>"#.into(),
+    ));
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let dir = project(&pairs);
+    let mut watching = Watching::start_with(dir.path(), &["--log-format", "json"]);
+    watching.wait_for(r#""event":"watching""#, 0);
+
+    let mark = watching.output().len();
+    std::fs::write(
+        dir.path().join("src/m7.ts"),
+        "export const v7: number = 7 * 3;\n",
+    )
+    .unwrap();
+    watching.wait_for(r#"{"phase":"bundle","status":"started""#, mark);
+    let status = watching.stop_with("-INT");
+    assert_eq!(status.code(), Some(0));
+
+    // Abandoned or finished, outDir holds one whole build and nothing is left beside it.
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("nexxo-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let dist = files_in(&dir.path().join("dist"));
+    let page = text(&dist["index.html"]);
+    let script = page
+        .split("src=\"/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no script in {page}"));
+    assert!(
+        dist.contains_key(script),
+        "{script} missing from {:?}",
+        dist.keys()
+    );
+    assert!(text(&dist[script]).contains("version one"));
 }
