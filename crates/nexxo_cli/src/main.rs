@@ -455,7 +455,13 @@ async fn watch(
                             && new_config.lib.is_some() == config.lib.is_some();
                         config = new_config;
                         if !same_folders {
-                            watcher = ProjectWatcher::new(&config)?;
+                            // On failure the old watcher goes on: edits still reach us.
+                            match ProjectWatcher::new(&config) {
+                                Ok(new_watcher) => watcher = new_watcher,
+                                Err(diagnostic) => {
+                                    print_errors(&Diagnostics(vec![diagnostic]), color, "watch")
+                                }
+                            }
                         }
                         if !same_store {
                             // RocksDB allows one handle per store: close before opening.
@@ -503,7 +509,7 @@ async fn watch(
                 );
                 print_errors(&diagnostics, color, "rebuild");
                 if !json {
-                    say!("the last good output is kept; watching for changes…");
+                    say!("outDir is left as it was; watching for changes…");
                 }
             }
         }
