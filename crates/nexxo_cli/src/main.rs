@@ -272,8 +272,6 @@ fn run(cli: Cli) -> ExitCode {
         CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
         CliCommand::Cache(args) => cache(args),
     };
-    // A stopped watch may leave an abandoned build's tasks behind: exit without waiting.
-    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(diagnostics) => {
@@ -401,10 +399,9 @@ fn print_explanation(report: &BuildReport) {
 }
 
 /// `nexxo build --watch` (or `build.watch`): builds, then rebuilds after every change until
-/// Ctrl-C or SIGTERM. A failed build prints its errors and the watch goes on; the last good
-/// output stays in outDir (emit replaces it only with a whole new one). A stop during a build
-/// abandons it: output is only written in emit's last, synchronous step, so no staging folder
-/// is left.
+/// Ctrl-C or SIGTERM (status 0). A failed build prints its errors and the watch goes on; the
+/// last good output stays in outDir (emit replaces it only with a whole new one). A stop
+/// during a build lets that build end first, so nothing is left half done.
 async fn watch(
     args: &BuildArgs,
     mut config: nexxo_config::ResolvedConfig,
@@ -420,15 +417,14 @@ async fn watch(
     // Watching starts before the first build, so an edit made during it is not missed.
     let mut watcher = ProjectWatcher::new(&config)?;
     let mut store = Arc::new(open_build_cache(&config));
-    tokio::select! {
-        built = build_once(&config, &store) => match built {
-            Ok(report) => print_report(&report, args.explain),
-            Err(diagnostics) => print_errors(&diagnostics, color, "build"),
-        },
-        () = stop.recv() => {
-            stopped();
-            return Ok(());
-        }
+    let (built, stop_asked) = build_until_stop(&config, &store, &mut stop).await;
+    match built {
+        Ok(report) => print_report(&report, args.explain),
+        Err(diagnostics) => print_errors(&diagnostics, color, "build"),
+    }
+    if stop_asked {
+        stopped();
+        return Ok(());
     }
     events::event("watching", json!({}));
     if !json {
@@ -477,10 +473,7 @@ async fn watch(
                 }
             }
         }
-        let built = tokio::select! {
-            built = build_once(&config, &store) => built,
-            () = stop.recv() => break,
-        };
+        let (built, stop_asked) = build_until_stop(&config, &store, &mut stop).await;
         let elapsed_ms = started.elapsed().as_millis();
         let changed = format!("{files} file{} changed", if files == 1 { "" } else { "s" });
         match built {
@@ -508,14 +501,44 @@ async fn watch(
                     json!({"ok": false, "ms": elapsed_ms, "files_changed": files}),
                 );
                 print_errors(&diagnostics, color, "rebuild");
-                if !json {
+                if !json && !stop_asked {
                     say!("outDir is left as it was; watching for changes…");
                 }
             }
         }
+        if stop_asked {
+            break;
+        }
     }
     stopped();
     Ok(())
+}
+
+/// Runs one build to its end, even when a stop signal comes meanwhile (then the second value
+/// is true). Dropping rolldown mid-build is not clean: its module tasks panic on closed
+/// channels and its thread pools may abort the process. A second signal stops at once.
+async fn build_until_stop(
+    config: &nexxo_config::ResolvedConfig,
+    store: &Arc<CacheStore>,
+    stop: &mut StopSignal,
+) -> (Result<BuildReport, Diagnostics>, bool) {
+    let build = build_once(config, store);
+    tokio::pin!(build);
+    tokio::select! {
+        built = &mut build => return (built, false),
+        () = stop.recv() => {}
+    }
+    if !events::json_events_enabled() {
+        say!("stopping once the build in progress ends (Ctrl-C again to stop now)…");
+    }
+    tokio::select! {
+        built = &mut build => (built, true),
+        () = stop.recv() => {
+            // The user insists. This runs between polls of the build, never inside emit's
+            // synchronous write, so no staging folder is left; the status says it was forced.
+            std::process::exit(130);
+        }
+    }
 }
 
 fn stopped() {
