@@ -2,15 +2,26 @@
 // edit, a syntax error (reported with its location while the last good output stays served),
 // the fix, a `.env` change, and Ctrl-C. Then `build.input`: two pages in subfolders and a
 // script entry, and a missing input.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { sharedBrowser, openPage, serve, nexxo, nexxoBin, buildOrThrow, writeProject, atomicEdit } from './harness.mjs';
 
 const browser = sharedBrowser();
+
+/** The temporary folders `writeProject` made for this file, removed at the end. */
+const projects = [];
+async function newProject(prefix, files) {
+  const root = await writeProject(prefix, files);
+  projects.push(path.dirname(root));
+  return root;
+}
+after(async () => {
+  await Promise.all(projects.map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 /** Starts `nexxo build <root> --watch`; its output is collected until it exits. */
 function startWatch(root, args = []) {
@@ -53,7 +64,7 @@ async function textOf(url, selector) {
 }
 
 test('build --watch rebuilds after an edit, survives a syntax error, recovers, and stops on Ctrl-C', async () => {
-  const root = await writeProject('nexxo-build-watch-', {
+  const root = await newProject('nexxo-build-watch-', {
     'index.html': `<!doctype html><html><head><link rel="icon" href="data:,"></head>
 <body><p id="app"></p><script type="module" src="/src/main.ts"></script></body></html>`,
     'src/main.ts': `import { label } from './label';
@@ -122,7 +133,7 @@ document.querySelector('#app')!.textContent = \`\${label}|\${import.meta.env.NEX
 });
 
 test('build.watch in the config watches like --watch, and SIGTERM stops it with status 0', async () => {
-  const root = await writeProject('nexxo-build-watch-config-', {
+  const root = await newProject('nexxo-build-watch-config-', {
     'index.html': '<!doctype html><p id="app"></p><script type="module" src="/src/main.ts"></script>',
     'src/main.ts': "document.querySelector('#app')!.textContent = 'one';\n",
     'nexxo.config.json': '{ "build": { "watch": { "buildDelay": 50 } } }\n',
@@ -154,7 +165,7 @@ test('build.watch in the config watches like --watch, and SIGTERM stops it with 
 });
 
 test('build.input: pages in subfolders and a script entry', async () => {
-  const root = await writeProject('nexxo-build-input-', {
+  const root = await newProject('nexxo-build-input-', {
     // Not in build.input, so not built (as in Vite).
     'index.html': '<!doctype html><p>not an entry</p>',
     'pages/shop/index.html': `<!doctype html><html><head><link rel="icon" href="data:,"></head>
@@ -189,7 +200,7 @@ test('build.input: pages in subfolders and a script entry', async () => {
 });
 
 test('build.input naming a missing file fails with the key', async () => {
-  const root = await writeProject('nexxo-build-input-missing-', {
+  const root = await newProject('nexxo-build-input-missing-', {
     'index.html': '<!doctype html><p>home</p>',
     'nexxo.config.json': '{ "build": { "input": { "main": "index.html", "admin": "admin/index.html" } } }\n',
   });
