@@ -69,6 +69,16 @@ pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -
             ..Default::default()
         })
     });
+    // `build.input`'s script entries become entry chunks beside the pages' (Rollup's input).
+    let script_entries = config
+        .input
+        .iter()
+        .flatten()
+        .filter(|entry| !entry.is_page())
+        .map(|entry| InputItem {
+            name: Some(entry.chunk_name()),
+            import: entry.file.to_string_lossy().into_owned(),
+        });
     BundlerOptions {
         input: Some(
             pages
@@ -77,6 +87,7 @@ pub fn app_options(config: &ResolvedConfig, pages: &[nexxo_plugins::HtmlPage]) -
                     name: Some(p.entry_name.clone()),
                     import: p.entry_id.clone(),
                 })
+                .chain(script_entries)
                 .collect(),
         ),
         format: Some(OutputFormat::Esm),

@@ -196,6 +196,8 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
     plan_view.targets.clear();
     plan_view.minify = false;
     plan_view.sourcemap = nexxo_config::Sourcemap::Off;
+    // Watching changes when builds run, not what they make.
+    plan_view.watch = None;
     let build_plan = hash_hex(&[format!("{plan_view:?}").as_bytes()]);
     let output_target = hash_hex(&[
         format!(

@@ -6,7 +6,7 @@
 //! 3. [`emit`]: write `public/` and the files beside outDir, swap them in → [`report`].
 //!
 //! Library builds (`build.lib`) skip the HTML plan and run one rolldown build per format,
-//! concurrently.
+//! concurrently. [`watch`] holds what `nexxo build --watch` waits on between builds.
 
 pub mod bundle;
 pub mod cache;
@@ -14,6 +14,7 @@ pub mod chunks;
 pub mod emit;
 pub mod plan;
 pub mod report;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};

@@ -13,9 +13,18 @@ use nexxo_plugins::{HtmlPage, PageScript};
 /// Query marking the proxy module of a page (the page's entry in the module graph).
 pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
 
-/// Finds the app's pages: every `.html` file under the root, except in `node_modules`, hidden
-/// folders, the output folder and the public folder. `index.html` must be among them.
+/// Finds the app's pages: the HTML files `build.input` names when it is set (then index.html is
+/// not added on its own, as in Vite); else every `.html` file under the root, except in
+/// `node_modules`, hidden folders, the output folder and the public folder, and `index.html`
+/// must be among them.
 pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
+    if let Some(input) = &config.input {
+        return Ok(input
+            .iter()
+            .filter(|entry| entry.is_page())
+            .map(|entry| entry.file.clone())
+            .collect());
+    }
     let mut pages = Vec::new();
     // `.html` FIFOs, sockets and devices: reading one would block the build.
     let mut special = Vec::new();
@@ -164,7 +173,16 @@ fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagn
     let scripts = stylesheets;
     let output_name =
         nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
-    let entry_name = output_name.trim_end_matches(".html").replace('/', "-");
+    // A page named in `build.input`'s object form names its chunk, as in Vite; others are
+    // named after their path (`docs/index.html` → `docs-index`).
+    let input_name = config
+        .input
+        .iter()
+        .flatten()
+        .find(|entry| entry.file == path)
+        .and_then(|entry| entry.name.clone());
+    let entry_name =
+        input_name.unwrap_or_else(|| output_name.trim_end_matches(".html").replace('/', "-"));
     Ok(HtmlPage {
         entry_id: format!("{}{HTML_ENTRY_QUERY}", path.to_string_lossy()),
         output_name,

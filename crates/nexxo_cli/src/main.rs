@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use nexxo_build::{CacheOutcome, CacheStore, StoreKind};
+use std::sync::Arc;
+
+use nexxo_build::watch::{ProjectWatcher, StopSignal};
+use nexxo_build::{BuildReport, CacheOutcome, CacheStore, StoreKind};
 use nexxo_config::{resolve_config, Command, ConfigOverrides, Sourcemap};
 use nexxo_diagnostics::{events, Diagnostics};
 use serde_json::json;
@@ -32,7 +35,7 @@ struct Cli {
 enum CliCommand {
     /// Build the app for production: bundles index.html's scripts, hashes assets, writes outDir.
     #[command(
-        after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false"
+        after_help = "Examples:\n  nexxo build\n  nexxo build my-app --base /my-app/ --sourcemap\n  nexxo build --mode staging --out-dir build --target es2020\n  nexxo build --sourcemap hidden --minify false\n  nexxo build --watch         rebuild on every change"
     )]
     Build(BuildArgs),
     /// Start the dev server: the app on 127.0.0.1:5173 with hot updates as you edit.
@@ -166,6 +169,11 @@ struct BuildArgs {
     /// Say why the build was not restored from the cache (which input changed).
     #[arg(long)]
     explain: bool,
+
+    /// Rebuild on every change until Ctrl-C (as `build.watch` in the config): one line per
+    /// rebuild; errors are printed and the last good output stays in place.
+    #[arg(long, short = 'w')]
+    watch: bool,
 }
 
 impl BuildArgs {
@@ -184,6 +192,7 @@ impl BuildArgs {
             }),
             minify: self.minify,
             empty_out_dir: self.empty_out_dir.then_some(true),
+            watch: self.watch,
         }
     }
 }
@@ -258,7 +267,7 @@ fn run(cli: Cli) -> ExitCode {
         CliCommand::Preview(_) => "preview",
     };
     let result = match cli.command {
-        CliCommand::Build(args) => runtime.block_on(build(args)),
+        CliCommand::Build(args) => runtime.block_on(build(args, color)),
         CliCommand::Dev(args) => runtime.block_on(serve(args, Command::Serve)),
         CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
         CliCommand::Cache(args) => cache(args),
@@ -266,27 +275,32 @@ fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(diagnostics) => {
-            for diagnostic in &diagnostics.0 {
-                let location = diagnostic.location.as_deref();
-                nexxo_diagnostics::events::event(
-                    "error",
-                    serde_json::json!({
-                        "message": diagnostic.message,
-                        "file": location.map(|l| nexxo_diagnostics::display_path(&l.file)),
-                        "line": location.map(|l| l.line),
-                        "column": location.map(|l| l.column),
-                    }),
-                );
-            }
-            eprintln!("{}", diagnostics.render(color));
-            let count = diagnostics.0.len();
-            eprintln!(
-                "{what} failed with {count} error{}",
-                if count == 1 { "" } else { "s" }
-            );
+            print_errors(&diagnostics, color, what);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Each error as a JSON event and rendered with its code frame on stderr, then a count.
+fn print_errors(diagnostics: &Diagnostics, color: bool, what: &str) {
+    for diagnostic in &diagnostics.0 {
+        let location = diagnostic.location.as_deref();
+        nexxo_diagnostics::events::event(
+            "error",
+            serde_json::json!({
+                "message": diagnostic.message,
+                "file": location.map(|l| nexxo_diagnostics::display_path(&l.file)),
+                "line": location.map(|l| l.line),
+                "column": location.map(|l| l.column),
+            }),
+        );
+    }
+    eprintln!("{}", diagnostics.render(color));
+    let count = diagnostics.0.len();
+    eprintln!(
+        "{what} failed with {count} error{}",
+        if count == 1 { "" } else { "s" }
+    );
 }
 
 /// Prints a line on stdout. A closed stdout (`nexxo cache stats | head -1`) is not an error:
@@ -298,7 +312,7 @@ macro_rules! say {
     }};
 }
 
-async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
+async fn build(args: BuildArgs, color: bool) -> Result<(), Diagnostics> {
     let json = events::json_events_enabled();
     let process_env: BTreeMap<String, String> = std::env::vars().collect();
     let config = resolve_config(&args.root, Command::Build, &args.overrides(), &process_env)?;
@@ -313,23 +327,34 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
             }
         );
     }
+    if config.watch.is_some() {
+        return watch(&args, config, &process_env, color).await;
+    }
+    let store = Arc::new(open_build_cache(&config));
+    let report = build_once(&config, &store).await?;
+    print_report(&report, args.explain);
+    Ok(())
+}
+
+fn open_build_cache(config: &nexxo_config::ResolvedConfig) -> CacheStore {
+    nexxo_build::open_cache(config, &|warning| events::warning(&warning))
+}
+
+/// One build, its phase, cache and chunk events.
+async fn build_once(
+    config: &nexxo_config::ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<BuildReport, Diagnostics> {
     let phase = events::Phase::start("build");
-    let store = std::sync::Arc::new(nexxo_build::open_cache(&config, &|warning| {
-        events::warning(&warning)
-    }));
     let kind = store.kind();
-    let built = nexxo_build::build(&config, &store).await;
-    let report = match built {
+    let report = match nexxo_build::build(config, store).await {
         Ok(report) => report,
         Err(diagnostics) => {
             phase.end(false, json!({}));
             return Err(diagnostics);
         }
     };
-    let (restored, reason) = match &report.cache {
-        CacheOutcome::Restored => (true, None),
-        CacheOutcome::Built(reason) => (false, Some(reason.to_string())),
-    };
+    let (restored, reason) = cache_outcome(&report);
     events::event(
         "cache",
         json!({"store": kind.name(), "restored": restored, "miss_reason": reason, "hits": report.cache_stats.hits, "misses": report.cache_stats.misses}),
@@ -344,18 +369,183 @@ async fn build(args: BuildArgs) -> Result<(), Diagnostics> {
         events::warning(warning.trim_end());
     }
     phase.end(true, json!({}));
+    Ok(report)
+}
+
+/// Whether the build was restored from the cache, else why it was built.
+fn cache_outcome(report: &BuildReport) -> (bool, Option<String>) {
+    match &report.cache {
+        CacheOutcome::Restored => (true, None),
+        CacheOutcome::Built(reason) => (false, Some(reason.to_string())),
+    }
+}
+
+/// The size table (and with `--explain`, why the build was not restored).
+fn print_report(report: &BuildReport, explain: bool) {
+    if events::json_events_enabled() {
+        return;
+    }
+    say!("{}", report.render().trim_end_matches('\n'));
+    if explain {
+        print_explanation(report);
+    }
+}
+
+fn print_explanation(report: &BuildReport) {
+    match cache_outcome(report).1 {
+        None => say!("explain: restored from the cache: no input changed since the last build"),
+        Some(reason) => say!("explain: built because {reason}"),
+    }
+}
+
+/// `nexxo build --watch` (or `build.watch`): builds, then rebuilds after every change until
+/// Ctrl-C or SIGTERM (status 0). A failed build prints its errors and the watch goes on; the
+/// last good output stays in outDir (emit replaces it only with a whole new one). A stop
+/// during a build lets that build end first, so nothing is left half done.
+async fn watch(
+    args: &BuildArgs,
+    mut config: nexxo_config::ResolvedConfig,
+    process_env: &BTreeMap<String, String>,
+    color: bool,
+) -> Result<(), Diagnostics> {
+    let json = events::json_events_enabled();
+    let mut stop = StopSignal::new().map_err(|err| {
+        Diagnostics(vec![nexxo_diagnostics::Diagnostic::error(format!(
+            "cannot catch Ctrl-C to stop watching: {err}"
+        ))])
+    })?;
+    // Watching starts before the first build, so an edit made during it is not missed.
+    let mut watcher = ProjectWatcher::new(&config)?;
+    let mut store = Arc::new(open_build_cache(&config));
+    let (built, stop_asked) = build_until_stop(&config, &store, &mut stop).await;
+    match built {
+        Ok(report) => print_report(&report, args.explain),
+        Err(diagnostics) => print_errors(&diagnostics, color, "build"),
+    }
+    if stop_asked {
+        stopped();
+        return Ok(());
+    }
+    events::event("watching", json!({}));
     if !json {
-        say!("{}", report.render().trim_end_matches('\n'));
-        if args.explain {
-            match &reason {
-                None => {
-                    say!("explain: restored from the cache: no input changed since the last build")
+        say!("watching for changes… (Ctrl-C to stop)");
+    }
+    // Set while the config cannot be read: every change retries until it can.
+    let mut config_broken = false;
+    loop {
+        let changes = tokio::select! {
+            changes = watcher.next_changes() => changes,
+            () = stop.recv() => break,
+        };
+        let started = std::time::Instant::now();
+        let files = changes.file_count();
+        if changes.config_changed || config_broken {
+            match resolve_config(&args.root, Command::Build, &args.overrides(), process_env) {
+                Ok(new_config) => {
+                    config_broken = false;
+                    if new_config != config {
+                        let same_folders = new_config.root == config.root
+                            && new_config.out_dir == config.out_dir
+                            && new_config.cache_dir == config.cache_dir;
+                        let same_store = new_config.cache_dir == config.cache_dir
+                            && new_config.lib.is_some() == config.lib.is_some();
+                        config = new_config;
+                        if !same_folders {
+                            // On failure the old watcher goes on: edits still reach us.
+                            match ProjectWatcher::new(&config) {
+                                Ok(new_watcher) => watcher = new_watcher,
+                                Err(diagnostic) => {
+                                    print_errors(&Diagnostics(vec![diagnostic]), color, "watch")
+                                }
+                            }
+                        }
+                        if !same_store {
+                            // RocksDB allows one handle per store: close before opening.
+                            drop(store);
+                            store = Arc::new(open_build_cache(&config));
+                        }
+                    }
                 }
-                Some(reason) => say!("explain: built because {reason}"),
+                Err(diagnostic) => {
+                    config_broken = true;
+                    print_errors(&Diagnostics(vec![diagnostic]), color, "config");
+                    continue;
+                }
             }
         }
+        let (built, stop_asked) = build_until_stop(&config, &store, &mut stop).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        let changed = format!("{files} file{} changed", if files == 1 { "" } else { "s" });
+        match built {
+            Ok(report) => {
+                let (restored, _) = cache_outcome(&report);
+                events::event(
+                    "rebuild",
+                    json!({"ok": true, "ms": elapsed_ms, "files_changed": files, "restored": restored}),
+                );
+                if !json {
+                    let from_cache = if restored {
+                        ", restored from the cache"
+                    } else {
+                        ""
+                    };
+                    say!("rebuilt in {elapsed_ms} ms ({changed}{from_cache})");
+                    if args.explain {
+                        print_explanation(&report);
+                    }
+                }
+            }
+            Err(diagnostics) => {
+                events::event(
+                    "rebuild",
+                    json!({"ok": false, "ms": elapsed_ms, "files_changed": files}),
+                );
+                print_errors(&diagnostics, color, "rebuild");
+                if !json && !stop_asked {
+                    say!("outDir is left as it was; watching for changes…");
+                }
+            }
+        }
+        if stop_asked {
+            break;
+        }
     }
+    stopped();
     Ok(())
+}
+
+/// Runs one build to its end, even when a stop signal comes meanwhile (then the second value
+/// is true). Dropping rolldown mid-build is not clean: its module tasks panic on closed
+/// channels and its thread pools may abort the process. A second signal stops at once.
+async fn build_until_stop(
+    config: &nexxo_config::ResolvedConfig,
+    store: &Arc<CacheStore>,
+    stop: &mut StopSignal,
+) -> (Result<BuildReport, Diagnostics>, bool) {
+    let build = build_once(config, store);
+    tokio::pin!(build);
+    tokio::select! {
+        built = &mut build => return (built, false),
+        () = stop.recv() => {}
+    }
+    if !events::json_events_enabled() {
+        say!("stopping once the build in progress ends (Ctrl-C again to stop now)…");
+    }
+    tokio::select! {
+        built = &mut build => (built, true),
+        () = stop.recv() => {
+            // The user insists. This runs between polls of the build, never inside emit's
+            // synchronous write, so no staging folder is left; the status says it was forced.
+            std::process::exit(130);
+        }
+    }
+}
+
+fn stopped() {
+    events::event("stopped", json!({}));
+    if !events::json_events_enabled() {
+        say!("stopped watching");
+    }
 }
 
 /// Opens the config's cache store of `kind`; problems are warnings, never errors.

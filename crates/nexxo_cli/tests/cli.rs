@@ -33,6 +33,7 @@ fn help_explains_every_flag_with_examples() {
         "--sourcemap",
         "--minify",
         "--empty-out-dir",
+        "--watch",
     ] {
         assert!(build.contains(flag), "build --help lacks {flag}:\n{build}");
     }

@@ -18,8 +18,8 @@ pub mod target;
 pub mod user_config;
 
 pub use resolve::{
-    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedLib, Sourcemap,
-    WorkerFormat,
+    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,
+    ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,
 };
 pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;

@@ -105,6 +105,14 @@ mod tests {
     }
 
     #[test]
+    fn watch_options_are_checked() {
+        let error = error_of(r#"{ "build": { "watch": { "buildDelai": 5 } } }"#);
+        assert!(error.message.contains("buildDelai"), "{}", error.message);
+        let error = error_of(r#"{ "build": { "input": { "main": 3 } } }"#);
+        assert!(error.message.contains("build"), "{}", error.message);
+    }
+
+    #[test]
     fn syntax_error_is_reported() {
         let error = error_of("{ \"base\": \"/\", }");
         assert!(

@@ -10,7 +10,7 @@ use nexxo_diagnostics::Diagnostic;
 use crate::env::load_public_env;
 use crate::load::load_config_file;
 use crate::target::resolve_targets;
-use crate::user_config::{PublicDir, SourcemapOption, UserConfig};
+use crate::user_config::{BuildInput, PublicDir, SourcemapOption, UserConfig, WatchOption};
 use crate::CONFIG_FILE_NAME;
 
 /// The default CSS Modules class name: short, like postcss-modules' `_[local]_[hash:base64:5]`
@@ -76,6 +76,45 @@ pub struct ResolvedLib {
     pub package_is_module: bool,
 }
 
+/// One entry of `build.input`, checked: the file exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedInput {
+    /// Where it was written, for messages: `build.input.admin`, `build.input[1]`.
+    pub key: String,
+    /// The object form's key; script entries are otherwise named after the file.
+    pub name: Option<String>,
+    /// Absolute path, inside the root.
+    pub file: PathBuf,
+}
+
+impl ResolvedInput {
+    /// An HTML file is a page; anything else is a script entry.
+    pub fn is_page(&self) -> bool {
+        self.file
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("html"))
+    }
+
+    /// The name of a script entry's chunk: the object key, else the file's stem.
+    pub fn chunk_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.file
+                .file_stem()
+                .map_or("entry".into(), |stem| stem.to_string_lossy().into_owned())
+        })
+    }
+}
+
+/// `build.watch` / `--watch`: rebuild on every change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// Milliseconds of quiet after a change before the rebuild starts.
+    pub build_delay_ms: u64,
+}
+
+/// Wait after a change: an editor's save is several events within a few milliseconds.
+pub const DEFAULT_WATCH_BUILD_DELAY_MS: u64 = 30;
+
 /// Flags given on the command line; each one, when set, wins over the config file.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigOverrides {
@@ -87,6 +126,8 @@ pub struct ConfigOverrides {
     pub sourcemap: Option<Sourcemap>,
     pub minify: Option<bool>,
     pub empty_out_dir: Option<bool>,
+    /// `--watch`.
+    pub watch: bool,
 }
 
 /// Everything a stage needs to know, as plain data.
@@ -126,6 +167,10 @@ pub struct ResolvedConfig {
     /// CSS Modules class name pattern.
     pub css_modules_pattern: String,
     pub lib: Option<ResolvedLib>,
+    /// `build.input`: the pages and script entries; `None` finds the pages (index.html first).
+    pub input: Option<Vec<ResolvedInput>>,
+    /// Set by `--watch` or `build.watch`; only the command line reads it.
+    pub watch: Option<WatchSettings>,
     /// `worker.format`: the bundle format of module workers (classic workers are always IIFE).
     pub worker_format: WorkerFormat,
 }
@@ -326,6 +371,25 @@ pub fn resolve_config(
         None => None,
     };
 
+    if build.lib.is_some() && build.input.is_some() {
+        return Err(Diagnostic::error(
+            "build.input and build.lib cannot both be set: a library's entry is build.lib.entry",
+        ));
+    }
+    let input = match &build.input {
+        Some(input) => Some(resolve_input(input, &root)?),
+        None => None,
+    };
+    let watch = match (&build.watch, overrides.watch) {
+        (Some(WatchOption::On(options)), _) => Some(WatchSettings {
+            build_delay_ms: options.build_delay.unwrap_or(DEFAULT_WATCH_BUILD_DELAY_MS),
+        }),
+        (_, true) => Some(WatchSettings {
+            build_delay_ms: DEFAULT_WATCH_BUILD_DELAY_MS,
+        }),
+        _ => None,
+    };
+
     let mut config = ResolvedConfig {
         command,
         root,
@@ -364,6 +428,8 @@ pub fn resolve_config(
             .unwrap_or_else(|| DEFAULT_CSS_MODULES_PATTERN.to_string()),
         lib,
         worker_format,
+        input,
+        watch,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
@@ -529,6 +595,40 @@ fn resolve_lib(
     })
 }
 
+/// Checks each `build.input` entry: it must name a file inside the root.
+fn resolve_input(input: &BuildInput, root: &Path) -> Result<Vec<ResolvedInput>, Diagnostic> {
+    if input.0.is_empty() {
+        return Err(Diagnostic::error(
+            "build.input is empty: name at least one page (index.html) or script entry",
+        ));
+    }
+    input
+        .0
+        .iter()
+        .map(|entry| {
+            let file = absolute(root, Path::new(&entry.path));
+            if !file.starts_with(root) {
+                return Err(Diagnostic::error(format!(
+                    "{}: `{}` is outside the project root",
+                    entry.key, entry.path
+                )));
+            }
+            if !file.is_file() {
+                return Err(Diagnostic::error(format!(
+                    "{}: `{}` does not exist",
+                    entry.key, entry.path
+                ))
+                .with_help("paths in build.input are relative to the project root"));
+            }
+            Ok(ResolvedInput {
+                key: entry.key.clone(),
+                name: entry.name.clone(),
+                file,
+            })
+        })
+        .collect()
+}
+
 /// Vite's base rules: `""` and `./` mean relative; others get a leading and trailing slash
 /// (full URLs keep their scheme).
 fn normalize_base(base: &str) -> String {
@@ -689,6 +789,138 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    fn resolve_with(files: &[(&str, &str)]) -> Result<ResolvedConfig, Diagnostic> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        resolve_in(dir.path(), ConfigOverrides::default())
+    }
+
+    #[test]
+    fn build_input_takes_rollups_three_forms() {
+        let pages = [
+            ("index.html", ""),
+            ("admin/index.html", ""),
+            ("src/w.ts", ""),
+        ];
+        let with_input = |input: &str| {
+            let config = format!(r#"{{ "build": {{ "input": {input} }} }}"#);
+            let mut files = pages.to_vec();
+            files.push((CONFIG_FILE_NAME, &config));
+            let config = resolve_with(&files).unwrap();
+            config
+                .input
+                .unwrap()
+                .into_iter()
+                .map(|entry| (entry.key.clone(), entry.is_page(), entry.chunk_name()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            with_input(r#""admin/index.html""#),
+            [("build.input".to_string(), true, "index".to_string())]
+        );
+        assert_eq!(
+            with_input(r#"["index.html", "src/w.ts"]"#),
+            [
+                ("build.input[0]".to_string(), true, "index".to_string()),
+                ("build.input[1]".to_string(), false, "w".to_string())
+            ]
+        );
+        assert_eq!(
+            with_input(r#"{ "worker": "src/w.ts", "admin": "admin/index.html" }"#),
+            [
+                (
+                    "build.input.worker".to_string(),
+                    false,
+                    "worker".to_string()
+                ),
+                ("build.input.admin".to_string(), true, "admin".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn build_input_errors_name_the_key() {
+        let error = resolve_with(&[(
+            CONFIG_FILE_NAME,
+            r#"{ "build": { "input": { "main": "index.html", "admin": "admin/missing.html" } } }"#,
+        )])
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("build.input.main: `index.html` does not exist"),
+            "{}",
+            error.message
+        );
+        let error = resolve_with(&[
+            ("a.html", ""),
+            (
+                CONFIG_FILE_NAME,
+                r#"{ "build": { "input": ["a.html", "../b.html"] } }"#,
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("build.input[1]: `../b.html` is outside the project root"),
+            "{}",
+            error.message
+        );
+        let error =
+            resolve_with(&[(CONFIG_FILE_NAME, r#"{ "build": { "input": [] } }"#)]).unwrap_err();
+        assert!(
+            error.message.contains("build.input is empty"),
+            "{}",
+            error.message
+        );
+        let error = resolve_with(&[
+            ("i.ts", ""),
+            (
+                CONFIG_FILE_NAME,
+                r#"{ "build": { "input": "i.ts", "lib": { "entry": "i.ts" } } }"#,
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.message.contains("cannot both be set"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn build_watch_turns_watching_on() {
+        let watch_of = |value: &str| {
+            let config = format!(r#"{{ "build": {{ "watch": {value} }} }}"#);
+            resolve_with(&[(CONFIG_FILE_NAME, &config)]).unwrap().watch
+        };
+        assert_eq!(watch_of("false"), None);
+        assert_eq!(watch_of("null"), None);
+        assert_eq!(
+            watch_of("true"),
+            Some(WatchSettings {
+                build_delay_ms: DEFAULT_WATCH_BUILD_DELAY_MS
+            })
+        );
+        assert_eq!(
+            watch_of(r#"{ "buildDelay": 200 }"#),
+            Some(WatchSettings {
+                build_delay_ms: 200
+            })
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let flag = ConfigOverrides {
+            watch: true,
+            ..Default::default()
+        };
+        assert!(resolve_in(dir.path(), flag).unwrap().watch.is_some());
     }
 
     #[test]

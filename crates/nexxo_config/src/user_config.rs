@@ -85,6 +85,41 @@ pub struct BuildConfig {
     pub manual_chunks: Option<indexed::IndexedMap>,
     pub empty_out_dir: Option<bool>,
     pub lib: Option<LibConfig>,
+    /// The build's entries (Vite's `build.rollupOptions.input`): a path, a list of paths, or
+    /// `{ name: path }`. HTML files are pages, anything else a script entry.
+    pub input: Option<BuildInput>,
+    /// Rebuild on every change (`nexxo build --watch`): `true`, or Rollup's watcher options.
+    pub watch: Option<WatchOption>,
+}
+
+/// One entry of `build.input`, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputEntry {
+    /// The key, for error messages: `build.input`, `build.input[1]` or `build.input.admin`.
+    pub key: String,
+    /// The object form's name (names the entry chunk); `None` for the string and list forms.
+    pub name: Option<String>,
+    /// The path as written, relative to the root.
+    pub path: String,
+}
+
+/// `build.input`: Rollup's three forms, the object's key order kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInput(pub Vec<InputEntry>);
+
+/// `build.watch`: `true`/`false`/`null`, or an object of watcher options (any object turns
+/// watching on, as in Vite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchOption {
+    Off,
+    On(WatchConfig),
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WatchConfig {
+    /// Milliseconds to wait after the last change before rebuilding (Rollup's `buildDelay`).
+    pub build_delay: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
@@ -167,6 +202,75 @@ impl<'de> Deserialize<'de> for SourcemapOption {
             }
         }
         deserializer.deserialize_any(SourcemapVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for BuildInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InputVisitor;
+        impl<'de> Visitor<'de> for InputVisitor {
+            type Value = BuildInput;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path, a list of paths, or an object of name: path")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BuildInput, E> {
+                Ok(BuildInput(vec![InputEntry {
+                    key: "build.input".into(),
+                    name: None,
+                    path: v.to_string(),
+                }]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BuildInput, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(path) = seq.next_element::<String>()? {
+                    entries.push(InputEntry {
+                        key: format!("build.input[{}]", entries.len()),
+                        name: None,
+                        path,
+                    });
+                }
+                Ok(BuildInput(entries))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<BuildInput, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((name, path)) = map.next_entry::<String, String>()? {
+                    entries.push(InputEntry {
+                        key: format!("build.input.{name}"),
+                        name: Some(name),
+                        path,
+                    });
+                }
+                Ok(BuildInput(entries))
+            }
+        }
+        deserializer.deserialize_any(InputVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for WatchOption {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WatchVisitor;
+        impl<'de> Visitor<'de> for WatchVisitor {
+            type Value = WatchOption;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false, null or an object of watcher options")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<WatchOption, E> {
+                Ok(if v {
+                    WatchOption::On(WatchConfig::default())
+                } else {
+                    WatchOption::Off
+                })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<WatchOption, E> {
+                Ok(WatchOption::Off)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<WatchOption, A::Error> {
+                WatchConfig::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(WatchOption::On)
+            }
+        }
+        deserializer.deserialize_any(WatchVisitor)
     }
 }
 
