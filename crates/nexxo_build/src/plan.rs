@@ -13,10 +13,8 @@ use nexxo_plugins::{HtmlPage, PageScript};
 /// Query marking the proxy module of a page (the page's entry in the module graph).
 pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
 
-/// Finds the app's pages: the HTML files `build.input` names when it is set (then index.html is
-/// not added on its own, as in Vite); else every `.html` file under the root, except in
-/// `node_modules`, hidden folders, the output folder and the public folder, and `index.html`
-/// must be among them.
+/// Finds the app's pages, as Vite: the HTML files `build.input` names when it is set (then
+/// index.html is not added on its own); else the root's `index.html`, which must exist.
 pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
     if let Some(input) = &config.input {
         return Ok(input
@@ -25,66 +23,21 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
             .map(|entry| entry.file.clone())
             .collect());
     }
-    let mut pages = Vec::new();
-    // `.html` FIFOs, sockets and devices: reading one would block the build.
-    let mut special = Vec::new();
-    let mut folders = vec![config.root.clone()];
-    while let Some(folder) = folders.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|err| {
-            Diagnostic::error(format!(
-                "cannot read folder {}: {err}",
-                config.display_path(&folder)
-            ))
-        })?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            if file_type.is_dir() {
-                let skipped = name.starts_with('.')
-                    || name == "node_modules"
-                    || path == config.out_dir
-                    || Some(&path) == config.public_dir.as_ref();
-                if !skipped {
-                    folders.push(path);
-                }
-            } else if name.ends_with(".html") {
-                // Symlinks are followed: a link to a page is a page.
-                match std::fs::metadata(&path) {
-                    Ok(target) if target.is_file() => pages.push(path),
-                    Ok(target) if !target.is_dir() => special.push(config.display_path(&path)),
-                    _ => {}
-                }
-            }
-        }
-    }
-    if !special.is_empty() {
-        special.sort();
-        eprintln!(
-            "warning: skipped {} that {} not a regular file (FIFO, socket or device): {}",
-            if special.len() == 1 {
-                "a page"
-            } else {
-                "pages"
-            },
-            if special.len() == 1 { "is" } else { "are" },
-            special.join(", ")
-        );
-    }
-    pages.sort();
-    if !pages
-        .iter()
-        .any(|p| p.parent() == Some(config.root.as_path()) && p.ends_with("index.html"))
-    {
-        return Err(Diagnostic::error(format!(
+    // As Vite: `index.html` is the page; other pages are named in `build.input`.
+    let index = config.root.join("index.html");
+    match std::fs::metadata(&index) {
+        // Symlinks are followed: a link to a page is a page.
+        Ok(target) if target.is_file() => Ok(vec![index]),
+        // A FIFO, socket or device: reading one would block the build.
+        Ok(target) if !target.is_dir() => Err(Diagnostic::error(
+            "index.html is not a regular file (a FIFO, socket or device); the build cannot read it",
+        )),
+        _ => Err(Diagnostic::error(format!(
             "no index.html found in the project root {}",
             config.root.display()
         ))
-        .with_help("a Nexxo app starts from index.html, which loads your code with <script type=\"module\" src=\"/src/main.ts\">; for a library set build.lib in nexxo.config.json"));
+        .with_help("a Nexxo app starts from index.html, which loads your code with <script type=\"module\" src=\"/src/main.ts\">; name other pages in build.input; for a library set build.lib in nexxo.config.json")),
     }
-    Ok(pages)
 }
 
 /// Reads and resolves every page. Collects all errors instead of stopping at the first.
