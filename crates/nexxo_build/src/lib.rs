@@ -26,8 +26,8 @@ use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_plugins::{
-    AssetUrls, BuildPlugins, ChunkStyles, CssPlugin, WorkerBuilds, WorkerBundle, WorkerBundler,
-    WorkerFile, WorkerOutput,
+    AssetUrls, BuildPlugins, ChunkCss, ChunkStyles, ModuleErrors, WorkerBuilds, WorkerBundle,
+    WorkerBundler, WorkerFile, WorkerOutput,
 };
 use rolldown_common::Output;
 use rolldown_plugin::__inner::SharedPluginable;
@@ -188,11 +188,11 @@ async fn bundle_app(
     let chunk_styles = Arc::new(ChunkStyles::default());
     let mut shared = build_plugins(config, store, chunk_styles.clone(), &reads.css);
     shared.workers = Some(worker_builds(config, store, reads));
-    let css = shared.css.clone();
+    let errors = shared.errors.clone();
     let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
     let plugins = recording_loads(&reads.loaded, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;
-    let result = css_errors(&css).and(result);
+    let result = pipeline_errors(&errors).and(result);
     bundle_phase.end_with(&result);
     result
 }
@@ -228,7 +228,7 @@ fn build_plugins(
         config.public_dir.clone(),
     );
     BuildPlugins {
-        css: Arc::new(CssPlugin::new(
+        css: Arc::new(ChunkCss::new(
             options,
             asset_urls(config),
             chunk_styles,
@@ -236,6 +236,7 @@ fn build_plugins(
             map_source_root,
         )),
         stylesheets: Arc::new(stylesheets),
+        errors: Arc::default(),
         asset_urls: asset_urls(config),
         workers: None,
     }
@@ -277,12 +278,12 @@ impl WorkerBundler for NestedWorkerBuild {
         let config = self.config.clone();
         let mut shared = build_plugins(&config, &self.store, Arc::default(), &self.css_inputs);
         shared.workers = self.workers.upgrade();
-        let css = shared.css.clone();
+        let errors = shared.errors.clone();
         let plugins = recording_loads(&self.loaded, nexxo_plugins::worker_plugins(&config, shared));
         let options = bundle::worker_options(&config, &entry, output);
         Box::pin(async move {
             let result = run_rolldown(&config.root, options, plugins).await;
-            let bundle = css_errors(&css).and(result).map_err(|errors| {
+            let bundle = pipeline_errors(&errors).and(result).map_err(|errors| {
                 let message = format!(
                     "the web worker {} does not build",
                     config.display_path(&entry)
@@ -335,9 +336,9 @@ fn relative_path(from: &std::path::Path, to: &std::path::Path) -> String {
     path
 }
 
-/// Stylesheet errors are collected by the CSS plugin (rolldown would drop their text).
-fn css_errors(css: &CssPlugin) -> Result<(), Diagnostics> {
-    let errors = css.errors();
+/// The module pipeline's errors are collected beside rolldown (which would drop their text).
+fn pipeline_errors(errors: &ModuleErrors) -> Result<(), Diagnostics> {
+    let errors = errors.all();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -366,14 +367,14 @@ async fn bundle_lib_formats(
         .lib
         .as_ref()
         .ok_or_else(|| Diagnostic::error("no build.lib config"))?;
-    // One CSS plugin per format: each build collects its own library stylesheet.
-    let mut css_per_format: Vec<Arc<CssPlugin>> = Vec::new();
+    // One CSS chunk plugin per format: each build collects its own library stylesheet.
+    let mut errors_per_format: Vec<Arc<ModuleErrors>> = Vec::new();
     let builds: Vec<_> = lib
         .formats
         .iter()
         .map(|format| {
             let shared = build_plugins(config, store, Arc::default(), &reads.css);
-            css_per_format.push(shared.css.clone());
+            errors_per_format.push(shared.errors.clone());
             let options = bundle::lib_options(config, *format);
             let plugins = nexxo_plugins::lib_plugins(config, shared);
             run_rolldown(
@@ -398,8 +399,8 @@ async fn bundle_lib_formats(
         }
     }
     // Every format compiles the same stylesheets, so the first holds every CSS error.
-    if let Some(css) = css_per_format.first() {
-        css_errors(css)?;
+    if let Some(format_errors) = errors_per_format.first() {
+        pipeline_errors(format_errors)?;
     }
     if errors.is_empty() {
         // The same asset can come out of several formats; keep one copy.

@@ -13,7 +13,8 @@ use nexxo_diagnostics::Diagnostic;
 
 use crate::host::ModuleHost;
 use crate::plugin::{
-    FileChange, Hooks, LoadArgs, LoadedModule, Plugin, ResolveArgs, ResolvedId, TransformArgs,
+    ChunkHost, FileChange, Hooks, LoadArgs, LoadedModule, Plugin, RenderChunkArgs, ResolveArgs,
+    ResolvedId, TransformArgs,
 };
 
 /// The result of the transform hooks of one module.
@@ -140,6 +141,51 @@ impl PluginContainer {
                 .as_ref()
                 .is_some_and(|filter| filter.matches(id, None))
         })
+    }
+
+    /// Runs every `render_chunk` hook, in order, each on the code the previous one returned;
+    /// `Ok(None)`: none changed the chunk.
+    pub fn render_chunk(
+        &self,
+        args: &RenderChunkArgs,
+        host: &dyn ChunkHost,
+    ) -> Result<Option<TransformChain>, Diagnostic> {
+        let mut chain: Option<TransformChain> = None;
+        for (plugin, hooks) in &self.plugins {
+            if !hooks.render_chunk {
+                continue;
+            }
+            let code = chain.as_ref().map_or(args.code, |c| c.code.as_str());
+            let step_args = RenderChunkArgs { code, ..*args };
+            let Some(step) = plugin.render_chunk(&step_args, host)? else {
+                continue;
+            };
+            let chain = chain.get_or_insert_with(|| TransformChain {
+                code: String::new(),
+                maps: Vec::new(),
+                files: Vec::new(),
+            });
+            chain.code = step.code;
+            chain.maps.extend(step.map);
+        }
+        Ok(chain)
+    }
+
+    /// Whether any plugin has chunk hooks (the build skips the calls when none has).
+    pub fn has_chunk_hooks(&self) -> bool {
+        self.plugins
+            .iter()
+            .any(|(_, hooks)| hooks.render_chunk || hooks.generate_bundle)
+    }
+
+    /// Runs every `generate_bundle` hook, in order; the first error stops.
+    pub fn generate_bundle(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
+        for (plugin, hooks) in &self.plugins {
+            if hooks.generate_bundle {
+                plugin.generate_bundle(host)?;
+            }
+        }
+        Ok(())
     }
 
     /// The module ids the plugins want compiled again after `file` changed.
@@ -287,5 +333,73 @@ mod tests {
         };
         assert_eq!(load("/a.txt"), "/* /a.txt */");
         assert_eq!(load("/a.js"), "second");
+    }
+
+    struct Banner(&'static str);
+    impl Plugin for Banner {
+        fn name(&self) -> &'static str {
+            "banner"
+        }
+        fn hooks(&self) -> Hooks {
+            Hooks {
+                render_chunk: true,
+                generate_bundle: true,
+                ..Hooks::default()
+            }
+        }
+        fn render_chunk(
+            &self,
+            args: &RenderChunkArgs,
+            host: &dyn ChunkHost,
+        ) -> Result<Option<Transformed>, Diagnostic> {
+            host.emit_file(&format!("{}.txt", args.name), self.0.into())?;
+            Ok(Some(Transformed {
+                code: format!("/*{}*/{}", self.0, args.code),
+                map: None,
+                files: vec![],
+            }))
+        }
+        fn generate_bundle(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
+            host.emit_file("done.txt", self.0.into())
+        }
+    }
+
+    #[derive(Default)]
+    struct Files(std::sync::Mutex<Vec<String>>);
+    impl ChunkHost for Files {
+        fn emit_file(&self, name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+            let text = String::from_utf8(bytes).unwrap();
+            self.0.lock().unwrap().push(format!("{name}={text}"));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn chunk_hooks_chain_and_emit() {
+        let container = PluginContainer::new(vec![
+            Arc::new(Upper),
+            Arc::new(Banner("a")),
+            Arc::new(Banner("b")),
+        ]);
+        assert!(container.has_chunk_hooks());
+        let files = Files::default();
+        let args = RenderChunkArgs {
+            name: "index",
+            file_name: "assets/index.js",
+            rendered_modules: &[],
+            module_ids: &[],
+            is_entry: true,
+            code: "x",
+            sourcemap: None,
+        };
+        let chain = container.render_chunk(&args, &files).unwrap().unwrap();
+        // In order, each on the previous one's code; a plugin without the hook is skipped.
+        assert_eq!(chain.code, "/*b*//*a*/x");
+        container.generate_bundle(&files).unwrap();
+        assert_eq!(
+            *files.0.lock().unwrap(),
+            vec!["index.txt=a", "index.txt=b", "done.txt=a", "done.txt=b"]
+        );
+        assert!(!PluginContainer::new(vec![Arc::new(Upper)]).has_chunk_hooks());
     }
 }

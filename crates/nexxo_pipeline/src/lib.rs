@@ -10,10 +10,12 @@
 //! - [`plugin`]: the plugin trait, hook arguments and filters.
 //! - [`container`]: the hook-running rules.
 //! - [`host`]: what the drivers answer.
+//! - [`asset_url`]: content-hashed output names and base-aware URLs of emitted files.
 //! - [`ids`]: module ids and their queries (`?url`, `?raw`, `?inline`).
 //! - [`plugins`]: the built-in features, one plugin each.
 //! - [`resolver`]: the project's resolver, from the one set of resolution rules.
 
+pub mod asset_url;
 pub mod container;
 pub mod host;
 pub mod ids;
@@ -27,8 +29,9 @@ use std::sync::Arc;
 pub use container::{PluginContainer, TransformChain};
 pub use host::{ModuleHost, WorkerScript, WorkerType};
 pub use plugin::{
-    Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter,
-    ResolveArgs, ResolvedId, SideEffects, TransformArgs, Transformed,
+    ChunkHost, Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin,
+    QueryFilter, RenderChunkArgs, ResolveArgs, ResolvedId, SideEffects, SourcemapMode,
+    TransformArgs, Transformed,
 };
 pub use resolver::ProjectResolver;
 

@@ -132,6 +132,10 @@ pub struct Hooks {
     pub transform: Option<HookFilter>,
     /// The plugin wants to hear of file changes (dev server, `build --watch`).
     pub hot_update: bool,
+    /// Build only: the plugin changes rendered chunks or emits files beside them.
+    pub render_chunk: bool,
+    /// Build only: the plugin adds files once every chunk is rendered.
+    pub generate_bundle: bool,
 }
 
 pub struct ResolveArgs<'a> {
@@ -215,6 +219,39 @@ pub struct Transformed {
     pub files: Vec<PathBuf>,
 }
 
+/// How the build writes source maps (`build.sourcemap`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcemapMode {
+    /// A `.map` file beside the output, named in a comment.
+    File,
+    /// A data URL in the comment.
+    Inline,
+    /// A `.map` file, not named in the output.
+    Hidden,
+}
+
+/// One rendered chunk of a build, for `render_chunk`.
+pub struct RenderChunkArgs<'a> {
+    /// The chunk's name (`index`, a lazy module's stem).
+    pub name: &'a str,
+    /// Its output file (relative to outDir).
+    pub file_name: &'a str,
+    /// The modules whose code the chunk holds, in execution order.
+    pub rendered_modules: &'a [String],
+    /// Every module the chunk was made from (tree-shaken ones too).
+    pub module_ids: &'a [String],
+    pub is_entry: bool,
+    pub code: &'a str,
+    /// `None`: no source maps.
+    pub sourcemap: Option<SourcemapMode>,
+}
+
+/// What the build offers chunk hooks.
+pub trait ChunkHost {
+    /// Writes `bytes` as the output file `file_name` (relative to outDir).
+    fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
+}
+
 /// How a file changed, for `hot_update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileChange {
@@ -253,6 +290,20 @@ pub trait Plugin: Send + Sync {
         _host: &dyn ModuleHost,
     ) -> Result<Option<Transformed>, Diagnostic> {
         Ok(None)
+    }
+
+    /// Build only: new code for a rendered chunk (with its map from the code given).
+    fn render_chunk(
+        &self,
+        _args: &RenderChunkArgs,
+        _host: &dyn ChunkHost,
+    ) -> Result<Option<Transformed>, Diagnostic> {
+        Ok(None)
+    }
+
+    /// Build only: every chunk is rendered; files that depend on all of them are emitted now.
+    fn generate_bundle(&self, _host: &dyn ChunkHost) -> Result<(), Diagnostic> {
+        Ok(())
     }
 
     /// A file was created, changed or removed: the modules (ids) that must be compiled again

@@ -12,22 +12,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use nexxo_diagnostics::Diagnostic;
+use nexxo_pipeline::plugins::ChunkCss;
 use nexxo_pipeline::{
-    Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer, ProjectResolver,
-    ResolveArgs, SideEffects, TransformArgs, WorkerScript, WorkerType,
+    ChunkHost, Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer,
+    ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects, SourcemapMode, TransformArgs,
+    WorkerScript, WorkerType,
 };
 use rolldown_common::side_effects::HookSideEffects;
-use rolldown_common::ModuleType;
+use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
 use rolldown_plugin::{
-    HookLoadArgs, HookLoadOutput, HookLoadReturn, HookResolveIdArgs, HookResolveIdOutput,
-    HookResolveIdReturn, HookTransformArgs, HookTransformOutput, HookTransformOutputMap,
-    HookTransformReturn, HookUsage, Plugin, PluginContext, SharedLoadPluginContext,
-    SharedTransformPluginContext,
+    HookGenerateBundleArgs, HookLoadArgs, HookLoadOutput, HookLoadReturn, HookNoopReturn,
+    HookRenderChunkArgs, HookRenderChunkOutput, HookRenderChunkReturn, HookResolveIdArgs,
+    HookResolveIdOutput, HookResolveIdReturn, HookTransformArgs, HookTransformOutput,
+    HookTransformOutputMap, HookTransformReturn, HookUsage, Plugin, PluginContext,
+    SharedLoadPluginContext, SharedTransformPluginContext,
 };
 
 use crate::asset_url::{data_url, AssetUrls};
-use crate::assets::emit_asset_file;
-use crate::css::CssPlugin;
+use crate::assets::{emit_asset_file, emit_named_file};
 use crate::workers::WorkerBuilds;
 
 /// Errors the module pipeline met during one build.
@@ -52,7 +54,7 @@ pub struct BuildHost<'a> {
     pub ctx: &'a PluginContext,
     pub urls: &'a AssetUrls,
     /// Keeps each stylesheet's CSS for its chunk.
-    pub css: &'a CssPlugin,
+    pub css: &'a ChunkCss,
     pub resolver: &'a ProjectResolver,
     /// Web workers' bundles; `None` where workers are not supported (library builds).
     pub workers: Option<&'a WorkerBuilds>,
@@ -81,7 +83,8 @@ impl ModuleHost for BuildHost<'_> {
     }
 
     fn stylesheet_url_expression(&self, path: &Path, css: String) -> Result<String, Diagnostic> {
-        self.css.emit_imported_stylesheet(self.ctx, path, css)
+        self.css
+            .emit_imported_stylesheet(&EmitInContext(self.ctx), path, css)
     }
 
     fn take_stylesheet(
@@ -165,10 +168,34 @@ pub struct PipelinePlugin {
     container: PluginContainer,
     environment: Environment,
     urls: Arc<AssetUrls>,
-    css: Arc<CssPlugin>,
+    css: Arc<ChunkCss>,
     resolver: ProjectResolver,
     errors: Arc<ModuleErrors>,
     workers: Option<Arc<WorkerBuilds>>,
+}
+
+/// Chunk hooks emit files through rolldown's context, under the exact names they chose.
+struct EmitInContext<'a>(&'a PluginContext);
+
+impl ChunkHost for EmitInContext<'_> {
+    fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        emit_named_file(self.0, file_name, None, StrOrBytes::Bytes(bytes))
+            .map_err(|err| Diagnostic::error(format!("cannot emit {file_name}: {err}")))
+    }
+}
+
+/// `generate_bundle` adds files straight to the bundle (rolldown emits no more files then).
+#[derive(Default)]
+struct AddToBundle(Mutex<Vec<(String, Vec<u8>)>>);
+
+impl ChunkHost for AddToBundle {
+    fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((file_name.to_string(), bytes));
+        Ok(())
+    }
 }
 
 impl PipelinePlugin {
@@ -176,11 +203,11 @@ impl PipelinePlugin {
         container: PluginContainer,
         environment: Environment,
         urls: Arc<AssetUrls>,
-        css: Arc<CssPlugin>,
+        css: Arc<ChunkCss>,
+        errors: Arc<ModuleErrors>,
         resolver: ProjectResolver,
         workers: Option<Arc<WorkerBuilds>>,
     ) -> Self {
-        let errors = css.module_errors();
         Self {
             container,
             environment,
@@ -217,7 +244,77 @@ impl Plugin for PipelinePlugin {
     }
 
     fn register_hook_usage(&self) -> HookUsage {
-        HookUsage::ResolveId | HookUsage::Load | HookUsage::Transform
+        let modules = HookUsage::ResolveId | HookUsage::Load | HookUsage::Transform;
+        if self.container.has_chunk_hooks() {
+            modules | HookUsage::RenderChunk | HookUsage::GenerateBundle
+        } else {
+            modules
+        }
+    }
+
+    async fn render_chunk(
+        &self,
+        ctx: &PluginContext,
+        args: &HookRenderChunkArgs<'_>,
+    ) -> HookRenderChunkReturn {
+        let chunk = &args.chunk;
+        let rendered_modules: Vec<String> =
+            chunk.modules.keys.iter().map(|id| id.to_string()).collect();
+        let module_ids: Vec<String> = chunk.module_ids.iter().map(|id| id.to_string()).collect();
+        let sourcemap = args.options.sourcemap.as_ref().map(|mode| match mode {
+            SourceMapType::File => SourcemapMode::File,
+            SourceMapType::Inline => SourcemapMode::Inline,
+            SourceMapType::Hidden => SourcemapMode::Hidden,
+        });
+        let chunk_args = RenderChunkArgs {
+            name: &chunk.name,
+            file_name: &chunk.filename,
+            rendered_modules: &rendered_modules,
+            module_ids: &module_ids,
+            is_entry: chunk.is_entry,
+            code: args.code.as_str(),
+            sourcemap,
+        };
+        let chain = match self
+            .container
+            .render_chunk(&chunk_args, &EmitInContext(ctx))
+        {
+            Ok(Some(chain)) => chain,
+            Ok(None) => return Ok(None),
+            Err(diagnostic) => {
+                self.errors.push(diagnostic);
+                return Ok(None);
+            }
+        };
+        Ok(Some(HookRenderChunkOutput {
+            code: chain.code,
+            map: match sourcemap {
+                Some(_) => {
+                    collapse_maps(&chain.maps).map_or(HookTransformOutputMap::Null, Into::into)
+                }
+                None => HookTransformOutputMap::Null,
+            },
+        }))
+    }
+
+    async fn generate_bundle(
+        &self,
+        _ctx: &PluginContext,
+        args: &mut HookGenerateBundleArgs<'_>,
+    ) -> HookNoopReturn {
+        let files = AddToBundle::default();
+        if let Err(diagnostic) = self.container.generate_bundle(&files) {
+            self.errors.push(diagnostic);
+        }
+        for (name, bytes) in files.0.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            args.bundle.push(Output::Asset(Arc::new(OutputAsset {
+                names: vec![name.clone()],
+                original_file_names: vec![],
+                filename: name.as_str().into(),
+                source: StrOrBytes::Bytes(bytes),
+            })));
+        }
+        Ok(())
     }
 
     async fn resolve_id(

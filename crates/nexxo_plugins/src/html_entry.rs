@@ -18,7 +18,7 @@ use rolldown_plugin::{
 
 use crate::asset_url::{js_string, AssetUrls};
 use crate::assets::emit_asset_file;
-use crate::css::ChunkStyles;
+use nexxo_pipeline::plugins::chunk_css::{is_stylesheet, ChunkStyles};
 
 /// A module script of a page, resolved to what the bundler loads.
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ impl HtmlPage {
     /// Whether the page runs any JS (pages with only stylesheets need no entry script).
     pub fn has_code(&self) -> bool {
         self.scripts.iter().any(|script| match script {
-            PageScript::File(path) => !crate::css::is_stylesheet(&path.to_string_lossy()),
+            PageScript::File(path) => !is_stylesheet(&path.to_string_lossy()),
             PageScript::Inline { .. } => true,
         })
     }

@@ -1,12 +1,11 @@
 //! The build's rolldown plugins around the module pipeline (`nexxo_pipeline`):
 //!
-//! - [`build_driver`]: the plugin container as one rolldown plugin (resolve, load, transform),
+//! - [`build_driver`]: the plugin container as one rolldown plugin (resolve, load, transform,
+//!   and the chunk hooks: CSS files per chunk),
 //!   with the build's host (hashed or inlined assets, CSS kept for its chunk, errors
 //!   collected because rolldown drops their text).
 //! - [`html_entry`]: HTML pages as entries (module scripts and stylesheets in, rewritten HTML
 //!   out); build only, the dev server serves pages itself.
-//! - [`css`]: the build's chunk hooks for stylesheets: per-chunk CSS files, lazy chunks' CSS
-//!   loaders, the library `style.css`.
 //! - [`assets`], [`asset_url`]: the asset emitter, output names and URLs.
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
 //! - [`workers`]: web workers' own bundles (nested builds), emitted as assets of the page build.
@@ -15,7 +14,6 @@
 pub mod asset_url;
 pub mod assets;
 pub mod build_driver;
-pub mod css;
 pub mod html_entry;
 pub mod input_guard;
 pub mod workers;
@@ -29,15 +27,18 @@ use rolldown_common::ResolveOptions;
 use rolldown_plugin::__inner::SharedPluginable;
 
 pub use asset_url::AssetUrls;
+pub use build_driver::ModuleErrors;
 pub use build_driver::PipelinePlugin;
-pub use css::{ChunkStyles, CssPlugin};
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
+pub use nexxo_pipeline::plugins::{ChunkCss, ChunkStyles};
 pub use workers::{WorkerBuilds, WorkerBundle, WorkerBundler, WorkerFile, WorkerOutput};
 
 /// What every build's plugins share.
 pub struct BuildPlugins {
-    /// Chunk hooks for stylesheets; also the sink of compiled CSS and of pipeline errors.
-    pub css: Arc<CssPlugin>,
+    /// Stylesheets per chunk (the pipeline's chunk hooks; the sink of compiled CSS).
+    pub css: Arc<ChunkCss>,
+    /// Errors of every hook of the build (rolldown would drop their text).
+    pub errors: Arc<ModuleErrors>,
     /// The stylesheet module plugin (with the build's persistent CSS cache).
     pub stylesheets: Arc<StylesheetModules>,
     pub asset_urls: Arc<AssetUrls>,
@@ -45,8 +46,8 @@ pub struct BuildPlugins {
     pub workers: Option<Arc<WorkerBuilds>>,
 }
 
-/// The plugins of an app build, in hook order: the pages as entries, the input guard, the
-/// module pipeline, then the CSS chunk hooks.
+/// The plugins of an app build, in hook order: the pages as entries, the input guard, then the
+/// module pipeline (its chunk hooks write each chunk's CSS before the HTML plugin links it).
 pub fn app_plugins(
     config: &ResolvedConfig,
     shared: BuildPlugins,
@@ -64,12 +65,9 @@ pub fn app_plugins(
 
 /// The plugins of a library build: no HTML; assets always inlined and CSS in one file (as
 /// Vite's library mode does, so a library is one self-contained file per format plus its
-/// stylesheet), which `AssetUrls` and `CssPlugin` were made for.
+/// stylesheet), which `AssetUrls` and `ChunkCss` were made for.
 pub fn lib_plugins(config: &ResolvedConfig, shared: BuildPlugins) -> Vec<SharedPluginable> {
-    let css = shared.css.clone();
-    let mut plugins = pipeline_plugins(config, shared, Environment::Page);
-    plugins.push(css);
-    plugins
+    pipeline_plugins(config, shared, Environment::Page)
 }
 
 /// The plugins of a web worker's own bundle: the input guard and the module pipeline for a
@@ -85,23 +83,28 @@ fn pipeline_plugins(
     shared: BuildPlugins,
     environment: Environment,
 ) -> Vec<SharedPluginable> {
-    let container = PluginContainer::new(nexxo_pipeline::builtin_plugins(BuiltinOptions {
+    let mut plugins = nexxo_pipeline::builtin_plugins(BuiltinOptions {
         root: &config.root,
         public_dir: config.public_dir.as_deref(),
         alias: &config.alias,
         stylesheets: shared.stylesheets,
         json_in_packages_to_bundler: true,
-    }));
+    });
+    // A page's chunks get their CSS files; a worker has no document to style.
+    if environment == Environment::Page {
+        plugins.push(shared.css.clone());
+    }
     vec![
         Arc::new(input_guard::InputGuard::new(
             &config.root,
-            shared.css.module_errors(),
+            shared.errors.clone(),
         )),
         Arc::new(PipelinePlugin::new(
-            container,
+            PluginContainer::new(plugins),
             environment,
             shared.asset_urls,
             shared.css,
+            shared.errors,
             ProjectResolver::new(&ResolverConfig::new(config)),
             shared.workers,
         )),

@@ -3,6 +3,7 @@
 
 pub mod asset_import_meta_url;
 pub mod assets;
+pub mod chunk_css;
 pub mod dynamic_import_vars;
 pub mod glob;
 pub mod html_scripts;
@@ -18,6 +19,7 @@ use nexxo_diagnostics::Diagnostic;
 
 pub use asset_import_meta_url::{AssetImportMetaUrl, AssetUrlTemplates};
 pub use assets::AssetModules;
+pub use chunk_css::{ChunkCss, ChunkStyles};
 pub use dynamic_import_vars::DynamicImportVars;
 pub use glob::GlobImports;
 pub use html_scripts::HtmlInlineScripts;

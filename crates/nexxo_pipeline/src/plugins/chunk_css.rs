@@ -1,5 +1,6 @@
-//! Stylesheets in the build, on the CSS stage (`nexxo_css`); the module pipeline's stylesheet
-//! plugin compiles each imported sheet and hands its CSS here (`BuildHost::take_stylesheet`):
+//! Stylesheets per chunk in the build (chunk hooks), on the CSS stage (`nexxo_css`); the
+//! stylesheet plugin compiles each imported sheet and the build's host hands its CSS here
+//! (`keep_for_chunk`):
 //!
 //! - `import './a.css'` (and `.scss`, `.sass`, CSS Modules) compiles the file; the JS module is
 //!   empty, or the class map for a CSS Module (default export plus named exports).
@@ -11,11 +12,7 @@
 //!   `assets/<chunk>-<hash>.css`. Entry pages link theirs (see [`ChunkStyles`]); a lazy chunk
 //!   starts by loading its CSS (top-level await), so its styles apply before it renders.
 //! - Library builds collect all CSS into one `style.css`.
-//!
-//! rolldown drops a plugin's own message from load errors, so compile errors are collected here
-//! and reported by the build once rolldown returns.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -23,17 +20,11 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use nexxo_css::CssOptions;
 use nexxo_diagnostics::Diagnostic;
-use rolldown_common::{Output, OutputAsset, SourceMapType, StrOrBytes};
-use rolldown_plugin::{
-    HookGenerateBundleArgs, HookNoopReturn, HookRenderChunkArgs, HookRenderChunkOutput,
-    HookRenderChunkReturn, HookTransformOutputMap, HookUsage, Plugin, PluginContext,
-};
 
 use crate::asset_url::AssetUrls;
-use crate::assets::emit_named_file;
-use crate::build_driver::ModuleErrors;
+use crate::plugin::{ChunkHost, Hooks, Plugin, RenderChunkArgs, SourcemapMode, Transformed};
 
-pub use nexxo_pipeline::plugins::stylesheets::{is_stylesheet, STYLESHEET_EXTENSIONS};
+pub use crate::plugins::stylesheets::{is_stylesheet, STYLESHEET_EXTENSIONS};
 
 /// Which CSS file holds the styles of which chunk: filled while chunks render, read by the HTML
 /// plugin to link each page's styles.
@@ -55,7 +46,7 @@ impl ChunkStyles {
 }
 
 #[derive(Debug)]
-pub struct CssPlugin {
+pub struct ChunkCss {
     /// The CSS stage's options (minify, root for source maps).
     options: CssOptions,
     urls: Arc<AssetUrls>,
@@ -67,11 +58,9 @@ pub struct CssPlugin {
     /// Library builds: all CSS in chunk order, written as one file.
     library_css_name: Option<String>,
     library_css: Mutex<Vec<String>>,
-    /// Errors of every module plugin of the build (this one's and the asset and JSON ones').
-    errors: Arc<ModuleErrors>,
 }
 
-impl CssPlugin {
+impl ChunkCss {
     pub fn new(
         options: CssOptions,
         urls: Arc<AssetUrls>,
@@ -87,22 +76,11 @@ impl CssPlugin {
             compiled: Mutex::default(),
             library_css_name,
             library_css: Mutex::default(),
-            errors: Arc::default(),
         }
     }
 
-    /// Errors the module pipeline met (stylesheets, assets, JSON, transforms).
-    pub fn errors(&self) -> Vec<Diagnostic> {
-        self.errors.all()
-    }
-
-    /// The collector the other module plugins of the build report to.
-    pub fn module_errors(&self) -> Arc<ModuleErrors> {
-        self.errors.clone()
-    }
-
     /// Keeps a stylesheet's final CSS for the CSS file of the chunk that holds it.
-    pub(crate) fn keep_for_chunk(&self, id: &str, css: String, map: Option<String>) {
+    pub fn keep_for_chunk(&self, id: &str, css: String, map: Option<String>) {
         self.compiled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -110,18 +88,16 @@ impl CssPlugin {
     }
 
     /// A stylesheet imported with `?url`: its CSS as a file of its own; the URL expression.
-    pub(crate) fn emit_imported_stylesheet(
+    pub fn emit_imported_stylesheet(
         &self,
-        ctx: &PluginContext,
+        host: &dyn ChunkHost,
         path: &Path,
         css: String,
     ) -> Result<String, Diagnostic> {
         let stem = path
             .file_stem()
             .map_or("style".into(), |s| s.to_string_lossy().into_owned());
-        let file_name = self
-            .emit_css_file(ctx, &stem, css)
-            .map_err(|err| Diagnostic::error(err.to_string()))?;
+        let file_name = self.emit_css_file(host, &stem, css)?;
         Ok(self.urls.js_url_expression(&file_name))
     }
 
@@ -133,12 +109,12 @@ impl CssPlugin {
 
     fn emit_css_file(
         &self,
-        ctx: &PluginContext,
+        host: &dyn ChunkHost,
         stem: &str,
         code: String,
-    ) -> anyhow::Result<String> {
+    ) -> Result<String, Diagnostic> {
         let file_name = self.css_file_name(stem, &code);
-        emit_named_file(ctx, &file_name, None, StrOrBytes::Str(code))?;
+        host.emit_file(&file_name, code.into_bytes())?;
         Ok(file_name)
     }
 
@@ -152,14 +128,14 @@ impl CssPlugin {
     /// Writes a chunk's CSS (and its source map in the mode the JS maps use).
     fn emit_chunk_css(
         &self,
-        ctx: &PluginContext,
+        host: &dyn ChunkHost,
         stem: &str,
         parts: &[(String, Option<String>)],
-        sourcemap: Option<&SourceMapType>,
-    ) -> anyhow::Result<String> {
+        sourcemap: Option<SourcemapMode>,
+    ) -> Result<String, Diagnostic> {
         let Some(sourcemap) = sourcemap else {
             let css = self.join_css(parts.iter().map(|(code, _)| code.as_str()));
-            return self.emit_css_file(ctx, stem, css);
+            return self.emit_css_file(host, stem, css);
         };
         let borrowed: Vec<(&str, Option<&str>)> = parts
             .iter()
@@ -168,7 +144,7 @@ impl CssPlugin {
         let (code, map) =
             nexxo_css::concat_stylesheets(&borrowed, &self.options.root, &self.map_source_root);
         let Some(map) = map else {
-            return self.emit_css_file(ctx, stem, code);
+            return self.emit_css_file(host, stem, code);
         };
         // The name hashes the CSS only, so the map's own bytes never change it.
         let file_name = self.css_file_name(stem, &code);
@@ -178,17 +154,17 @@ impl CssPlugin {
             .unwrap_or(&file_name)
             .to_string();
         let comment = match sourcemap {
-            SourceMapType::File => format!("\n/*# sourceMappingURL={base_name}.map */"),
-            SourceMapType::Inline => {
+            SourcemapMode::File => format!("\n/*# sourceMappingURL={base_name}.map */"),
+            SourcemapMode::Inline => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(map.as_bytes());
                 format!("\n/*# sourceMappingURL=data:application/json;base64,{encoded} */")
             }
-            SourceMapType::Hidden => String::new(),
+            SourcemapMode::Hidden => String::new(),
         };
-        if !matches!(sourcemap, SourceMapType::Inline) {
-            emit_named_file(ctx, &format!("{file_name}.map"), None, StrOrBytes::Str(map))?;
+        if sourcemap != SourcemapMode::Inline {
+            host.emit_file(&format!("{file_name}.map"), map.into_bytes())?;
         }
-        emit_named_file(ctx, &file_name, None, StrOrBytes::Str(code + &comment))?;
+        host.emit_file(&file_name, (code + &comment).into_bytes())?;
         Ok(file_name)
     }
 }
@@ -203,28 +179,29 @@ link.onerror = () => reject(new Error('Unable to load stylesheet ' + href)); doc
     )
 }
 
-impl Plugin for CssPlugin {
-    fn name(&self) -> Cow<'static, str> {
-        Cow::Borrowed("nexxo:css")
+impl Plugin for ChunkCss {
+    fn name(&self) -> &'static str {
+        "nexxo:chunk-css"
     }
 
-    fn register_hook_usage(&self) -> HookUsage {
-        HookUsage::RenderChunk | HookUsage::GenerateBundle
+    fn hooks(&self) -> Hooks {
+        Hooks {
+            render_chunk: true,
+            generate_bundle: self.library_css_name.is_some(),
+            ..Hooks::default()
+        }
     }
 
-    async fn render_chunk(
+    fn render_chunk(
         &self,
-        ctx: &PluginContext,
-        args: &HookRenderChunkArgs<'_>,
-    ) -> HookRenderChunkReturn {
-        let chunk = &args.chunk;
+        args: &RenderChunkArgs,
+        host: &dyn ChunkHost,
+    ) -> Result<Option<Transformed>, Diagnostic> {
         let parts: Vec<(String, Option<String>)> = {
             let compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
-            chunk
-                .modules
-                .keys
+            args.rendered_modules
                 .iter()
-                .filter_map(|id| compiled.get(id.as_ref()).cloned())
+                .filter_map(|id| compiled.get(id).cloned())
                 .collect()
         };
         if parts.is_empty() {
@@ -238,41 +215,39 @@ impl Plugin for CssPlugin {
                 .push(css);
             return Ok(None);
         }
-        let file_name =
-            self.emit_chunk_css(ctx, &chunk.name, &parts, args.options.sourcemap.as_ref())?;
+        let file_name = self.emit_chunk_css(host, args.name, &parts, args.sourcemap)?;
         {
             let mut by_module = self
                 .chunk_styles
                 .by_module
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            for id in &chunk.module_ids {
-                by_module.insert(id.to_string(), file_name.clone());
+            for id in args.module_ids {
+                by_module.insert(id.clone(), file_name.clone());
             }
         }
-        if chunk.is_entry {
+        if args.is_entry {
             // Entry pages link their CSS in the HTML.
             return Ok(None);
         }
-        let mut code = string_wizard::MagicString::new(args.code.as_str());
+        let mut code = string_wizard::MagicString::new(args.code);
         code.prepend(css_loader(&self.urls.js_url_expression(&file_name)));
-        Ok(Some(HookRenderChunkOutput {
+        let map = args.sourcemap.map(|_| {
+            code.source_map(string_wizard::SourceMapOptions {
+                hires: string_wizard::Hires::Boundary,
+                include_content: false,
+                source: Arc::from(args.file_name),
+            })
+            .to_json_string()
+        });
+        Ok(Some(Transformed {
             code: code.to_string(),
-            map: HookTransformOutputMap::from_if_enabled(args.options.sourcemap.is_some(), || {
-                code.source_map(string_wizard::SourceMapOptions {
-                    hires: string_wizard::Hires::Boundary,
-                    include_content: false,
-                    source: Arc::from(chunk.filename.as_str()),
-                })
-            }),
+            map,
+            files: Vec::new(),
         }))
     }
 
-    async fn generate_bundle(
-        &self,
-        _ctx: &PluginContext,
-        args: &mut HookGenerateBundleArgs<'_>,
-    ) -> HookNoopReturn {
+    fn generate_bundle(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
         let Some(name) = &self.library_css_name else {
             return Ok(());
         };
@@ -282,12 +257,7 @@ impl Plugin for CssPlugin {
             .unwrap_or_else(|e| e.into_inner())
             .concat();
         if !css.is_empty() {
-            args.bundle.push(Output::Asset(Arc::new(OutputAsset {
-                names: vec![name.clone()],
-                original_file_names: vec![],
-                filename: name.as_str().into(),
-                source: StrOrBytes::Str(css),
-            })));
+            host.emit_file(name, css.into_bytes())?;
         }
         Ok(())
     }
