@@ -274,27 +274,7 @@ mod tests {
         }
     }
 
-    struct NoHost;
-    impl ModuleHost for NoHost {
-        fn asset_url_expression(&self, _: &Path, _: Vec<u8>) -> Result<String, Diagnostic> {
-            unreachable!()
-        }
-        fn css_asset_url(&self, _: &Path, _: Vec<u8>) -> Option<String> {
-            None
-        }
-        fn public_url(&self, name: &str) -> String {
-            name.into()
-        }
-        fn stylesheet_url_expression(&self, _: &Path, _: String) -> Result<String, Diagnostic> {
-            unreachable!()
-        }
-        fn take_stylesheet(&self, _: &str, _: String, _: Option<String>, _: bool) -> String {
-            String::new()
-        }
-        fn resolve(&self, _: &str, _: &Path) -> Option<PathBuf> {
-            None
-        }
-    }
+    use crate::host::NoHost;
 
     #[test]
     fn hooks_run_in_order_with_filters() {

@@ -61,3 +61,29 @@ pub trait ModuleHost: Sync {
         )))
     }
 }
+
+/// A host for unit tests of plugins that ask it nothing but trivial questions.
+#[cfg(test)]
+pub(crate) struct NoHost;
+
+#[cfg(test)]
+impl ModuleHost for NoHost {
+    fn asset_url_expression(&self, _: &Path, _: Vec<u8>) -> Result<String, Diagnostic> {
+        unreachable!("no asset URLs in this test")
+    }
+    fn css_asset_url(&self, _: &Path, _: Vec<u8>) -> Option<String> {
+        None
+    }
+    fn public_url(&self, name: &str) -> String {
+        name.into()
+    }
+    fn stylesheet_url_expression(&self, _: &Path, _: String) -> Result<String, Diagnostic> {
+        unreachable!("no stylesheets in this test")
+    }
+    fn take_stylesheet(&self, _: &str, _: String, _: Option<String>, _: bool) -> String {
+        String::new()
+    }
+    fn resolve(&self, _: &str, _: &Path) -> Option<PathBuf> {
+        None
+    }
+}

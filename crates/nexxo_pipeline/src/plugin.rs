@@ -252,6 +252,22 @@ pub trait ChunkHost {
     fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
 }
 
+impl Transformed {
+    /// The edited code of module `id`, with a source map back to the code it was given.
+    pub fn edited(code: &string_wizard::MagicString, id: &str, files: Vec<PathBuf>) -> Self {
+        let map = code.source_map(string_wizard::SourceMapOptions {
+            hires: string_wizard::Hires::Boundary,
+            include_content: true,
+            source: std::sync::Arc::from(id),
+        });
+        Self {
+            code: code.to_string(),
+            map: Some(map.to_json_string()),
+            files,
+        }
+    }
+}
+
 /// How a file changed, for `hot_update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileChange {

@@ -9,7 +9,7 @@
 //! rewritten here; template strings are the glob plugin's.
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use nexxo_diagnostics::Diagnostic;
 use regex::Regex;
@@ -83,16 +83,7 @@ impl Plugin for AssetImportMetaUrl {
             return Ok(None);
         }
         code.append(imports);
-        let map = code.source_map(string_wizard::SourceMapOptions {
-            hires: string_wizard::Hires::Boundary,
-            include_content: true,
-            source: Arc::from(args.id),
-        });
-        Ok(Some(Transformed {
-            code: code.to_string(),
-            map: Some(map.to_json_string()),
-            files: Vec::new(),
-        }))
+        Ok(Some(Transformed::edited(&code, args.id, Vec::new())))
     }
 }
 
@@ -153,16 +144,7 @@ impl Plugin for AssetUrlTemplates {
             code.update(template.start, template.end, template.replacement)
                 .map_err(|err| Diagnostic::error(format!("{}: {err}", args.id)))?;
         }
-        let map = code.source_map(string_wizard::SourceMapOptions {
-            hires: string_wizard::Hires::Boundary,
-            include_content: true,
-            source: Arc::from(args.id),
-        });
-        Ok(Some(Transformed {
-            code: code.to_string(),
-            map: Some(map.to_json_string()),
-            files: Vec::new(),
-        }))
+        Ok(Some(Transformed::edited(&code, args.id, Vec::new())))
     }
 }
 

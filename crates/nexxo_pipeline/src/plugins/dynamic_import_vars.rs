@@ -9,7 +9,7 @@
 //! position; `/* @vite-ignore */` (or `/* nexxo-ignore */`) inside the call leaves it alone.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use nexxo_diagnostics::Diagnostic;
 use oxc_ast::ast::{BinaryOperator, Expression, ImportExpression};
@@ -108,16 +108,7 @@ impl Plugin for DynamicImportVars {
             return Ok(None);
         }
         code.append(RUNTIME_HELPER);
-        let map = code.source_map(string_wizard::SourceMapOptions {
-            hires: string_wizard::Hires::Boundary,
-            include_content: true,
-            source: Arc::from(args.id),
-        });
-        Ok(Some(Transformed {
-            code: code.to_string(),
-            map: Some(map.to_json_string()),
-            files: Vec::new(),
-        }))
+        Ok(Some(Transformed::edited(&code, args.id, Vec::new())))
     }
 }
 

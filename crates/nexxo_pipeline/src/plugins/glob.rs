@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use globset::{GlobBuilder, GlobMatcher};
 use nexxo_diagnostics::Diagnostic;
@@ -125,16 +125,7 @@ impl Plugin for GlobImports {
         }
         folders.sort();
         folders.dedup();
-        let map = code.source_map(string_wizard::SourceMapOptions {
-            hires: string_wizard::Hires::Boundary,
-            include_content: true,
-            source: Arc::from(args.id),
-        });
-        Ok(Some(Transformed {
-            code: code.to_string(),
-            map: Some(map.to_json_string()),
-            files: folders,
-        }))
+        Ok(Some(Transformed::edited(&code, args.id, folders)))
     }
 
     fn hot_update(&self, file: &Path, change: FileChange) -> Vec<String> {
@@ -748,27 +739,7 @@ mod tests {
     use super::*;
     use crate::plugin::Environment;
 
-    struct NoHost;
-    impl ModuleHost for NoHost {
-        fn asset_url_expression(&self, _: &Path, _: Vec<u8>) -> Result<String, Diagnostic> {
-            unreachable!()
-        }
-        fn css_asset_url(&self, _: &Path, _: Vec<u8>) -> Option<String> {
-            None
-        }
-        fn public_url(&self, name: &str) -> String {
-            name.into()
-        }
-        fn stylesheet_url_expression(&self, _: &Path, _: String) -> Result<String, Diagnostic> {
-            unreachable!()
-        }
-        fn take_stylesheet(&self, _: &str, _: String, _: Option<String>, _: bool) -> String {
-            String::new()
-        }
-        fn resolve(&self, _: &str, _: &Path) -> Option<PathBuf> {
-            None
-        }
-    }
+    use crate::host::NoHost;
 
     fn project() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -1005,7 +976,7 @@ mod tests {
             crate::PluginContainer::new(crate::builtin_plugins(crate::BuiltinOptions {
                 root: &root,
                 public_dir: None,
-                stylesheets: Arc::new(crate::plugins::StylesheetModules::new(
+                stylesheets: std::sync::Arc::new(crate::plugins::StylesheetModules::new(
                     nexxo_css::CssOptions {
                         root: root.clone(),
                         targets: Vec::new(),

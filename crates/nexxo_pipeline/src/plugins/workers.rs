@@ -13,7 +13,7 @@
 //!   (`new MyWorker({ name })`), or the URL string with `&url`.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use nexxo_diagnostics::Diagnostic;
 use regex::Regex;
@@ -138,16 +138,7 @@ impl Plugin for Workers {
         if files.is_empty() {
             return Ok(None);
         }
-        let map = code.source_map(string_wizard::SourceMapOptions {
-            hires: string_wizard::Hires::Boundary,
-            include_content: true,
-            source: Arc::from(args.id),
-        });
-        Ok(Some(Transformed {
-            code: code.to_string(),
-            map: Some(map.to_json_string()),
-            files,
-        }))
+        Ok(Some(Transformed::edited(&code, args.id, files)))
     }
 }
 
