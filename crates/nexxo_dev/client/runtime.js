@@ -96,26 +96,6 @@
     return instantiate(record, chain);
   }
 
-  function interopNamespace(exports) {
-    const value = exports.default;
-    if (value && value.__esModule) return value;
-    const namespace = Object.create(null);
-    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
-      for (const key of Object.keys(value)) {
-        // `module.exports.default = module.exports` (classnames, axios' CommonJS build) names
-        // the same value: the default import stays `module.exports`, as in Vite and Node.
-        if (key === 'default') continue;
-        Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => value[key] });
-      }
-    }
-    // The bundle's own named exports (shared between dependency chunks) win.
-    for (const key of Object.keys(exports)) {
-      if (key !== 'default') Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => exports[key] });
-    }
-    namespace.default = value;
-    return namespace;
-  }
-
   function instantiate(record, chain) {
     const exports = Object.create(null);
     Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
@@ -148,7 +128,7 @@
     const signature = () => (Refresh ? Refresh.createSignatureFunctionForTransform() : (type) => type);
     record.promise = (async () => {
       await record.factory(importModule, dynamicImport, exports, exportAll, meta, register, signature);
-      record.namespace = record.flags.interop ? interopNamespace(exports) : exports;
+      record.namespace = record.flags.interop ? __nexxoInteropNamespace(exports) : exports;
       if (record.flags.refresh && Refresh) {
         record.refreshBoundary = isRefreshBoundary(exports);
       }

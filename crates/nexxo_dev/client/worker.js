@@ -35,22 +35,6 @@
     return instantiate(record, chain);
   }
 
-  function interopNamespace(exports) {
-    const value = exports.default;
-    if (value && value.__esModule) return value;
-    const namespace = Object.create(null);
-    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
-      for (const key of Object.keys(value)) {
-        Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => value[key] });
-      }
-    }
-    for (const key of Object.keys(exports)) {
-      if (key !== 'default') Object.defineProperty(namespace, key, { enumerable: true, configurable: true, get: () => exports[key] });
-    }
-    namespace.default = value;
-    return namespace;
-  }
-
   /** `import.meta.hot` for code written for pages: accepted, but updates reload the page. */
   const hot = {
     data: {},
@@ -94,7 +78,7 @@
     const signature = () => (type) => type;
     record.promise = (async () => {
       await record.factory(importModule, dynamicImport, exports, exportAll, meta, noRefresh, signature);
-      record.namespace = record.flags.interop ? interopNamespace(exports) : exports;
+      record.namespace = record.flags.interop ? __nexxoInteropNamespace(exports) : exports;
       return record.namespace;
     })();
     return record.promise;

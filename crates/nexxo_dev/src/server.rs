@@ -39,11 +39,17 @@ use crate::security::{
 const CLIENT_JS: &str = concat!(
     include_str!("../client/overlay.js"),
     "\n",
+    include_str!("../client/interop.js"),
+    "\n",
     include_str!("../client/runtime.js")
 );
 
 /// The registry of a web worker's script (no document, no WebSocket).
-const WORKER_JS: &str = include_str!("../client/worker.js");
+const WORKER_JS: &str = concat!(
+    include_str!("../client/interop.js"),
+    "\n",
+    include_str!("../client/worker.js")
+);
 
 /// The dev server: the compile state it serves, and what only HTTP needs.
 pub struct DevServer {
