@@ -102,22 +102,25 @@ impl ModuleGraph {
     /// errors concern no page before that, as in Vite.
     pub fn scan_lazy_imports(&mut self, session: &Session, ids: &[String]) {
         let mut packages = BTreeSet::new();
-        let mut scanned: HashMap<String, ModuleNode> = HashMap::new();
+        let mut scanned: HashMap<String, Vec<String>> = HashMap::new();
         let mut seen: HashSet<String> = ids.iter().cloned().collect();
         let mut frontier: Vec<String> = ids.to_vec();
         while !frontier.is_empty() {
-            let compiled: Vec<Compiled> = frontier
+            // Modules not compiled yet are parsed only: their imports are all the scan needs,
+            // and a lazy half of a large app would otherwise be compiled at every start.
+            let found: Vec<(String, Vec<String>)> = frontier
                 .par_iter()
                 .filter(|id| !self.nodes.contains_key(*id))
-                .map(|id| compile(session, id))
+                .map(|id| (id.clone(), scan_imports(session, id)))
                 .collect();
-            scanned.extend(compiled.into_iter().map(|c| (c.id, c.node)));
+            scanned.extend(found);
             let mut next = Vec::new();
             for id in &frontier {
-                let Some(node) = self.nodes.get(id).or_else(|| scanned.get(id)) else {
-                    continue;
+                let deps: Vec<&String> = match self.nodes.get(id) {
+                    Some(node) => node.static_deps.iter().chain(&node.dynamic_deps).collect(),
+                    None => scanned.get(id).into_iter().flatten().collect(),
                 };
-                for dep in node.static_deps.iter().chain(&node.dynamic_deps) {
+                for dep in deps {
                     match dep.strip_prefix(DEPS_PREFIX) {
                         Some(package) => {
                             packages.insert(package.to_string());
@@ -319,6 +322,60 @@ fn add_boundary(
         accepted: accepted.to_string(),
         stale: path.to_vec(),
     });
+}
+
+/// The ids a script module imports (statically or by `import()` with a string), from a parse
+/// of its source without compiling it; packages come back as `/@deps/<specifier>`. Files that
+/// are not scripts, ids with a query and imports that do not resolve give nothing: the scan
+/// only looks for packages, and the compile reports errors when the module is loaded.
+fn scan_imports(session: &Session, id: &str) -> Vec<String> {
+    let (_, query) = nexxo_pipeline::ids::split_query(id);
+    let file = path_for_id(&session.config.root, id);
+    let Ok(source_type) = oxc_span::SourceType::from_path(&file) else {
+        return Vec::new();
+    };
+    if query.is_some() {
+        return Vec::new();
+    }
+    let Ok(source) = nexxo_diagnostics::input::read_regular_to_string(&file) else {
+        return Vec::new();
+    };
+    if nexxo_diagnostics::input::check_nesting(
+        id,
+        &source,
+        nexxo_diagnostics::input::Syntax::Script,
+    )
+    .is_err()
+    {
+        return Vec::new();
+    }
+    let allocator = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, &source, source_type).parse();
+    let record = &parsed.module_record;
+    let static_specifiers = record
+        .requested_modules
+        .iter()
+        .filter(|(_, requests)| requests.iter().any(|r| !r.is_type))
+        .map(|(specifier, _)| specifier.as_str().to_string());
+    let dynamic_specifiers = record.dynamic_imports.iter().filter_map(|import| {
+        let text = import.module_request.source_text(&source);
+        let quoted = text.len() >= 2
+            && (text.starts_with('\'') && text.ends_with('\'')
+                || text.starts_with('"') && text.ends_with('"'));
+        quoted.then(|| text[1..text.len() - 1].to_string())
+    });
+    static_specifiers
+        .chain(dynamic_specifiers)
+        .filter_map(
+            |specifier| match session.resolver.resolve(&file, &specifier) {
+                Ok(Resolved::File { path, query }) => {
+                    Some(id_for_path(&session.config.root, &path, query.as_deref()))
+                }
+                Ok(Resolved::Dependency(bare)) => Some(format!("{DEPS_PREFIX}{bare}")),
+                Err(_) => None,
+            },
+        )
+        .collect()
 }
 
 /// Compiles one module and resolves its imports (runs on rayon's threads).
