@@ -97,9 +97,9 @@ impl ModuleGraph {
     /// through other modules, so that they are in the page's first dependency bundle (Vite's
     /// dependency scan follows dynamic imports too). Found only when a lazy route opens, they
     /// would need a new bundle and so a page reload: a second bundle would bring its own copy
-    /// of packages the page already runs (two Reacts). The lazy modules are compiled (and so
-    /// cached) but stay out of the graph until the page loads them: edits to them and their
-    /// errors concern no page before that, as in Vite.
+    /// of packages the page already runs (two Reacts). The lazy modules are only parsed (as
+    /// esbuild's scan in Vite) and stay out of the graph until the page loads them: edits to
+    /// them and their errors concern no page before that.
     pub fn scan_lazy_imports(&mut self, session: &Session, ids: &[String]) {
         let mut packages = BTreeSet::new();
         let mut scanned: HashMap<String, Vec<String>> = HashMap::new();
