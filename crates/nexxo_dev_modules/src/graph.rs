@@ -331,24 +331,45 @@ fn add_boundary(
 fn scan_imports(session: &Session, id: &str) -> Vec<String> {
     let (_, query) = nexxo_pipeline::ids::split_query(id);
     let file = path_for_id(&session.config.root, id);
-    let Ok(source_type) = oxc_span::SourceType::from_path(&file) else {
-        return Vec::new();
-    };
     if query.is_some() {
         return Vec::new();
     }
-    let Ok(source) = nexxo_diagnostics::input::read_regular_to_string(&file) else {
-        return Vec::new();
+    let specifiers = match session.module_cache.get_scan(&file) {
+        Some(specifiers) => specifiers,
+        None => {
+            let Some((specifiers, hash)) = parse_import_specifiers(&file) else {
+                return Vec::new();
+            };
+            session.module_cache.put_scan(&file, hash, &specifiers);
+            specifiers
+        }
     };
-    if nexxo_diagnostics::input::check_nesting(
-        id,
+    specifiers
+        .into_iter()
+        .filter_map(
+            |specifier| match session.resolver.resolve(&file, &specifier) {
+                Ok(Resolved::File { path, query }) => {
+                    Some(id_for_path(&session.config.root, &path, query.as_deref()))
+                }
+                Ok(Resolved::Dependency(bare)) => Some(format!("{DEPS_PREFIX}{bare}")),
+                Err(_) => None,
+            },
+        )
+        .collect()
+}
+
+/// The specifiers a script file imports statically (not type-only) or by `import()` with a
+/// string, and the hash of the source read; `None` for files that are not scripts.
+fn parse_import_specifiers(file: &Path) -> Option<(Vec<String>, String)> {
+    let source_type = oxc_span::SourceType::from_path(file).ok()?;
+    let source = nexxo_diagnostics::input::read_regular_to_string(file).ok()?;
+    let hash = nexxo_cache::hash_hex(&[source.as_bytes()]);
+    nexxo_diagnostics::input::check_nesting(
+        file,
         &source,
         nexxo_diagnostics::input::Syntax::Script,
     )
-    .is_err()
-    {
-        return Vec::new();
-    }
+    .ok()?;
     let allocator = oxc_allocator::Allocator::default();
     let parsed = oxc_parser::Parser::new(&allocator, &source, source_type).parse();
     let record = &parsed.module_record;
@@ -364,18 +385,7 @@ fn scan_imports(session: &Session, id: &str) -> Vec<String> {
                 || text.starts_with('"') && text.ends_with('"'));
         quoted.then(|| text[1..text.len() - 1].to_string())
     });
-    static_specifiers
-        .chain(dynamic_specifiers)
-        .filter_map(
-            |specifier| match session.resolver.resolve(&file, &specifier) {
-                Ok(Resolved::File { path, query }) => {
-                    Some(id_for_path(&session.config.root, &path, query.as_deref()))
-                }
-                Ok(Resolved::Dependency(bare)) => Some(format!("{DEPS_PREFIX}{bare}")),
-                Err(_) => None,
-            },
-        )
-        .collect()
+    Some((static_specifiers.chain(dynamic_specifiers).collect(), hash))
 }
 
 /// Compiles one module and resolves its imports (runs on rayon's threads).

@@ -88,4 +88,34 @@ impl ModuleCache {
         self.store
             .put_file_bound_since(&self.key(id), module, &module.files, started);
     }
+
+    /// The import specifiers the lazy-import scan read from `path` (as written, type-only
+    /// imports left out), while the file keeps its content. Resolution is done again by the
+    /// caller, so a file that appears or moves is still found.
+    pub fn get_scan(&self, path: &Path) -> Option<Vec<String>> {
+        if !self.store.is_enabled() {
+            return None;
+        }
+        self.store.get_file_bound(&self.scan_key(path)).ok()
+    }
+
+    /// Stores what the scan read from `path`, whose content hashed to `hash` when it was read.
+    pub fn put_scan(&self, path: &Path, hash: String, specifiers: &[String]) {
+        self.store.put_file_bound(
+            &self.scan_key(path),
+            &specifiers,
+            &[(path.to_path_buf(), hash)],
+        );
+    }
+
+    fn scan_key(&self, path: &Path) -> Vec<u8> {
+        format!(
+            "scan:{}",
+            hash_hex(&[
+                nexxo_cache::tool_fingerprint().as_bytes(),
+                path.to_string_lossy().as_bytes()
+            ])
+        )
+        .into_bytes()
+    }
 }
