@@ -46,6 +46,9 @@ pub struct ModuleGraph {
     pending_importers: HashMap<String, BTreeSet<String>>,
     /// Packages that modules not in the graph yet import, found by `scan_lazy_imports`.
     lazy_packages: BTreeSet<String>,
+    /// The entries the last scan started from, while no module or file changed since: a page
+    /// loaded again (or the warm-up's page request) needs no second scan.
+    lazy_scan_of: Option<Vec<String>>,
 }
 
 /// The result of compiling one module and resolving its imports, before it joins the graph.
@@ -101,6 +104,9 @@ impl ModuleGraph {
     /// esbuild's scan in Vite) and stay out of the graph until the page loads them: edits to
     /// them and their errors concern no page before that.
     pub fn scan_lazy_imports(&mut self, session: &Session, ids: &[String]) {
+        if self.lazy_scan_of.as_deref() == Some(ids) {
+            return;
+        }
         let mut packages = BTreeSet::new();
         let mut scanned: HashMap<String, Vec<String>> = HashMap::new();
         let mut seen: HashSet<String> = ids.iter().cloned().collect();
@@ -133,6 +139,12 @@ impl ModuleGraph {
             frontier = next;
         }
         self.lazy_packages = packages;
+        self.lazy_scan_of = Some(ids.to_vec());
+    }
+
+    /// A file changed or a module was compiled: the next page request scans again.
+    pub fn forget_lazy_scan(&mut self) {
+        self.lazy_scan_of = None;
     }
 
     /// Recompiles `id` in place (after its file changed); new static imports are compiled too.
@@ -157,6 +169,7 @@ impl ModuleGraph {
     }
 
     fn insert(&mut self, result: Compiled) {
+        self.lazy_scan_of = None;
         let Compiled { id, mut node } = result;
         if let Some(old) = self.nodes.remove(&id) {
             node.importers = old.importers;

@@ -89,6 +89,8 @@ impl CompileState {
     /// appeared) and decides what the pages must do. Changes needing a restart are the caller's
     /// to check first ([`needs_restart`]).
     pub async fn files_changed(self: &Arc<Self>, paths: &[PathBuf]) -> FileChangeOutcome {
+        // A lazy module (not in the graph) may import new packages now.
+        lock(&self.graph).forget_lazy_scan();
         let page_changed = page_changed(paths);
         if page_changed {
             // Inline page scripts are compiled again from the new HTML.
