@@ -9,8 +9,8 @@ use nexxo_diagnostics::Diagnostic;
 
 use super::read;
 use crate::host::ModuleHost;
-use crate::ids::{classify, data_url, js_string, split_query, AssetImport, ASSET_EXTENSIONS};
-use crate::plugin::{HookFilter, Hooks, LoadArgs, LoadedModule, Plugin, QueryFilter};
+use crate::ids::{classify, data_url, js_string, split_query, AssetImport};
+use crate::plugin::{HookFilter, Hooks, LoadArgs, LoadedModule, Plugin};
 
 #[derive(Debug, Default)]
 pub struct AssetModules;
@@ -22,11 +22,8 @@ impl Plugin for AssetModules {
 
     fn hooks(&self) -> Hooks {
         Hooks {
-            // `classify` decides; the filter only spares ids that cannot be assets.
-            load: Some(HookFilter {
-                query: QueryFilter::Any,
-                ..HookFilter::default()
-            }),
+            // Any file with `?url`/`?raw`/`?inline`, or of an asset type: `classify` decides.
+            load: Some(HookFilter::any()),
             ..Hooks::default()
         }
     }
@@ -51,9 +48,4 @@ impl Plugin for AssetModules {
             vec![path.to_path_buf()],
         )))
     }
-}
-
-/// Whether a file of this extension is imported as an asset without a query.
-pub fn is_asset_extension(extension: &str) -> bool {
-    ASSET_EXTENSIONS.contains(&extension)
 }
