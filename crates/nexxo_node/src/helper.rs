@@ -67,6 +67,21 @@ impl Helper {
                 node: node.to_path_buf(),
                 message: error.to_string(),
             })?;
+        match Self::start_threads(node, &mut child) {
+            Ok(helper) => Ok(helper(child)),
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(error)
+            }
+        }
+    }
+
+    /// The writer, reader and stderr threads; the returned closure completes the helper.
+    fn start_threads(
+        node: &Path,
+        child: &mut Child,
+    ) -> Result<impl FnOnce(Child) -> Self, NodeError> {
         let mut stdin: ChildStdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr = child.stderr.take().expect("stderr is piped");
@@ -122,7 +137,7 @@ impl Helper {
             })
             .map_err(spawn_thread_error(node))?;
 
-        Ok(Self {
+        Ok(move |child| Self {
             child,
             requests: Some(request_tx),
             replies: reply_rx,
@@ -186,6 +201,12 @@ impl Helper {
             status,
             stderr_tail: self.stderr_tail(),
         }
+    }
+
+    /// Whether the process has exited (between requests: killed from outside, or a compiler's
+    /// timer called `process.exit`).
+    pub(crate) fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
     }
 
     fn stderr_tail(&self) -> String {

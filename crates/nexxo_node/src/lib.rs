@@ -187,8 +187,13 @@ impl NodePool {
     fn acquire(&self) -> Result<Helper, NodeError> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(helper) = slots.idle.pop() {
-                return Ok(helper);
+            if let Some(mut helper) = slots.idle.pop() {
+                if !helper.has_exited() {
+                    return Ok(helper);
+                }
+                // Died while idle: replaced now, so this request does not fail for it.
+                slots.live -= 1;
+                continue;
             }
             if slots.live < self.options.max_helpers.max(1) {
                 slots.live += 1;

@@ -207,6 +207,39 @@ fn a_helper_that_exits_is_reported_with_its_stderr_and_restarted() {
 }
 
 #[test]
+fn a_helper_that_dies_between_requests_is_replaced_before_the_next() {
+    let project = project_with_package(
+        "late-exit-compiler",
+        "exports.compile = () => { setTimeout(() => process.exit(1), 20); return 'done'; };\n\
+         exports.ok = () => 'fine';\n",
+    );
+    let pool = pool(Duration::from_secs(60));
+    let result = pool
+        .request(&call(
+            project.path(),
+            "late-exit-compiler",
+            "compile",
+            vec![],
+        ))
+        .unwrap();
+    assert_eq!(result, json!("done"));
+    // Wait until the helper has really exited (no fixed sleep: poll its slot).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !pool.slots.lock().unwrap().idle[0].has_exited() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the helper never exited"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let result = pool
+        .request(&call(project.path(), "late-exit-compiler", "ok", vec![]))
+        .unwrap();
+    assert_eq!(result, json!("fine"));
+    assert_eq!(pool.started(), 2);
+}
+
+#[test]
 fn an_endless_loop_times_out_and_the_helper_is_restarted() {
     let project = project_with_package(
         "looping-compiler",
