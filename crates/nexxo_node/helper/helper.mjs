@@ -9,6 +9,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// The oldest Node this script runs on (Object.hasOwn and friends need 16.9; 18 is the oldest
+// still-maintained line). The Rust side turns this exact line into "install Node.js 18+".
+const MIN_NODE_MAJOR = 18;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  process.stderr.write(`NEXXO_NODE_TOO_OLD ${process.versions.node} ${MIN_NODE_MAJOR}\n`);
+  process.exit(3);
+}
+
 // Compilers may log; anything they print must not corrupt the reply stream, so console output
 // (which goes through process.stdout.write) is sent to stderr and replies use the saved writer.
 const writeReply = process.stdout.write.bind(process.stdout);

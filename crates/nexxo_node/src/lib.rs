@@ -151,7 +151,7 @@ impl NodePool {
             Err(error) => {
                 drop(helper);
                 self.release(None);
-                Err(error)
+                Err(self.node_too_old(error))
             }
         }
     }
@@ -181,6 +181,27 @@ impl NodePool {
             });
         }
         Ok(())
+    }
+
+    /// A helper that refused to run on an old Node (see `MIN_NODE_MAJOR` in the helper) gives
+    /// the one clear message instead of a crash report.
+    fn node_too_old(&self, error: NodeError) -> NodeError {
+        let NodeError::Crashed { stderr_tail, .. } = &error else {
+            return error;
+        };
+        let refusal = stderr_tail
+            .lines()
+            .find_map(|line| line.strip_prefix("NEXXO_NODE_TOO_OLD "))
+            .and_then(|rest| rest.split_once(' '))
+            .and_then(|(found, needed)| Some((found, needed.trim().parse::<u32>().ok()?)));
+        match refusal {
+            Some((found, needed_major)) => NodeError::NodeTooOld {
+                purpose: self.options.purpose.clone(),
+                found: found.to_string(),
+                needed_major,
+            },
+            None => error,
+        }
     }
 
     /// An idle helper, a new one while fewer than `max_helpers` run, or the next one freed.

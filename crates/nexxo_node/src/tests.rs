@@ -345,3 +345,31 @@ fn a_pool_without_node_fails_the_request_with_the_message() {
     assert!(matches!(error, NodeError::Spawn { .. }), "{error:?}");
     assert_eq!(pool.started(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_node_too_old_for_the_helper_says_what_to_install() {
+    use std::os::unix::fs::PermissionsExt;
+    // Stands in for Node 16: prints the helper's refusal line and exits as the helper would.
+    let dir = tempfile::tempdir().unwrap();
+    let fake_node = dir.path().join("node");
+    fs::write(
+        &fake_node,
+        "#!/bin/sh\necho 'NEXXO_NODE_TOO_OLD 16.20.0 18' >&2\nexit 3\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake_node, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut options = NodeOptions::new("Svelte components");
+    options.node = Some(fake_node);
+    let pool = NodePool::new(options);
+    let error = pool
+        .request(&NodeTask::Version {
+            root: PathBuf::new(),
+            packages: vec![],
+        })
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Svelte components needs Node.js 18 or newer, but the installed Node.js is 16.20.0. Install Node.js 18+ (https://nodejs.org)."
+    );
+}
