@@ -1,0 +1,334 @@
+//! A pool of Node.js helper processes that run JS compilers (Vue, Svelte, Solid, PostCSS, ...)
+//! installed in the user's project.
+//!
+//! Nothing starts until the first [`NodePool::request`]: React, Preact, Lit and vanilla projects
+//! never need Node, so they never start it. Then up to one helper per core is started as
+//! requests need them; each helper runs `helper/helper.mjs` (embedded, Node built-ins only) and
+//! loads compilers with `createRequire` from the project root. Messages are a 4-byte
+//! little-endian length plus UTF-8 JSON over the child's stdin/stdout; stderr is kept for crash
+//! reports. A request that times out kills its helper; a helper that dies is replaced on the
+//! next request; the request gets an error either way, never a hang.
+//!
+//! The API is blocking and `Sync`, for rayon threads (call it from tokio through
+//! `spawn_blocking`). Each helper serves one request at a time, so a timeout or crash fails only
+//! the request that caused it.
+
+mod error;
+mod helper;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+pub use error::NodeError;
+use helper::Helper;
+
+/// The environment variable naming the `node` executable to use instead of the one on `PATH`.
+pub const NODE_ENV_VAR: &str = "NEXXO_NODE";
+
+/// How a [`NodePool`] runs.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// What Node is needed for, as shown in errors ("Vue single-file components").
+    pub purpose: String,
+    /// The most helpers running at once; defaults to the number of cores (at least 1).
+    pub max_helpers: usize,
+    /// How long one request may take before its helper is killed and restarted.
+    pub request_timeout: Duration,
+    /// The `node` executable; `None` finds it from `NEXXO_NODE`, then `PATH`, when first needed.
+    pub node: Option<PathBuf>,
+}
+
+impl NodeOptions {
+    pub fn new(purpose: impl Into<String>) -> Self {
+        Self {
+            purpose: purpose.into(),
+            max_helpers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            request_timeout: Duration::from_secs(60),
+            node: None,
+        }
+    }
+}
+
+/// One unit of work for a helper. `root` is the project root compilers are resolved from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeTask {
+    /// Node's version and the installed version of each package (`null` when missing).
+    Version {
+        root: PathBuf,
+        packages: Vec<String>,
+    },
+    /// Loads `package` from `root` and calls its exported function `export` with `args`; the
+    /// function's (awaited) return value is the result.
+    Call {
+        root: PathBuf,
+        package: String,
+        export: String,
+        args: Vec<Value>,
+    },
+}
+
+impl NodeTask {
+    fn root(&self) -> &Path {
+        match self {
+            NodeTask::Version { root, .. } | NodeTask::Call { root, .. } => root,
+        }
+    }
+
+    fn to_message(&self) -> Map<String, Value> {
+        let message = match self {
+            NodeTask::Version { root, packages } => json!({
+                "task": "version",
+                "root": root.to_string_lossy(),
+                "packages": packages,
+            }),
+            NodeTask::Call {
+                root,
+                package,
+                export,
+                args,
+            } => json!({
+                "task": "call",
+                "root": root.to_string_lossy(),
+                "package": package,
+                "export": export,
+                "args": args,
+            }),
+        };
+        match message {
+            Value::Object(map) => map,
+            _ => unreachable!("json! of an object literal is an object"),
+        }
+    }
+}
+
+/// Helpers not serving a request, and how many exist in all.
+struct Slots {
+    idle: Vec<Helper>,
+    live: usize,
+}
+
+/// A lazily started pool of Node.js helpers. Dropping it stops them.
+pub struct NodePool {
+    options: NodeOptions,
+    slots: Mutex<Slots>,
+    helper_freed: Condvar,
+    started: AtomicUsize,
+}
+
+impl NodePool {
+    /// A pool that starts nothing until the first request.
+    pub fn new(options: NodeOptions) -> Self {
+        Self {
+            options,
+            slots: Mutex::new(Slots {
+                idle: Vec::new(),
+                live: 0,
+            }),
+            helper_freed: Condvar::new(),
+            started: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many helper processes this pool has started so far (restarts included).
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// Runs one task on a helper and returns its result.
+    pub fn request(&self, task: &NodeTask) -> Result<Value, NodeError> {
+        let mut helper = self.acquire()?;
+        let outcome = helper.request(task.to_message(), self.options.request_timeout);
+        match outcome {
+            Ok(reply) => {
+                self.release(Some(helper));
+                reply_result(reply, task.root())
+            }
+            Err(error) => {
+                drop(helper);
+                self.release(None);
+                Err(self.node_too_old(error))
+            }
+        }
+    }
+
+    /// The installed Node's version (`20.20.2`).
+    pub fn node_version(&self) -> Result<String, NodeError> {
+        let reply = self.request(&NodeTask::Version {
+            root: PathBuf::new(),
+            packages: Vec::new(),
+        })?;
+        Ok(reply["node"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Fails with one clear message when the installed Node is older than `major`.
+    pub fn ensure_node_at_least(&self, major: u32) -> Result<(), NodeError> {
+        let found = self.node_version()?;
+        let found_major = found
+            .split('.')
+            .next()
+            .and_then(|major| major.parse::<u32>().ok())
+            .unwrap_or(0);
+        if found_major < major {
+            return Err(NodeError::NodeTooOld {
+                purpose: self.options.purpose.clone(),
+                found,
+                needed_major: major,
+            });
+        }
+        Ok(())
+    }
+
+    /// A helper that refused to run on an old Node (see `MIN_NODE_MAJOR` in the helper) gives
+    /// the one clear message instead of a crash report.
+    fn node_too_old(&self, error: NodeError) -> NodeError {
+        let NodeError::Crashed { stderr_tail, .. } = &error else {
+            return error;
+        };
+        let refusal = stderr_tail
+            .lines()
+            .find_map(|line| line.strip_prefix("NEXXO_NODE_TOO_OLD "))
+            .and_then(|rest| rest.split_once(' '))
+            .and_then(|(found, needed)| Some((found, needed.trim().parse::<u32>().ok()?)));
+        match refusal {
+            Some((found, needed_major)) => NodeError::NodeTooOld {
+                purpose: self.options.purpose.clone(),
+                found: found.to_string(),
+                needed_major,
+            },
+            None => error,
+        }
+    }
+
+    /// An idle helper, a new one while fewer than `max_helpers` run, or the next one freed.
+    fn acquire(&self) -> Result<Helper, NodeError> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(mut helper) = slots.idle.pop() {
+                if !helper.has_exited() {
+                    return Ok(helper);
+                }
+                // Died while idle: replaced now, so this request does not fail for it.
+                slots.live -= 1;
+                continue;
+            }
+            if slots.live < self.options.max_helpers.max(1) {
+                slots.live += 1;
+                drop(slots);
+                // Started outside the lock: other threads keep using the running helpers.
+                let spawned = self.spawn();
+                if spawned.is_err() {
+                    self.release(None);
+                }
+                return spawned;
+            }
+            slots = self
+                .helper_freed
+                .wait(slots)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Returns a helper to the pool, or with `None` gives up the place of one that died.
+    fn release(&self, helper: Option<Helper>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        match helper {
+            Some(helper) => slots.idle.push(helper),
+            None => slots.live -= 1,
+        }
+        drop(slots);
+        self.helper_freed.notify_one();
+    }
+
+    fn spawn(&self) -> Result<Helper, NodeError> {
+        let node = match &self.options.node {
+            Some(node) => node.clone(),
+            None => find_node(
+                std::env::var_os(NODE_ENV_VAR),
+                std::env::var_os("PATH"),
+                &self.options.purpose,
+            )?,
+        };
+        let helper = Helper::spawn(&node)?;
+        self.started.fetch_add(1, Ordering::SeqCst);
+        Ok(helper)
+    }
+}
+
+/// `{ ok: true, result }` → the result; `{ ok: false, error }` → the matching [`NodeError`].
+fn reply_result(mut reply: Value, root: &Path) -> Result<Value, NodeError> {
+    if reply["ok"] == Value::Bool(true) {
+        return Ok(reply["result"].take());
+    }
+    let error = &reply["error"];
+    if let Some(package) = error["missingPackage"].as_str() {
+        return Err(NodeError::MissingPackage {
+            package: package.to_string(),
+            root: root.to_path_buf(),
+        });
+    }
+    let location = |key: &str| error[key].as_u64().and_then(|n| usize::try_from(n).ok());
+    Err(NodeError::Task {
+        message: error["message"]
+            .as_str()
+            .unwrap_or("the Node.js helper reported an error without a message")
+            .to_string(),
+        file: error["file"].as_str().map(str::to_string),
+        line: location("line"),
+        column: location("column"),
+    })
+}
+
+/// The `node` executable: `NEXXO_NODE` when set, else the first `node` on `PATH`.
+fn find_node(
+    env_override: Option<OsString>,
+    path: Option<OsString>,
+    purpose: &str,
+) -> Result<PathBuf, NodeError> {
+    if let Some(node) = env_override.filter(|value| !value.is_empty()) {
+        let node = PathBuf::from(node);
+        return if node.is_file() {
+            Ok(node)
+        } else {
+            Err(NodeError::NodeMissing {
+                purpose: purpose.to_string(),
+                detail: format!(
+                    "{NODE_ENV_VAR} names {}, which is not a file",
+                    node.display()
+                ),
+            })
+        };
+    }
+    let names: &[&str] = if cfg!(windows) {
+        &["node.exe", "node"]
+    } else {
+        &["node"]
+    };
+    path.iter()
+        .flat_map(std::env::split_paths)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| NodeError::NodeMissing {
+            purpose: purpose.to_string(),
+            detail: "no `node` was found on PATH".to_string(),
+        })
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests;
