@@ -19,6 +19,9 @@ pub enum Environment {
     Worker,
 }
 
+/// Extensions of script files (without the dot): the ones [`Lang::of`] knows.
+pub const SCRIPT_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
+
 /// The language of a module's code, which decides how it is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -74,6 +77,11 @@ impl HookFilter {
     /// Any module.
     pub fn any() -> Self {
         Self::default()
+    }
+
+    /// Script files (JavaScript and TypeScript, with or without JSX).
+    pub fn scripts() -> Self {
+        Self::extensions(SCRIPT_EXTENSIONS)
     }
 
     pub fn extensions(extensions: &[&'static str]) -> Self {

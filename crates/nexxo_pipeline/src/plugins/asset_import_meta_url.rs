@@ -36,10 +36,7 @@ impl Plugin for AssetImportMetaUrl {
 
     fn hooks(&self) -> Hooks {
         Hooks {
-            transform: Some(
-                HookFilter::extensions(&["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"])
-                    .with_code("import.meta.url"),
-            ),
+            transform: Some(HookFilter::scripts().with_code("import.meta.url")),
             ..Hooks::default()
         }
     }
@@ -110,7 +107,7 @@ impl Plugin for AssetUrlTemplates {
     fn hooks(&self) -> Hooks {
         Hooks {
             transform: Some(
-                HookFilter::extensions(crate::plugins::glob::SCRIPT_EXTENSIONS)
+                HookFilter::scripts()
                     .with_code("import.meta.url")
                     .without_packages(),
             ),

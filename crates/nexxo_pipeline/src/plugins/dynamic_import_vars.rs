@@ -20,7 +20,7 @@ use regex::Regex;
 use crate::host::ModuleHost;
 use crate::ids::{js_string, split_query};
 use crate::plugin::{HookFilter, Hooks, Plugin, TransformArgs, Transformed};
-use crate::plugins::glob::{display_path, relative_specifier, with_program, SCRIPT_EXTENSIONS};
+use crate::plugins::glob::{display_path, relative_specifier, with_program};
 
 /// Vite's runtime helper, inlined once per module that needs it.
 const RUNTIME_HELPER: &str = "\nfunction __variableDynamicImportRuntimeHelper(glob, path, segs) {\n  const v = glob[path];\n  if (v) return typeof v === 'function' ? v() : Promise.resolve(v);\n  return new Promise((_, reject) => {\n    (typeof queueMicrotask === 'function' ? queueMicrotask : setTimeout)(reject.bind(null, new Error('Unknown variable dynamic import: ' + path + (path.split('/').length !== segs ? '. Note that variables only represent file names one level deep.' : ''))));\n  });\n}\n";
@@ -48,11 +48,7 @@ impl Plugin for DynamicImportVars {
 
     fn hooks(&self) -> Hooks {
         Hooks {
-            transform: Some(
-                HookFilter::extensions(SCRIPT_EXTENSIONS)
-                    .with_code("import")
-                    .without_packages(),
-            ),
+            transform: Some(HookFilter::scripts().with_code("import").without_packages()),
             ..Hooks::default()
         }
     }

@@ -33,10 +33,6 @@ use crate::host::ModuleHost;
 use crate::ids::{js_string, split_query};
 use crate::plugin::{FileChange, HookFilter, Hooks, Lang, Plugin, TransformArgs, Transformed};
 
-/// The script extensions the module-code transforms look at.
-pub(crate) const SCRIPT_EXTENSIONS: &[&str] =
-    &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
-
 pub struct GlobImports {
     root: PathBuf,
     alias: Vec<(String, String)>,
@@ -62,7 +58,7 @@ impl Plugin for GlobImports {
     fn hooks(&self) -> Hooks {
         Hooks {
             transform: Some(
-                HookFilter::extensions(SCRIPT_EXTENSIONS)
+                HookFilter::scripts()
                     .with_code("import.meta.glob")
                     .without_packages(),
             ),

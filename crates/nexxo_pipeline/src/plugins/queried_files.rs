@@ -11,7 +11,9 @@ use super::json::json_module;
 use super::read;
 use crate::host::ModuleHost;
 use crate::ids::split_query;
-use crate::plugin::{HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter};
+use crate::plugin::{
+    HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin, QueryFilter, SCRIPT_EXTENSIONS,
+};
 
 #[derive(Debug)]
 pub struct QueriedFiles;
@@ -24,7 +26,7 @@ impl Plugin for QueriedFiles {
     fn hooks(&self) -> Hooks {
         Hooks {
             load: Some(HookFilter {
-                extensions: vec!["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "json"],
+                extensions: SCRIPT_EXTENSIONS.iter().copied().chain(["json"]).collect(),
                 query: QueryFilter::Present,
                 ..HookFilter::default()
             }),

@@ -53,10 +53,7 @@ impl Plugin for Workers {
     fn hooks(&self) -> Hooks {
         Hooks {
             load: Some(HookFilter::query_flags(&["worker", "sharedworker"])),
-            transform: Some(
-                HookFilter::extensions(&["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"])
-                    .with_code("Worker"),
-            ),
+            transform: Some(HookFilter::scripts().with_code("Worker")),
             ..Hooks::default()
         }
     }
