@@ -12,8 +12,7 @@ import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import { mkdir, writeFile, symlink, readdir, realpath } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, rawGet, writeProject } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, startPreview, buildOrThrow, rawGet, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -255,21 +254,9 @@ test('nexxo preview: no dotfiles, no symlinks out, one 404 for traversal and mis
   const script = assets.find((name) => name.endsWith('.js'));
   assert.ok(script, `a built script in ${assets}`);
 
-  const child = spawn(nexxoBin, ['preview', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  const preview = await startPreview(root);
+  const { port } = preview;
   try {
-    const port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`preview did not start: ${output}`)), 30_000);
-      child.stdout.on('data', () => {
-        const match = /localhost:(\d+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
     const html = { accept: 'text/html' };
     const missing = await rawGet(port, '/assets/index-00000000.js', html);
     assert.equal(missing.status, 404);
@@ -305,6 +292,6 @@ test('nexxo preview: no dotfiles, no symlinks out, one 404 for traversal and mis
     assert.match(asset.headers['content-type'], /javascript/);
     await assertOneHostRule(port);
   } finally {
-    child.kill('SIGTERM');
+    await preview.stop();
   }
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import http from 'node:http';
 import { mkdtemp, mkdir, writeFile, symlink, readFile, realpath } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { sharedBrowser, openPage, startDev, buildOrThrow, nexxoBin, copyProject, repoRoot, rawGet, writeProject } from './harness.mjs';
+import { sharedBrowser, openPage, startDev, startPreview, buildOrThrow, copyProject, repoRoot, rawGet, writeProject } from './harness.mjs';
 
 const browser = sharedBrowser();
 let root;
@@ -327,21 +327,9 @@ test('multi-page: /about serves about/index.html and /contact contact.html befor
 
 test('nexxo preview serves dist/ compressed, with cache headers and the SPA fallback', async () => {
   buildOrThrow(root);
-  const { spawn } = await import('node:child_process');
-  const child = spawn(nexxoBin, ['preview', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
+  const preview = await startPreview(root);
+  const { port } = preview;
   try {
-    const port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`preview did not start: ${output}`)), 30_000);
-      child.stdout.on('data', () => {
-        const match = /localhost:(\d+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
     const index = await rawGet(port, '/deep/link', { accept: 'text/html' });
     assert.equal(index.status, 200);
     const script = /src="([^"]+\.js)"/.exec(index.body)[1];
@@ -367,6 +355,6 @@ test('nexxo preview serves dist/ compressed, with cache headers and the SPA fall
     assert.deepEqual(problems, []);
     await page.close();
   } finally {
-    child.kill('SIGTERM');
+    await preview.stop();
   }
 });

@@ -183,10 +183,19 @@ function nearestNodeModules(dir) {
  * Starts `nexxo dev <root>` on a free port of 127.0.0.1 and waits until it prints its URL.
  * Returns the URL, the output so far, and `stop()`.
  */
-export async function startDev(root, args = []) {
+export function startDev(root, args = []) {
+  return startServer('dev', root, args);
+}
+
+/** Starts `nexxo preview <root>` (serving its built dist/) like [`startDev`]. */
+export function startPreview(root, args = []) {
+  return startServer('preview', root, args);
+}
+
+async function startServer(command, root, args) {
   const { spawn } = await import('node:child_process');
   if (!existsSync(nexxoBin)) throw new Error(`nexxo binary not found at ${nexxoBin}`);
-  const child = spawn(nexxoBin, ['dev', root, '--port', '0', ...args], {
+  const child = spawn(nexxoBin, [command, root, '--port', '0', ...args], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -194,7 +203,7 @@ export async function startDev(root, args = []) {
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nexxo dev did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`nexxo ${command} did not start:\n${output}`)), 60_000);
     const check = () => {
       // Human output prints the URL; `--log-format json` a "ready" event with the port.
       const match = /Local:\s+http:\/\/localhost:(\d+)/.exec(output) || /"port":(\d+)/.exec(output);
@@ -204,7 +213,7 @@ export async function startDev(root, args = []) {
       }
     };
     child.stdout.on('data', check);
-    child.on('exit', (code) => reject(new Error(`nexxo dev exited with ${code}:\n${output}`)));
+    child.on('exit', (code) => reject(new Error(`nexxo ${command} exited with ${code}:\n${output}`)));
   });
   return {
     url: `http://127.0.0.1:${port}/`,
