@@ -5,8 +5,17 @@
 // `{ id, ok: true, result }` or `{ id, ok: false, error: { message, file?, line?, column?,
 // missingPackage? } }`. Requests are handled concurrently and a failing task never ends the
 // process. Node built-ins only: this script is embedded in the nexxo binary.
+//
+// Layout: the helper is one ES module made by concatenating files in a fixed order (see
+// `src/helper.rs`): this core (protocol, package loading, error normalization, the `tasks`
+// table), then `tasks/*.mjs` (one per framework: vue, svelte, solid, postcss, tailwind), each
+// adding entries to `tasks` and using the core's helpers, then `main.mjs`, which starts reading
+// stdin once every task is registered. All files share one module scope, so only this core
+// imports Node built-ins and top-level names must not repeat across files.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 // The oldest Node this script runs on (Object.hasOwn and friends need 16.9; 18 is the oldest
@@ -51,21 +60,22 @@ function isNotFound(error) {
 }
 
 // Resolving is done first and on its own so that only the package itself being absent counts as
-// "missing"; a missing file inside an installed package is that package's error.
-function resolvePackage(root, name) {
+// "missing"; a missing file inside an installed package is that package's error. `missingName`
+// is what the user is told to install when `name` is a path inside it (`svelte/compiler`).
+function resolvePackage(root, name, missingName = name) {
   try {
     return requireFrom(root).resolve(name);
   } catch (error) {
-    if (isNotFound(error)) throw new MissingPackage(name, root);
+    if (isNotFound(error)) throw new MissingPackage(missingName, root);
     throw error;
   }
 }
 
 const modules = new Map();
-async function loadPackage(root, name) {
+async function loadPackage(root, name, missingName = name) {
   const key = `${root}\0${name}`;
   if (!modules.has(key)) {
-    const path = resolvePackage(root, name);
+    const path = resolvePackage(root, name, missingName);
     let loaded;
     try {
       loaded = requireFrom(root)(name);
@@ -79,22 +89,110 @@ async function loadPackage(root, name) {
   return modules.get(key);
 }
 
-function packageVersion(root, name) {
-  try {
-    return requireFrom(root)(`${name}/package.json`).version ?? null;
-  } catch {
-    // `exports` may hide package.json: find the package folder from its resolved entry instead.
+// Loads the first of `names` installed in `root`; when none is, the user is told to install
+// `missingName` (the package they add to their project, which may differ from the one loaded).
+async function loadFirstPackage(root, names, missingName) {
+  for (const name of names) {
     try {
-      const entry = requireFrom(root).resolve(name);
-      const marker = `${join('node_modules', name)}`;
+      return await loadPackage(root, name);
+    } catch (error) {
+      if (!(error instanceof MissingPackage)) throw error;
+    }
+  }
+  throw new MissingPackage(missingName, root);
+}
+
+// The folder of package `name` as resolved from `fromDir`, or null. `exports` may hide
+// package.json, so the folder is found from the resolved entry when that is not requirable.
+function packageDir(fromDir, name) {
+  try {
+    return dirname(requireFrom(fromDir).resolve(`${name}/package.json`));
+  } catch {
+    try {
+      const entry = requireFrom(fromDir).resolve(name);
+      const marker = join('node_modules', name);
       const at = entry.lastIndexOf(marker);
-      if (at < 0) return null;
-      const dir = entry.slice(0, at + marker.length);
-      return createRequire(join(dir, 'package.json'))('./package.json').version ?? null;
+      return at < 0 ? null : entry.slice(0, at + marker.length);
     } catch {
       return null;
     }
   }
+}
+
+// A loaded module's main value: the default export of an ES module (imported, or required on a
+// Node that can require ES modules) or of transpiled CommonJS, else the module itself.
+function interopDefault(loaded) {
+  const isNamespace = loaded && (loaded[Symbol.toStringTag] === 'Module' || loaded.__esModule);
+  return isNamespace && loaded.default !== undefined ? loaded.default : loaded;
+}
+
+function packageVersion(root, name) {
+  const dir = packageDir(root, name);
+  if (!dir) return null;
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// A task failure whose location is already normalized: `file` absolute, `line` and `column`
+// 1-based, all in the file the user edits. Tasks convert each compiler's own error shape to this.
+class TaskError extends Error {
+  constructor(message, { file, line, column } = {}) {
+    super(message);
+    if (typeof file === 'string') this.file = file;
+    if (Number.isInteger(line) && line > 0) this.line = line;
+    if (Number.isInteger(column) && column > 0) this.column = column;
+  }
+}
+
+// Errors already meant for the user pass through a task's own normalization unchanged.
+function isNormalized(error) {
+  return error instanceof TaskError || error instanceof MissingPackage;
+}
+
+// 1-based line and column of a 0-based character offset in `source`.
+function positionAt(source, offset) {
+  const before = source.slice(0, Math.max(0, Math.min(offset, source.length)));
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, column: before.length - lineStart + 1 };
+}
+
+// Some compilers (Vue's script compiler) only give a location inside a code frame:
+// `  2  |  code` followed by `     |    ^^^`. The first marked line is the error's position.
+function locationFromCodeFrame(text) {
+  const lines = String(text).split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const marker = /^(\s*\|\s?)(\s*)\^/.exec(lines[i]);
+    const numbered = /^\s*>?\s*(\d+)\s*\|/.exec(lines[i - 1]);
+    if (marker && numbered) {
+      return { line: Number(numbered[1]), column: marker[2].length + 1 };
+    }
+  }
+  return {};
+}
+
+// The first line of a compiler message, without the tool prefix or code frame that the Rust
+// side's own diagnostic replaces.
+function firstLine(message) {
+  return String(message ?? '').split('\n')[0].trim();
+}
+
+// A short stable key for comparing compiler inputs across requests.
+function hashKey(...parts) {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+// Source maps cross the protocol as JSON text (or null), whatever shape the compiler gives.
+function mapToJson(map) {
+  if (map === null || map === undefined) return null;
+  return typeof map === 'string' ? map : JSON.stringify(map);
+}
+
+function stripAnsi(text) {
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/\x1b\[[0-9;]*m/g, '');
 }
 
 const tasks = {
@@ -114,11 +212,19 @@ const tasks = {
   },
 };
 
-// Compilers report locations in different shapes: PostCSS `file/line/column`, Svelte
-// `filename` + `start`, Babel and Vue `loc`. They are passed on as the compiler gives them.
+// Tasks normalize their compiler's errors to `TaskError` (or `MissingPackage`); anything else is
+// passed on with whatever location fields it carries (PostCSS `file/line/column` are 1-based).
 function errorReply(error) {
   if (!(error instanceof Error)) return { message: String(error) };
   const reply = { message: error.message || String(error) };
+  if (error.missingPackage) {
+    reply.missingPackage = error.missingPackage;
+    return reply;
+  }
+  if (error instanceof TaskError) {
+    for (const key of ['file', 'line', 'column']) if (error[key] !== undefined) reply[key] = error[key];
+    return reply;
+  }
   const loc = error.loc ?? error.start ?? {};
   const file = error.file ?? error.filename ?? error.id ?? loc.file;
   const line = error.line ?? loc.line;
@@ -126,7 +232,6 @@ function errorReply(error) {
   if (typeof file === 'string') reply.file = file;
   if (Number.isInteger(line)) reply.line = line;
   if (Number.isInteger(column)) reply.column = column;
-  if (error.missingPackage) reply.missingPackage = error.missingPackage;
   return reply;
 }
 
@@ -142,27 +247,3 @@ async function handle(request) {
   }
 }
 
-let pending = Buffer.alloc(0);
-process.stdin.on('data', (chunk) => {
-  pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-  while (pending.length >= 4) {
-    const length = pending.readUInt32LE(0);
-    if (pending.length < 4 + length) break;
-    const body = pending.subarray(4, 4 + length).toString('utf8');
-    pending = pending.subarray(4 + length);
-    let request;
-    try {
-      request = JSON.parse(body);
-    } catch (error) {
-      send({ id: null, ok: false, error: { message: `Bad request: ${error.message}` } });
-      continue;
-    }
-    handle(request);
-  }
-});
-// The Rust side closing our stdin means it is done with us.
-process.stdin.on('end', () => process.exit(0));
-// A stray rejection inside a compiler must not end the helper and every request on it.
-process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`nexxo node helper: unhandled rejection: ${reason?.stack ?? reason}\n`);
-});

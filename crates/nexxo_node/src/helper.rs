@@ -11,12 +11,29 @@ use serde_json::Value;
 
 use crate::NodeError;
 
-/// The helper's script, a plain ES module using only Node built-ins.
+/// The helper's script, one plain ES module using only Node built-ins, made of the core, one file
+/// per framework's tasks, and the part that starts reading requests (see `helper/helper.mjs`).
+/// The order matters: tasks use the core's helpers, and requests are read only once every task
+/// is registered. A new file in `helper/tasks/` must be added here (a test checks it is).
 ///
 /// It is passed with `node --input-type=module -e` rather than written to a temp file: nothing
 /// has to be created, cleaned up or guarded against being swapped by another user, and the
-/// script (a few KiB) is far below the argument-length limit.
-pub(crate) const HELPER_SCRIPT: &str = include_str!("../helper/helper.mjs");
+/// script (tens of KiB) is below Linux's 128 KiB limit for one argument (a test checks it).
+pub(crate) const HELPER_SCRIPT: &str = concat!(
+    include_str!("../helper/helper.mjs"),
+    "\n",
+    include_str!("../helper/tasks/vue.mjs"),
+    "\n",
+    include_str!("../helper/tasks/svelte.mjs"),
+    "\n",
+    include_str!("../helper/tasks/solid.mjs"),
+    "\n",
+    include_str!("../helper/tasks/postcss.mjs"),
+    "\n",
+    include_str!("../helper/tasks/tailwind.mjs"),
+    "\n",
+    include_str!("../helper/main.mjs"),
+);
 
 /// How much of the helper's stderr is kept for crash reports.
 const STDERR_TAIL_BYTES: usize = 4096;

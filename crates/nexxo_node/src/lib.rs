@@ -12,6 +12,40 @@
 //! The API is blocking and `Sync`, for rayon threads (call it from tokio through
 //! `spawn_blocking`). Each helper serves one request at a time, so a timeout or crash fails only
 //! the request that caused it.
+//!
+//! # The helper script
+//!
+//! `helper/helper.mjs` is the core (protocol, package loading, error normalization, the `tasks`
+//! table); `helper/tasks/<framework>.mjs` add the compiler tasks; `helper/main.mjs` starts
+//! reading requests. They are concatenated in that order into one module (`helper.rs`), so they
+//! share one scope and only the core imports Node built-ins.
+//!
+//! # Compiler tasks ([`NodeTask::Compile`])
+//!
+//! Paths are absolute. A failed task is [`NodeError::Task`] with the file the user edits and
+//! 1-based line and column in it (a Vue template error points into the `.vue` file), or
+//! [`NodeError::MissingPackage`] naming the package to install. Source maps are JSON text or
+//! `null`.
+//!
+//! - `vue.compile` `{ filename, source, scopeId, production, hmr }` → `{ code, lang, templateKey,
+//!   scriptKey, styles: [{ index, content, lang, scoped, module, srcFile, line }], files,
+//!   warnings: [{ message, line?, column? }] }`. `code` is the main module as
+//!   @vitejs/plugin-vue writes it (style imports `./App.vue?vue&type=style&index=N[&scoped=ID]
+//!   [&module]&lang.css`; TypeScript left in when `lang` is `ts`/`tsx`; no `_rerender_only`
+//!   export, the caller adds it by comparing `templateKey` and `scriptKey` with the last
+//!   compile). `files` are the `src=` files read. Needs `vue`.
+//! - `vue.style` `{ filename, css, scopeId, scoped, production }` → `{ code }` (scoped selectors,
+//!   `v-bind()` variables).
+//! - `svelte.compile` `{ filename, source, production, hmr }` → `{ js, map, css, cssMap,
+//!   warnings: [{ message, code, line?, column? }], major }` (Svelte 3, 4 or 5).
+//! - `solid.compile` `{ filename, source, production, hmr }` → `{ code, map }`: Babel with
+//!   babel-preset-solid (and solid-refresh when `hmr`) on JavaScript with JSX.
+//! - `postcss` `{ filename, css, production }` → `{ css, map, dependencies, dirDependencies:
+//!   [{ dir, glob }], warnings, config }` with the nearest PostCSS config from the stylesheet's
+//!   folder up to `root`; `postcss.config` `{ dir }` → `{ file }` (that config, or `null`).
+//! - `tailwind` `{ filename, css, production }` → `{ css, dependencies, dirDependencies }`:
+//!   Tailwind v4 as @tailwindcss/vite runs it (the scanner skips `node_modules` and what
+//!   `.gitignore` lists, even outside a git repository).
 
 mod error;
 mod helper;
@@ -70,12 +104,35 @@ pub enum NodeTask {
         export: String,
         args: Vec<Value>,
     },
+    /// Runs the helper's task `task` (`vue.compile`, `vue.style`, `svelte.compile`,
+    /// `solid.compile`, `postcss`, `postcss.config`, `tailwind`) with `args` as the request's
+    /// other fields. The task's reply object is the result; see the crate docs for each task's
+    /// fields.
+    Compile {
+        root: PathBuf,
+        task: String,
+        args: Map<String, Value>,
+    },
 }
 
 impl NodeTask {
+    /// A [`NodeTask::Compile`] from a JSON object of arguments (anything else counts as none).
+    pub fn compile(root: impl Into<PathBuf>, task: impl Into<String>, args: Value) -> Self {
+        NodeTask::Compile {
+            root: root.into(),
+            task: task.into(),
+            args: match args {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        }
+    }
+
     fn root(&self) -> &Path {
         match self {
-            NodeTask::Version { root, .. } | NodeTask::Call { root, .. } => root,
+            NodeTask::Version { root, .. }
+            | NodeTask::Call { root, .. }
+            | NodeTask::Compile { root, .. } => root,
         }
     }
 
@@ -98,6 +155,13 @@ impl NodeTask {
                 "export": export,
                 "args": args,
             }),
+            NodeTask::Compile { root, task, args } => {
+                // The task's own fields are set last: an argument cannot change which task runs.
+                let mut message = args.clone();
+                message.insert("task".into(), Value::from(task.as_str()));
+                message.insert("root".into(), Value::from(root.to_string_lossy()));
+                Value::Object(message)
+            }
         };
         match message {
             Value::Object(map) => map,
@@ -332,3 +396,6 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod compiler_tests;

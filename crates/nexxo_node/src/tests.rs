@@ -373,3 +373,76 @@ fn a_node_too_old_for_the_helper_says_what_to_install() {
         "Svelte components needs Node.js 18 or newer, but the installed Node.js is 16.20.0. Install Node.js 18+ (https://nodejs.org)."
     );
 }
+
+#[test]
+fn the_helper_script_fits_in_one_command_line_argument() {
+    // Linux refuses a single argument longer than 32 pages (MAX_ARG_STRLEN).
+    const MAX_ARGUMENT_BYTES: usize = 128 * 1024;
+    assert!(
+        helper::HELPER_SCRIPT.len() < MAX_ARGUMENT_BYTES - 8 * 1024,
+        "the helper script is {} bytes",
+        helper::HELPER_SCRIPT.len()
+    );
+}
+
+#[test]
+fn every_task_file_is_part_of_the_helper_script_without_imports_of_its_own() {
+    let tasks_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("helper/tasks");
+    let mut task_files = 0;
+    for entry in fs::read_dir(&tasks_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = fs::read_to_string(&path).unwrap();
+        task_files += 1;
+        assert!(
+            helper::HELPER_SCRIPT.contains(&source),
+            "{} is not concatenated into HELPER_SCRIPT (src/helper.rs)",
+            path.display()
+        );
+        assert!(
+            !source.lines().any(|line| line.starts_with("import ")),
+            "{} imports a module itself; built-ins are imported once, in helper.mjs",
+            path.display()
+        );
+    }
+    assert_eq!(task_files, 5);
+    // The request loop starts only after every task is registered.
+    let loop_start = helper::HELPER_SCRIPT
+        .find("process.stdin.on('data'")
+        .unwrap();
+    let last_task = helper::HELPER_SCRIPT
+        .rfind("tasks[")
+        .unwrap()
+        .max(helper::HELPER_SCRIPT.rfind("tasks.").unwrap());
+    assert!(last_task < loop_start);
+}
+
+#[test]
+fn a_compile_task_cannot_be_redirected_by_its_arguments() {
+    let task = NodeTask::compile(
+        "/project",
+        "vue.compile",
+        json!({ "task": "call", "root": "/elsewhere", "filename": "/project/App.vue" }),
+    );
+    let message = task.to_message();
+    assert_eq!(message["task"], json!("vue.compile"));
+    assert_eq!(message["root"], json!("/project"));
+    assert_eq!(message["filename"], json!("/project/App.vue"));
+    assert_eq!(task.root(), Path::new("/project"));
+}
+
+#[test]
+fn an_unknown_task_is_a_task_error() {
+    let pool = pool(Duration::from_secs(60));
+    let error = pool
+        .request(&NodeTask::compile("/", "no.such.task", json!({})))
+        .unwrap_err();
+    assert_eq!(
+        error,
+        NodeError::Task {
+            message: "Unknown task 'no.such.task'".into(),
+            file: None,
+            line: None,
+            column: None,
+        }
+    );
+}
