@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { generateAngularApp, generateNextApp, generateReactApp, generateSassApp } from './lib/generate.mjs';
+import { generateSvelteApp, generateVueApp } from './lib/generate-sfc.mjs';
 import { outputSize, startProcess, timeBuild, waitForHttp } from './lib/measure.mjs';
 import { nexxoAvailable, nexxoBin, tools as allTools, versionOf } from './lib/tools.mjs';
 import { METRICS, writeReport } from './lib/report.mjs';
@@ -28,13 +29,15 @@ const APPS = {
   'react-1k': { kind: 'react', size: 1000, description: 'React 19 + TS, 1,000 components in a tree, each with a CSS Module and an SVG icon; half the tree behind a lazy route.' },
   'react-5k': { kind: 'react', size: 5000, description: 'React 19 + TS, 5,000 components (same shape).' },
   'react-10k': { kind: 'react', size: 10000, description: 'React 19 + TS, 10,000 components (same shape).' },
+  'vue-1k': { kind: 'vue', size: 1000, description: 'Vue 3 + TS, the same 1,000-component tree as single-file components (`<script setup lang="ts">`, template, scoped style, SVG icon); half the tree behind a lazy route.' },
+  'svelte-1k': { kind: 'svelte', size: 1000, description: 'Svelte 5 + TS, the same 1,000-component tree as `.svelte` components (`<script lang="ts">`, markup, scoped style, SVG icon); half the tree behind a lazy route.' },
   'angular-1k': { kind: 'angular', size: 1000, description: 'Angular, 1,000 standalone components in the same tree shape (builds only).' },
   sass: { kind: 'sass', size: 300, description: 'Bootstrap 5 from npm plus 300 generated Sass partials (variables, mixins, nesting), compiled and minified (builds only).' },
 };
 
 const { values: options } = parseArgs({
   options: {
-    apps: { type: 'string', default: 'react-1k,react-10k,angular-1k,sass' },
+    apps: { type: 'string', default: 'react-1k,react-10k,vue-1k,svelte-1k,angular-1k,sass' },
     tools: { type: 'string' },
     runs: { type: 'string', default: '5' },
     edits: { type: 'string', default: '5' },
@@ -61,6 +64,9 @@ function appDir(appName, tool) {
   return path.join(benchDir, '.apps', tool.kinds.includes('next') ? `${appName}-next` : appName);
 }
 
+/** Kinds of app served in a browser for dev start and HMR; the others measure builds only. */
+const DEV_KINDS = new Set(['react', 'vue', 'svelte']);
+
 function supports(tool, app) {
   return tool.kinds.includes(app.kind) || (app.kind === 'react' && tool.kinds.includes('next'));
 }
@@ -73,6 +79,8 @@ function generate(appName, app) {
     generateNextApp(`${dir}-next`, app.size);
     return facts;
   }
+  if (app.kind === 'vue') return generateVueApp(dir, app.size);
+  if (app.kind === 'svelte') return generateSvelteApp(dir, app.size);
   if (app.kind === 'angular') generateAngularApp(dir, app.size);
   if (app.kind === 'sass') generateSassApp(dir, app.size);
   return null;
@@ -264,7 +272,7 @@ async function benchmark() {
           continue;
         }
         if (!tool.persistentCache) result.notes.buildWarm = 'no persistent build cache';
-        const devApplies = app.kind === 'react';
+        const devApplies = DEV_KINDS.has(app.kind);
         if (!devApplies || !tool.dev) {
           const reason = devApplies ? tool.devUnsupported : 'builds only for this app';
           for (const key of ['devCold', 'devWarm', 'hmrRoot', 'hmrLeaf', 'devRss']) result.notes[key] = reason;
@@ -282,7 +290,7 @@ async function benchmark() {
         }
       }
       for (let run = 0; run < runs; run++) {
-        for (const tool of active.filter((t) => t.dev && app.kind === 'react')) {
+        for (const tool of active.filter((t) => t.dev && DEV_KINDS.has(app.kind))) {
           log(`${appName} ${tool.name}: dev ${run + 1}/${runs}`);
           const result = appResult.tools[tool.name];
           const dir = appDir(appName, tool);

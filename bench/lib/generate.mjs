@@ -4,22 +4,22 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const BRANCHING = 4;
-const ICONS = 20;
+export const ICONS = 20;
 
-function write(root, file, text) {
+export function write(root, file, text) {
   const target = path.join(root, file);
   mkdirSync(path.dirname(target), { recursive: true });
   writeFileSync(target, text);
 }
 
 /** Children of component i in a 4-ary tree over 1..n (0 is the virtual root). */
-function childrenOf(i, n) {
+export function childrenOf(i, n) {
   const children = [];
   for (let c = i * BRANCHING + 1; c <= i * BRANCHING + BRANCHING && c < n; c++) children.push(c);
   return children;
 }
 
-function subtree(i, n) {
+export function subtree(i, n) {
   const nodes = [];
   const stack = [i];
   while (stack.length) {
@@ -30,7 +30,7 @@ function subtree(i, n) {
   return nodes;
 }
 
-function icon(k) {
+export function icon(k) {
   const hue = (k * 37) % 360;
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="${3 + (k % 5)}" fill="hsl(${hue} 70% 50%)"/><rect x="2" y="2" width="${4 + (k % 7)}" height="3" fill="hsl(${(hue + 90) % 360} 60% 40%)"/></svg>\n`;
 }
@@ -56,7 +56,7 @@ ${rendered}
 `;
 }
 
-function cssModule(i) {
+export function cssModule(i) {
   // Every module's text is distinct (hue and lightness together are unique up to 10,800
   // components), as in a real app: tools that name classes after a hash of the CSS text (Vite's
   // postcss-modules) would otherwise give identical modules one name and their minifiers drop the
@@ -156,7 +156,7 @@ createRoot(document.getElementById('root')!).render(<App />);
   };
 }
 
-const INDEX_HTML = `<!doctype html>
+export const INDEX_HTML = `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="UTF-8" />
@@ -169,8 +169,8 @@ const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
-const TARGETS = ['chrome107', 'edge107', 'firefox104', 'safari16'];
-const BROWSERSLIST = ['chrome >= 107', 'edge >= 107', 'firefox >= 104', 'safari >= 16'];
+export const TARGETS = ['chrome107', 'edge107', 'firefox104', 'safari16'];
+export const BROWSERSLIST = ['chrome >= 107', 'edge >= 107', 'firefox >= 104', 'safari >= 16'];
 
 /** The React app with every rival's config (one folder serves Vite, Rsbuild, Rspack, esbuild, Bun, Farm, Nexxo). */
 export function generateReactApp(root, components) {

@@ -25,7 +25,7 @@ export const tools = [
   {
     name: 'nexxo',
     packageVersion: '0.1.0',
-    kinds: ['react', 'sass'],
+    kinds: ['react', 'vue', 'svelte', 'sass'],
     // Kinds of app Nexxo cannot build yet: its row says why instead of leaving a gap.
     lacks: { angular: 'not supported yet: Nexxo has no Angular compiler step' },
     build: () => ({ command: nexxoBin, args: ['build', '.'], out: 'dist' }),
@@ -36,7 +36,7 @@ export const tools = [
   {
     name: 'vite',
     package: 'vite',
-    kinds: ['react', 'sass'],
+    kinds: ['react', 'vue', 'svelte', 'sass'],
     build: () => ({ command: bin('vite'), args: ['build'], out: 'dist' }),
     dev: (port) => ({ command: bin('vite'), args: ['--port', String(port), '--strictPort', '--host', '127.0.0.1'] }),
     caches: ['node_modules/.vite'],
@@ -45,7 +45,7 @@ export const tools = [
   {
     name: 'rsbuild',
     package: '@rsbuild/core',
-    kinds: ['react', 'sass'],
+    kinds: ['react', 'vue', 'svelte', 'sass'],
     build: () => ({ command: bin('rsbuild'), args: ['build'], out: 'dist' }),
     dev: (port) => ({ command: bin('rsbuild'), args: ['dev', '--port', String(port), '--host', '127.0.0.1'] }),
     caches: ['node_modules/.cache'],
