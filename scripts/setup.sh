@@ -28,7 +28,10 @@ if ! command -v cargo-audit >/dev/null 2>&1; then
   cargo install --locked --quiet cargo-audit --version 0.22.2 --no-default-features
 fi
 
-for dir in tests examples/react-ts; do
+# Every folder with its own package-lock.json: the tests' packages, the examples, and the fixtures
+# that need other major versions than tests/node_modules has (Svelte 4, Tailwind v3).
+for dir in tests examples/react-ts examples/vue-ts examples/svelte-ts examples/solid-ts \
+  tests/fixtures/svelte4 tests/fixtures/tailwind-v3; do
   echo "setup: npm ci in $dir"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

@@ -180,23 +180,24 @@ function nearestNodeModules(dir) {
 }
 
 /**
- * Starts `nexxo dev <root>` on a free port of 127.0.0.1 and waits until it prints its URL.
- * Returns the URL, the output so far, and `stop()`.
+ * Starts `nexxo dev <root>` on a free port of 127.0.0.1 and waits until it prints its URL;
+ * `env` adds variables to the server's environment. Returns the URL, the output so far, and
+ * `stop()`.
  */
-export function startDev(root, args = []) {
-  return startServer('dev', root, args);
+export function startDev(root, args = [], { env = {} } = {}) {
+  return startServer('dev', root, args, env);
 }
 
 /** Starts `nexxo preview <root>` (serving its built dist/) like [`startDev`]. */
-export function startPreview(root, args = []) {
-  return startServer('preview', root, args);
+export function startPreview(root, args = [], { env = {} } = {}) {
+  return startServer('preview', root, args, env);
 }
 
-async function startServer(command, root, args) {
+async function startServer(command, root, args, env) {
   const { spawn } = await import('node:child_process');
   if (!existsSync(nexxoBin)) throw new Error(`nexxo binary not found at ${nexxoBin}`);
   const child = spawn(nexxoBin, [command, root, '--port', '0', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
