@@ -40,13 +40,20 @@ fn base_options(config: &ResolvedConfig) -> BundlerOptions {
         minify: Some(RawMinifyOptions::Bool(config.minify)),
         define: Some(config.define.iter().cloned().collect()),
         resolve: Some(nexxo_plugins::resolve_options(&ResolverConfig::new(config))),
-        transform: Some(BundlerTransformOptions {
-            target: Some(Either::Right(config.targets.clone())),
-            ..Default::default()
-        }),
+        transform: Some(transform_options(config)),
         // tsconfig.json next to each file decides `paths`, `jsxImportSource` and legacy
         // decorators, as in tsc.
         tsconfig: Some(TsConfig::Auto(true)),
+        ..Default::default()
+    }
+}
+
+/// oxc's options for every script: the targets to lower to and the plugins the project's
+/// dependencies turn on (the dev server merges the same plugins, see `nexxo_dev_modules`).
+fn transform_options(config: &ResolvedConfig) -> BundlerTransformOptions {
+    BundlerTransformOptions {
+        target: Some(Either::Right(config.targets.clone())),
+        plugins: nexxo_plugins::transform_plugins(config),
         ..Default::default()
     }
 }
@@ -277,4 +284,82 @@ fn convert(root: &Path, diagnostic: &BuildDiagnostic) -> Diagnostic {
 fn is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use nexxo_config::{resolve_config, Command, ConfigOverrides};
+
+    use super::*;
+
+    /// A project whose `src/Title.jsx` defines a styled component, with a stand-in
+    /// `styled-components` package; the root package.json is `package_json`.
+    fn styled_project(package_json: &str) -> (tempfile::TempDir, ResolvedConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("package.json", package_json),
+            (
+                "node_modules/styled-components/package.json",
+                r#"{ "name": "styled-components", "main": "index.js" }"#,
+            ),
+            (
+                "node_modules/styled-components/index.js",
+                "const styled = new Proxy({}, { get: () => (s) => s });\nexport default styled;\n",
+            ),
+            (
+                "src/Title.jsx",
+                "import styled from 'styled-components';\nexport const Title = styled.h1`color: red;`;\n",
+            ),
+        ];
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let overrides = ConfigOverrides {
+            minify: Some(false),
+            ..ConfigOverrides::default()
+        };
+        let config =
+            resolve_config(dir.path(), Command::Build, &overrides, &BTreeMap::new()).unwrap();
+        (dir, config)
+    }
+
+    async fn bundle_title(config: &ResolvedConfig) -> String {
+        let options = BundlerOptions {
+            input: Some(vec![InputItem {
+                name: Some("title".into()),
+                import: config.root.join("src/Title.jsx").to_string_lossy().into(),
+            }]),
+            ..base_options(config)
+        };
+        let result = run_rolldown(&config.root, options, Vec::new())
+            .await
+            .unwrap_or_else(|errors| panic!("{:?}", errors.0));
+        result
+            .outputs
+            .iter()
+            .find_map(|output| match output {
+                Output::Chunk(chunk) => Some(chunk.code.clone()),
+                Output::Asset(_) => None,
+            })
+            .expect("a chunk")
+    }
+
+    #[tokio::test]
+    async fn styled_components_get_display_names_and_ids_when_the_project_depends_on_it() {
+        let (_dir, config) = styled_project(r#"{ "dependencies": { "styled-components": "^6" } }"#);
+        let code = bundle_title(&config).await;
+        assert!(code.contains("displayName: \"Title\""), "{code}");
+        assert!(code.contains("componentId: \"sc-"), "{code}");
+    }
+
+    #[tokio::test]
+    async fn styled_components_are_left_alone_in_projects_without_it() {
+        let (_dir, config) = styled_project(r#"{ "dependencies": {} }"#);
+        let code = bundle_title(&config).await;
+        assert!(!code.contains("withConfig"), "{code}");
+    }
 }

@@ -7,16 +7,19 @@
 //! - [`target`]: `build.target` / browserslist into a list of engine targets.
 //! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
 //! - [`resolver`]: the import resolution rules every resolver is built from.
+//! - [`package`]: the root package.json (read once; its dependencies switch compile features).
 //! - [`deny`]: the files that never leave the project (served or copied).
 
 pub mod deny;
 pub mod env;
 pub mod load;
+pub mod package;
 pub mod resolve;
 pub mod resolver;
 pub mod target;
 pub mod user_config;
 
+pub use package::RootPackage;
 pub use resolve::{
     resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,
     ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,

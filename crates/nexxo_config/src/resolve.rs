@@ -9,6 +9,7 @@ use nexxo_diagnostics::Diagnostic;
 
 use crate::env::load_public_env;
 use crate::load::load_config_file;
+use crate::package::RootPackage;
 use crate::target::resolve_targets;
 use crate::user_config::{BuildInput, PublicDir, SourcemapOption, UserConfig, WatchOption};
 use crate::CONFIG_FILE_NAME;
@@ -173,6 +174,8 @@ pub struct ResolvedConfig {
     pub watch: Option<WatchSettings>,
     /// `worker.format`: the bundle format of module workers (classic workers are always IIFE).
     pub worker_format: WorkerFormat,
+    /// The root package.json (its dependencies turn compile features on, see [`RootPackage`]).
+    pub package: RootPackage,
 }
 
 /// `worker.format`, as Vite's.
@@ -366,8 +369,9 @@ pub fn resolve_config(
             )))
         }
     };
+    let package = RootPackage::read(&root);
     let lib = match &build.lib {
-        Some(lib) => Some(resolve_lib(lib, &root)?),
+        Some(lib) => Some(resolve_lib(lib, &root, &package)?),
         None => None,
     };
 
@@ -430,6 +434,7 @@ pub fn resolve_config(
         worker_format,
         input,
         watch,
+        package,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
@@ -518,6 +523,7 @@ const PROCESS_PREFIXES: [&str; 3] = ["", "global.", "globalThis."];
 fn resolve_lib(
     lib: &crate::user_config::LibConfig,
     root: &Path,
+    package: &RootPackage,
 ) -> Result<ResolvedLib, Diagnostic> {
     let entry = absolute(root, Path::new(&lib.entry));
     if !entry.is_file() {
@@ -550,20 +556,10 @@ fn resolve_lib(
             formats.push(format);
         }
     }
-    let package: Option<serde_json::Value> =
-        nexxo_diagnostics::input::read_regular_to_string(&root.join("package.json"))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok());
-    let package_is_module = package
-        .as_ref()
-        .and_then(|p| p.get("type"))
-        .and_then(|t| t.as_str())
-        == Some("module");
     let file_name = lib.file_name.clone().unwrap_or_else(|| {
         package
-            .as_ref()
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
+            .name
+            .as_deref()
             .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
             .unwrap_or_else(|| {
                 entry
@@ -591,7 +587,7 @@ fn resolve_lib(
         formats,
         file_name,
         css_file_name,
-        package_is_module,
+        package_is_module: package.is_module,
     })
 }
 
@@ -689,6 +685,21 @@ mod tests {
         write("umd");
         let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
         assert!(error.message.contains("worker.format"), "{}", error.message);
+    }
+
+    #[test]
+    fn the_root_package_json_is_read_into_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert!(!config.package.uses_styled_components());
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{ "dependencies": { "react": "19", "styled-components": "6" } }"#,
+        )
+        .unwrap();
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert!(config.package.uses_styled_components());
+        assert!(config.package.depends_on("react"));
     }
 
     #[test]

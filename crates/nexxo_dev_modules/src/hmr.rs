@@ -16,8 +16,9 @@ use crate::lock;
 use crate::page::hot_module_code;
 use crate::session::{CompileState, Session};
 
-/// Files whose change needs a new session: `.env` files, the config, and tsconfig files (they
-/// set JSX and decorator options and resolver paths).
+/// Files whose change needs a new session: `.env` files, the config, the root package.json (its
+/// dependencies switch compile features, see `nexxo_config::RootPackage`) and tsconfig files
+/// (they set JSX and decorator options and resolver paths).
 fn is_env_or_config(session: &Session, path: &Path) -> bool {
     let name = path
         .file_name()
@@ -27,6 +28,7 @@ fn is_env_or_config(session: &Session, path: &Path) -> bool {
     (name.starts_with(".env") && at_root)
         || session.config.config_file.as_deref() == Some(path)
         || (name == "nexxo.config.json" && at_root)
+        || (name == "package.json" && at_root)
         || (name.starts_with("tsconfig") && name.ends_with(".json"))
 }
 
@@ -391,7 +393,13 @@ mod tests {
         let (_dir, state) = compiled_project().await;
         let session = state.session();
         let root = &session.config.root;
-        for name in [".env", ".env.local", "nexxo.config.json", "tsconfig.json"] {
+        for name in [
+            ".env",
+            ".env.local",
+            "nexxo.config.json",
+            "tsconfig.json",
+            "package.json",
+        ] {
             assert!(needs_restart(&session, &[root.join(name)]), "{name}");
         }
         assert!(needs_restart(
@@ -399,6 +407,7 @@ mod tests {
             &[root.join("src/tsconfig.app.json")]
         ));
         assert!(!needs_restart(&session, &[root.join("src/.env")]));
+        assert!(!needs_restart(&session, &[root.join("src/package.json")]));
         assert!(!needs_restart(&session, &[root.join("src/view.ts")]));
     }
 

@@ -2,7 +2,8 @@
 //! serves the app without compiling again.
 //!
 //! The key is the module id and everything of the session that changes compiled code (Nexxo's
-//! build, `define` and env values, React Refresh, CSS settings). The value keeps the content
+//! build, `define` and env values, CSS settings, and the transform settings: React Refresh and
+//! oxc's plugins such as styled-components). The value keeps the content
 //! hash of every file the compile read (a Sass partial too) and is only used when they all
 //! still match. Those hashes are taken after the compile, so a compile during which any of its
 //! files was saved is not stored (its output may be of the old content).
@@ -17,6 +18,7 @@ use nexxo_diagnostics::events::event;
 use serde_json::json;
 
 use crate::load::LoadedModule;
+use crate::transform::TransformSettings;
 
 pub use nexxo_cache::file_hash;
 
@@ -26,7 +28,11 @@ pub struct ModuleCache {
 }
 
 impl ModuleCache {
-    pub fn new(store: Arc<CacheStore>, config: &ResolvedConfig, react_refresh: bool) -> Self {
+    pub fn new(
+        store: Arc<CacheStore>,
+        config: &ResolvedConfig,
+        settings: &TransformSettings,
+    ) -> Self {
         let session = format!(
             "{}|{:?}|{:?}|{}|{:?}|{}|{}",
             nexxo_cache::tool_fingerprint(),
@@ -35,7 +41,7 @@ impl ModuleCache {
             config.css_modules_pattern,
             config.targets,
             config.base,
-            react_refresh
+            settings.fingerprint()
         );
         Self {
             store,

@@ -46,7 +46,11 @@ impl Session {
                 Ok(Resolved::Dependency(specifier)) => Some(specifier),
                 _ => None,
             };
-        let settings = TransformSettings::new(&config.define, refresh_runtime.is_some())?;
+        let settings = TransformSettings::new(
+            &config.define,
+            refresh_runtime.is_some(),
+            nexxo_plugins::transform_plugins(&config),
+        )?;
         let mut allowed_roots = vec![config.root.clone()];
         // The root itself first: a real `<root>/node_modules` is inside the root already, but a
         // symlinked one (linked from a shared store, as the test harness and pnpm setups do)
@@ -56,7 +60,7 @@ impl Session {
                 allowed_roots.push(modules);
             }
         }
-        let module_cache = ModuleCache::new(store, &config, refresh_runtime.is_some());
+        let module_cache = ModuleCache::new(store, &config, &settings);
         Ok(Self {
             plugins,
             config: Arc::new(config),

@@ -1,8 +1,9 @@
 //! One JavaScript/TypeScript module in, registry code out.
 //!
 //! Each source module is compiled on its own with oxc: `define` replacement (env variables),
-//! TypeScript and JSX (with React Refresh registrations when the app has `react-refresh`), then
-//! oxc's module-runner transform, which turns `import`/`export` into calls on the registry that
+//! TypeScript and JSX (with React Refresh registrations when the app has `react-refresh`), the
+//! plugins the project's dependencies turn on (styled-components), then oxc's module-runner
+//! transform, which turns `import`/`export` into calls on the registry that
 //! runs in the page (`client/runtime.js`). The result is a function body; `page.rs` wraps it.
 
 use std::collections::HashMap;
@@ -23,19 +24,30 @@ use oxc_transformer_plugins::{
 };
 use rolldown_common::bundler_options::{
     merge_transform_options_with_tsconfig, BundlerTransformOptions, Either, JsxOptions,
+    PluginsOptions,
 };
+
+/// JSX runtimes that are React underneath (Emotion's wraps React's `jsx` to read the `css`
+/// prop), so their components get React Refresh registrations like React's own.
+const REACT_JSX_RUNTIMES: [&str; 3] = ["react", "@emotion/react", "theme-ui"];
 
 /// How every module of one dev session is compiled.
 pub struct TransformSettings {
     pub defines: ReplaceGlobalDefinesConfig,
     /// Emit React Refresh registrations for JSX/TSX files.
     pub react_refresh: bool,
+    /// oxc's plugins (styled-components), as the build gives them to rolldown.
+    plugins: Option<PluginsOptions>,
     /// oxc options per tsconfig.json (the empty path: files without one).
     options_by_tsconfig: Mutex<HashMap<PathBuf, Arc<TransformOptions>>>,
 }
 
 impl TransformSettings {
-    pub fn new(define: &[(String, String)], react_refresh: bool) -> Result<Self, Diagnostic> {
+    pub fn new(
+        define: &[(String, String)],
+        react_refresh: bool,
+        plugins: Option<PluginsOptions>,
+    ) -> Result<Self, Diagnostic> {
         let defines = ReplaceGlobalDefinesConfig::new(define).map_err(|errors| {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             Diagnostic::error(format!("invalid `define` value: {}", text.join("; ")))
@@ -43,8 +55,15 @@ impl TransformSettings {
         Ok(Self {
             defines,
             react_refresh,
+            plugins,
             options_by_tsconfig: Mutex::default(),
         })
+    }
+
+    /// Everything here that changes compiled code but is not in the config itself (which the
+    /// module cache hashes on its own): part of each cached module's key.
+    pub fn fingerprint(&self) -> String {
+        format!("refresh={}|plugins={:?}", self.react_refresh, self.plugins)
     }
 
     /// oxc's options for files governed by `tsconfig`: merged by rolldown's own
@@ -69,6 +88,7 @@ impl TransformSettings {
                 development: Some(true),
                 ..JsxOptions::default()
             })),
+            plugins: self.plugins.clone(),
             ..BundlerTransformOptions::default()
         };
         let mut warnings = Vec::new();
@@ -84,7 +104,7 @@ impl TransformSettings {
             .jsx
             .import_source
             .as_deref()
-            .is_none_or(|source| source == "react");
+            .is_none_or(|source| REACT_JSX_RUNTIMES.contains(&source));
         if self.react_refresh && react_jsx && options.jsx.jsx_plugin {
             options.jsx.refresh = Some(ReactRefreshOptions::default());
         }
@@ -307,6 +327,7 @@ mod tests {
         TransformSettings::new(
             &[("import.meta.env.MODE".into(), "\"development\"".into())],
             true,
+            None,
         )
         .unwrap()
     }
@@ -373,29 +394,111 @@ mod tests {
         assert!(compiled.hot.self_accepting, "{}", compiled.code);
     }
 
-    #[test]
-    fn jsx_import_source_comes_from_tsconfig_as_in_the_build() {
+    /// Compiles `source` as `src/App.tsx` of a project whose tsconfig.json has
+    /// `compiler_options`.
+    fn compile_under_tsconfig(compiler_options: &str, source: &str) -> CompiledModule {
         let dir = tempfile::tempdir().unwrap();
         let tsconfig = dir.path().join("tsconfig.json");
         std::fs::write(
             &tsconfig,
-            r#"{ "compilerOptions": { "jsx": "react-jsx", "jsxImportSource": "preact" } }"#,
+            format!(r#"{{ "compilerOptions": {compiler_options} }}"#),
         )
         .unwrap();
         let resolver = oxc_resolver::Resolver::new(oxc_resolver::ResolveOptions::default());
         let found = resolver.resolve_tsconfig(&tsconfig).unwrap();
         let settings = settings();
         let options = settings.options_for(Some(&found)).unwrap();
-        let compiled = compile_module(
+        compile_module(
             &dir.path().join("src/App.tsx"),
             "src/App.tsx",
-            "export const App = () => <p>hi</p>;\n",
+            source,
             &settings,
             &options,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn jsx_import_source_comes_from_tsconfig_as_in_the_build() {
+        let compiled = compile_under_tsconfig(
+            r#"{ "jsx": "react-jsx", "jsxImportSource": "preact" }"#,
+            "export const App = () => <p>hi</p>;\n",
+        );
         assert_eq!(compiled.imports, ["preact/jsx-dev-runtime"]);
         // Preact components get no React Refresh registrations.
         assert!(!compiled.hot.refresh, "{}", compiled.code);
+    }
+
+    #[test]
+    fn emotion_from_tsconfig_keeps_react_refresh() {
+        let compiled = compile_under_tsconfig(
+            r#"{ "jsx": "react-jsx", "jsxImportSource": "@emotion/react" }"#,
+            "export const App = () => <p css={{ color: 'red' }}>hi</p>;\n",
+        );
+        assert_eq!(compiled.imports, ["@emotion/react/jsx-dev-runtime"]);
+        assert!(compiled.hot.refresh, "{}", compiled.code);
+    }
+
+    #[test]
+    fn emotion_from_the_pragma_keeps_react_refresh() {
+        let compiled = compile_under_tsconfig(
+            r#"{ "jsx": "react-jsx" }"#,
+            "/** @jsxImportSource @emotion/react */\nexport const App = () => <p css={{ color: 'red' }}>hi</p>;\n",
+        );
+        assert_eq!(compiled.imports, ["@emotion/react/jsx-dev-runtime"]);
+        assert!(compiled.hot.refresh, "{}", compiled.code);
+    }
+
+    fn styled_settings() -> TransformSettings {
+        let plugins = PluginsOptions {
+            styled_components: Some(rolldown_common::bundler_options::StyledComponentsOptions {
+                display_name: Some(true),
+                file_name: Some(true),
+                ssr: Some(true),
+                ..Default::default()
+            }),
+        };
+        TransformSettings::new(&[], true, Some(plugins)).unwrap()
+    }
+
+    const STYLED_APP: &str = "import styled from 'styled-components';\nconst Title = styled.h1`color: red;`;\nexport const App = () => <Title>hi</Title>;\n";
+
+    #[test]
+    fn styled_components_get_display_names_and_ids_when_the_plugin_is_on() {
+        let settings = styled_settings();
+        let options = settings.options_for(None).unwrap();
+        let compile = |source: &str| {
+            compile_module(
+                Path::new("/p/src/App.tsx"),
+                "src/App.tsx",
+                source,
+                &settings,
+                &options,
+            )
+            .unwrap()
+            .code
+        };
+        let code = compile(STYLED_APP);
+        // The file name prefixes the component's name, as babel-plugin-styled-components does.
+        assert!(code.contains("displayName: \"App__Title\""), "{code}");
+        let component_id = |code: &str| {
+            let start = code.find("componentId: \"sc-").expect("a component id") + 14;
+            code[start..start + code[start..].find('"').unwrap()].to_string()
+        };
+        // The same file compiles to the same id (the server's and the browser's must agree).
+        assert_eq!(component_id(&code), component_id(&compile(STYLED_APP)));
+        // React Refresh still registers the component beside the transform.
+        assert!(code.contains("$RefreshReg$("), "{code}");
+    }
+
+    #[test]
+    fn styled_components_are_left_alone_without_the_plugin() {
+        let compiled = compile("/p/src/App.tsx", "src/App.tsx", STYLED_APP).unwrap();
+        assert!(!compiled.code.contains("withConfig"), "{}", compiled.code);
+    }
+
+    #[test]
+    fn the_plugins_are_part_of_the_settings_fingerprint() {
+        assert_ne!(settings().fingerprint(), styled_settings().fingerprint());
     }
 }

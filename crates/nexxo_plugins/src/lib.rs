@@ -10,12 +10,15 @@
 //! - [`input_guard`]: special files and over-deep scripts refused before rolldown reads them.
 //! - [`workers`]: web workers' own bundles (nested builds), emitted as assets of the page build.
 //! - [`resolve_options`]: rolldown's resolver options from the project's resolution rules.
+//! - [`transform_plugins`]: oxc's plugins (styled-components) from the project's dependencies,
+//!   for both drivers.
 
 pub mod asset_url;
 pub mod assets;
 pub mod build_driver;
 pub mod html_entry;
 pub mod input_guard;
+mod transform_plugins;
 pub mod workers;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ pub use build_driver::ModuleErrors;
 pub use build_driver::PipelinePlugin;
 pub use html_entry::{HtmlEntryPlugin, HtmlPage, PageScript};
 pub use nexxo_pipeline::plugins::{ChunkCss, ChunkStyles};
+pub use transform_plugins::transform_plugins;
 pub use workers::{WorkerBuilds, WorkerBundle, WorkerBundler, WorkerFile, WorkerOutput};
 
 /// What every build's plugins share.
