@@ -212,6 +212,7 @@ fn build_plugins(
         sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
         modules_pattern: config.css_modules_pattern.clone(),
         alias: config.alias.clone(),
+        transform: None,
     };
     let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
     // CSS maps sit in outDir/assets; their sources are relative to the root.

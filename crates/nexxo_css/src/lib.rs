@@ -12,29 +12,34 @@
 //!   listed in [`CompiledCss::urls`], so the caller decides what each URL becomes (hashed file,
 //!   data URL, base prefix) without this crate knowing about output files.
 //!
+//! - A [`StylesheetTransform`] (PostCSS, Tailwind; implemented outside this crate) can rewrite
+//!   each project stylesheet before lightningcss parses it, and a Sass entry's compiled CSS.
+//!
 //! [`compile_stylesheet`] is the single-file entry point: the build calls it per imported
-//! stylesheet, and the dev server will call it per changed file.
+//! stylesheet, and the dev server per changed file. [`compile_stylesheet_source`] compiles text
+//! that is part of another file (a `<style>` block of a `.vue` file).
 
 pub mod cache;
+mod compile;
+mod entry_errors;
+mod kept_texts;
 mod modules;
 mod provider;
 pub mod sass;
 mod targets;
+mod transform;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use lightningcss::bundler::Bundler;
-use lightningcss::dependencies::{Dependency, DependencyOptions};
-use lightningcss::printer::PrinterOptions;
-use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleSheet};
-use nexxo_diagnostics::input::{check_nesting, Syntax};
 use nexxo_diagnostics::Diagnostic;
 
 pub use cache::{CssInputs, StylesheetCache};
 pub use modules::is_css_module;
+pub use transform::{StylesheetTransform, TransformedStylesheet};
 
 /// How stylesheets are compiled for one build.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CssOptions {
     /// Project root: file names in hashes, maps and messages are relative to it.
     pub root: PathBuf,
@@ -47,6 +52,27 @@ pub struct CssOptions {
     pub modules_pattern: String,
     /// The project's aliases (`resolve.alias`), for `@import` and `url()` as in scripts.
     pub alias: Vec<(String, String)>,
+    /// Rewrites each project stylesheet before it is parsed (PostCSS, Tailwind).
+    pub transform: Option<Arc<dyn StylesheetTransform>>,
+}
+
+impl std::fmt::Debug for CssOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The transform shows as whether there is one: its fingerprint can cost file reads,
+        // and the cache adds it to its keys itself.
+        f.debug_struct("CssOptions")
+            .field("root", &self.root)
+            .field("targets", &self.targets)
+            .field("minify", &self.minify)
+            .field("sourcemap", &self.sourcemap)
+            .field("modules_pattern", &self.modules_pattern)
+            .field("alias", &self.alias)
+            .field(
+                "transform",
+                &self.transform.as_ref().map(|_| "StylesheetTransform"),
+            )
+            .finish()
+    }
 }
 
 /// A `url()` found in the stylesheet, replaced by `placeholder` in [`CompiledCss::code`].
@@ -67,15 +93,54 @@ pub struct CompiledCss {
     pub module_exports: Option<Vec<(String, String)>>,
     /// Source map JSON, when asked for.
     pub map: Option<String>,
-    /// Every file read, for watching and cache keys.
+    /// Every file read, and every file the transform's results depend on, for watching and
+    /// cache keys (not the path of given text: it was not read).
     pub files: Vec<PathBuf>,
 }
 
-fn is_sass(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("scss" | "sass")
-    )
+/// The language of a stylesheet's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StylesheetLang {
+    Css,
+    Scss,
+    /// Sass's indented syntax.
+    Sass,
+}
+
+impl StylesheetLang {
+    /// The language a file extension (or a `<style lang="…">` attribute) names: `css`,
+    /// `scss`, `sass`.
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        match extension {
+            "css" => Some(Self::Css),
+            "scss" => Some(Self::Scss),
+            "sass" => Some(Self::Sass),
+            _ => None,
+        }
+    }
+
+    /// The language of the file at `path`: Sass by extension, CSS otherwise.
+    pub fn of_path(path: &Path) -> Self {
+        path.extension()
+            .and_then(|extension| extension.to_str())
+            .and_then(Self::from_extension)
+            .unwrap_or(Self::Css)
+    }
+}
+
+/// Stylesheet text that is not a file of its own: a `<style>` block of a `.vue` file, a Svelte
+/// component's CSS.
+#[derive(Debug, Clone)]
+pub struct StylesheetSource {
+    /// The file the text belongs to (`/p/src/App.vue`): relative `@import`, `url()` and Sass
+    /// `@use` resolve from its folder, and errors name it. It need not exist on disk.
+    pub path: PathBuf,
+    pub text: String,
+    pub lang: StylesheetLang,
+    /// Scope the classes as a CSS Module (`<style module>`), whatever `path` is called.
+    pub css_module: bool,
+    /// Lines of `path` before the text, so an error's line is the line in the whole file.
+    pub line_offset: usize,
 }
 
 /// Compiles the stylesheet at `path` (CSS, Sass, or a CSS Module of either).
@@ -90,154 +155,26 @@ pub fn compile_stylesheet_hashing_reads(
     path: &Path,
     options: &CssOptions,
 ) -> Result<(CompiledCss, Vec<(PathBuf, String)>), Diagnostic> {
-    let relative = relative_name(&options.root, path);
-    let css_modules = if is_css_module(path) {
-        Some(modules::config(&options.modules_pattern).map_err(Diagnostic::error)?)
-    } else {
-        None
-    };
-    let parser_options = |filename: String| ParserOptions {
-        filename,
-        css_modules: css_modules.clone(),
-        ..ParserOptions::default()
-    };
-
-    let provider =
-        provider::NodeStyleProvider::new(&options.root, css_modules.is_some(), &options.alias);
-    let sass_output;
-    let mut sass_files = Vec::new();
-    let mut source_map = options
-        .sourcemap
-        .then(|| parcel_sourcemap::SourceMap::new(&options.root.to_string_lossy()));
-    let mut stylesheet = if is_sass(path) {
-        let compiled = sass::compile(path, &options.root, &options.alias)?;
-        (sass_output, sass_files) = (compiled.css, compiled.files);
-        // Sass keeps selectors such as `:is(:is(…))` as written: the CSS parser recurses too.
-        check_nesting(
-            format!("{relative} (compiled to CSS)"),
-            &sass_output,
-            Syntax::Stylesheet,
-        )?;
-        if let Some(map) = source_map.as_mut() {
-            // grass writes no source map, so the map leads to the compiled CSS of the file.
-            map.add_source(&relative);
-            let _ = map.set_source_content(0, &sass_output);
-        }
-        StyleSheet::parse(
-            &sass_output,
-            parser_options(path.to_string_lossy().into_owned()),
-        )
-        .map_err(|err| {
-            css_error(
-                err.to_string(),
-                err.loc.as_ref(),
-                Some(&sass_output),
-                options,
-            )
-        })?
-    } else {
-        let mut bundler = Bundler::new(
-            &provider,
-            source_map.as_mut(),
-            parser_options(String::new()),
-        );
-        let bundled = bundler.bundle(path);
-        if let Some(error) = provider.structure_error() {
-            return Err(error);
-        }
-        bundled.map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?
-    };
-
-    let browser_targets = targets::browsers(&options.targets);
-    stylesheet
-        .minify(MinifyOptions {
-            targets: browser_targets.into(),
-            ..MinifyOptions::default()
-        })
-        .map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?;
-    let root = options.root.to_string_lossy().into_owned();
-    let result = stylesheet
-        .to_css(PrinterOptions {
-            minify: options.minify,
-            source_map: source_map.as_mut(),
-            project_root: Some(&root),
-            targets: browser_targets.into(),
-            analyze_dependencies: Some(DependencyOptions {
-                remove_imports: true,
-            }),
-            ..PrinterOptions::default()
-        })
-        .map_err(|err| css_error(err.kind.to_string(), err.loc.as_ref(), None, options))?;
-
-    let urls = result
-        .dependencies
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|dependency| match dependency {
-            Dependency::Url(url) => Some(CssUrl {
-                placeholder: url.placeholder,
-                url: url.url,
-                from_file: PathBuf::from(url.loc.file_path),
-            }),
-            Dependency::Import(_) => None,
-        })
-        .collect();
-    let mut hashed_reads = provider.files_read();
-    hashed_reads.extend(sass_files);
-    if !hashed_reads.iter().any(|(file, _)| file == path) {
-        // Every compile reads its own file through the recorders; kept as a fallback so the
-        // sheet itself is always listed.
-        if let Some(hash) = nexxo_cache::file_hash(path) {
-            hashed_reads.push((path.to_path_buf(), hash));
-        }
-    }
-    hashed_reads.sort();
-    hashed_reads.dedup_by(|later, kept| {
-        let same_file = later.0 == kept.0;
-        if same_file && later.1 != kept.1 {
-            // Read twice with different content (saved mid-compile): no hash describes what
-            // the output was made from, so an empty one makes any cache entry miss.
-            kept.1.clear();
-        }
-        same_file
-    });
-    let mut files: Vec<PathBuf> = hashed_reads.iter().map(|(file, _)| file.clone()).collect();
-    if !files.iter().any(|file| file == path) {
-        files.push(path.to_path_buf());
-        files.sort();
-    }
-    let compiled = CompiledCss {
-        code: result.code,
-        urls,
-        module_exports: result.exports.map(modules::class_lists),
-        map: source_map.and_then(|mut map| map.to_json(None).ok()),
-        files,
-    };
-    Ok((compiled, hashed_reads))
+    compile::compile(&compile::Entry::file(path), options)
 }
 
-/// A lightningcss error with its location and a code frame.
-fn css_error(
-    message: String,
-    location: Option<&lightningcss::error::ErrorLocation>,
-    compiled_source: Option<&str>,
+/// Compiles stylesheet text that belongs to another file (see [`StylesheetSource`]). The files
+/// it `@import`s or `@use`s are read as usual; `source.path` itself is not read, nor listed in
+/// [`CompiledCss::files`] (its text is the input).
+pub fn compile_stylesheet_source(
+    source: &StylesheetSource,
     options: &CssOptions,
-) -> Diagnostic {
-    let Some(location) = location else {
-        return Diagnostic::error(format!("CSS error: {message}"));
-    };
-    let file = PathBuf::from(&location.filename);
-    // Errors in compiled Sass point into the compiled CSS; show that text.
-    let source = compiled_source
-        .map(str::to_string)
-        .or_else(|| std::fs::read_to_string(&file).ok());
-    Diagnostic::at(
-        format!("CSS error: {message}"),
-        relative_name(&options.root, &file),
-        source,
-        location.line as usize + 1,
-        location.column.max(1) as usize,
-    )
+) -> Result<CompiledCss, Diagnostic> {
+    compile_stylesheet_source_hashing_reads(source, options).map(|(compiled, _)| compiled)
+}
+
+/// [`compile_stylesheet_source`], also returning every file read with the content hash of the
+/// bytes the compile used (see [`compile_stylesheet_hashing_reads`]).
+pub fn compile_stylesheet_source_hashing_reads(
+    source: &StylesheetSource,
+    options: &CssOptions,
+) -> Result<(CompiledCss, Vec<(PathBuf, String)>), Diagnostic> {
+    compile::compile(&compile::Entry::source(source), options)
 }
 
 /// `path` relative to `root`, with forward slashes.

@@ -2,14 +2,21 @@
 //! resolving follows the web and the npm ecosystem: relative to the importing file first, then
 //! `node_modules` packages (`@import 'normalize.css'`, `@import 'pkg/dist/x.css'`, with or without
 //! webpack's `~` prefix), using a package's `style` field when the specifier names the package.
+//!
+//! The entry's text can be given instead of read (a `<style>` block of a `.vue` file), and each
+//! project file's text goes through the stylesheet transform (PostCSS) before lightningcss
+//! parses it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use lightningcss::bundler::{FileProvider, ResolveResult, SourceProvider};
 use nexxo_diagnostics::input::{check_nesting, ensure_regular_file, without_dot_segments, Syntax};
 use nexxo_diagnostics::Diagnostic;
+
+use crate::kept_texts::KeptTexts;
+use crate::transform::{self, StylesheetTransform};
 
 pub struct NodeStyleProvider {
     files: FileProvider,
@@ -25,6 +32,13 @@ pub struct NodeStyleProvider {
     composes: Mutex<BTreeMap<PathBuf, Vec<PathBuf>>>,
     /// The project's aliases, applied before anything else (as the script resolver does).
     alias: Vec<(String, String)>,
+    /// A file whose text is given rather than read, with that text.
+    given: Option<(PathBuf, String)>,
+    transform: Option<Arc<dyn StylesheetTransform>>,
+    /// The transform's output for each file it rewrote: what lightningcss parsed.
+    transformed: KeptTexts,
+    /// Files the transform's results depend on (Tailwind's scanned sources).
+    transform_files: Mutex<Vec<PathBuf>>,
 }
 
 impl NodeStyleProvider {
@@ -37,7 +51,61 @@ impl NodeStyleProvider {
             read: Mutex::new(Vec::new()),
             structure_error: Mutex::new(None),
             composes: Mutex::new(BTreeMap::new()),
+            given: None,
+            transform: None,
+            transformed: KeptTexts::default(),
+            transform_files: Mutex::new(Vec::new()),
         }
+    }
+
+    /// `file`'s text is `text`, not what is on disk (which may not exist).
+    pub fn with_given_text(mut self, file: &Path, text: String) -> Self {
+        self.given = Some((file.to_path_buf(), text));
+        self
+    }
+
+    pub fn with_transform(mut self, transform: Option<Arc<dyn StylesheetTransform>>) -> Self {
+        self.transform = transform;
+        self
+    }
+
+    /// The text lightningcss parsed for `file` when it is not the file on disk: the
+    /// transform's output, or the given text.
+    pub fn parsed_text(&self, file: &Path) -> Option<&str> {
+        self.transformed.get(file).or_else(|| self.given_text(file))
+    }
+
+    /// Files the transform's results depend on, besides the files read.
+    pub fn transform_files(&self) -> Vec<PathBuf> {
+        self.transform_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn given_text(&self, file: &Path) -> Option<&str> {
+        self.given
+            .as_ref()
+            .filter(|(given, _)| given == file)
+            .map(|(_, text)| text.as_str())
+    }
+
+    /// `file`'s text as given, or as read from disk (then recorded with its hash).
+    fn text_as_read<'a>(&'a self, file: &Path, shown: &str) -> Result<&'a str, std::io::Error> {
+        if let Some(text) = self.given_text(file) {
+            return Ok(text);
+        }
+        if let Err(err) = ensure_regular_file(file) {
+            return Err(self.refuse(Diagnostic::error(format!(
+                "CSS error: cannot read {shown}: {err}"
+            ))));
+        }
+        let text = self.files.read(file)?;
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).push((
+            file.to_path_buf(),
+            nexxo_cache::hash_hex(&[text.as_bytes()]),
+        ));
+        Ok(text)
     }
 
     /// Keeps `diagnostic` when it is the first problem, and returns the read error that stops
@@ -123,16 +191,19 @@ impl SourceProvider for NodeStyleProvider {
 
     fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
         let shown = crate::relative_name(&self.root, file);
-        if let Err(err) = ensure_regular_file(file) {
-            return Err(self.refuse(Diagnostic::error(format!(
-                "CSS error: cannot read {shown}: {err}"
-            ))));
-        }
-        let text = self.files.read(file)?;
-        self.read.lock().unwrap_or_else(|e| e.into_inner()).push((
-            file.to_path_buf(),
-            nexxo_cache::hash_hex(&[text.as_bytes()]),
-        ));
+        let as_read = self.text_as_read(file, &shown)?;
+        // The checks below guard lightningcss, so they look at the text it will parse.
+        let text = match transform::apply(self.transform.as_deref(), file, as_read) {
+            None => as_read,
+            Some(Err(error)) => return Err(self.refuse(error)),
+            Some(Ok(transformed)) => {
+                self.transform_files
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(transformed.files);
+                self.transformed.keep(file, transformed.code)
+            }
+        };
         if let Err(deep) = check_nesting(&shown, text, Syntax::Stylesheet) {
             return Err(self.refuse(deep));
         }

@@ -9,8 +9,9 @@
 //! process, never a spinning thread in the dev server, and a crash of the compiler is this
 //! stylesheet's error. Without workers (unit tests, other embedders) grass runs in-process.
 //!
-//! Protocol: the request (JSON: the file and the project root) on the worker's stdin, the
-//! result (JSON: CSS and the files read, or an error with its location) on its stdout.
+//! Protocol: the request (JSON: the file, its text when given rather than read, and the project
+//! root) on the worker's stdin, the result (JSON: CSS and the files read, or an error with its
+//! location) on its stdout.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,9 +57,20 @@ pub(crate) struct SassOutput {
     pub files: Vec<(PathBuf, String)>,
 }
 
+/// A Sass entry whose text is given instead of read from its path (a `<style lang="scss">`
+/// block of a `.vue` file): `@use` and `@import` still resolve from the path's folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct GivenSass {
+    pub text: String,
+    /// The indented syntax (`.sass`, `lang="sass"`) rather than SCSS.
+    pub indented: bool,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
     path: PathBuf,
+    #[serde(default)]
+    given: Option<GivenSass>,
     root: PathBuf,
     /// The project's aliases, for `@use '@/styles/vars'` as in scripts.
     alias: Vec<(String, String)>,
@@ -73,12 +85,17 @@ struct SassError {
 }
 
 impl SassError {
-    fn into_diagnostic(self, root: &Path) -> Diagnostic {
+    /// The diagnostic, with the text of the file the error is in (the given text for the entry
+    /// whose text was given).
+    fn into_diagnostic(self, root: &Path, entry: &Path, given: Option<&GivenSass>) -> Diagnostic {
         match self.location {
             Some((file, line, column)) => Diagnostic::at(
                 self.message,
                 relative_name(root, &file),
-                std::fs::read_to_string(&file).ok(),
+                match given.filter(|_| file == entry) {
+                    Some(given) => Some(given.text.clone()),
+                    None => std::fs::read_to_string(&file).ok(),
+                },
                 line,
                 column,
             ),
@@ -87,29 +104,46 @@ impl SassError {
     }
 }
 
-/// Compiles the Sass file at `path` (in a worker process when the CLI enabled them).
+/// Compiles the Sass file at `path`, or `given` text as that file (in a worker process when
+/// the CLI enabled them).
 pub(crate) fn compile(
     path: &Path,
+    given: Option<&GivenSass>,
     root: &Path,
     alias: &[(String, String)],
 ) -> Result<SassOutput, Diagnostic> {
-    match WORKER_EXECUTABLE.get() {
-        Some(executable) => compile_in_worker(executable, path, root, alias),
-        None => compile_in_process(path, root, alias).map_err(|error| error.into_diagnostic(root)),
-    }
+    let request = Request {
+        path: path.to_path_buf(),
+        given: given.cloned(),
+        root: root.to_path_buf(),
+        alias: alias.to_vec(),
+    };
+    let compiled = match WORKER_EXECUTABLE.get() {
+        Some(executable) => compile_in_worker(executable, &request)?,
+        None => compile_request(&request),
+    };
+    compiled.map_err(|error| error.into_diagnostic(root, path, given))
+}
+
+fn compile_request(request: &Request) -> Result<SassOutput, SassError> {
+    compile_in_process(
+        &request.path,
+        request.given.as_ref(),
+        &request.root,
+        &request.alias,
+    )
 }
 
 fn limit_from_env(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()
 }
 
+/// The worker's answer, or why there is none (it ran too long, ran out of memory, crashed).
 fn compile_in_worker(
     executable: &Path,
-    path: &Path,
-    root: &Path,
-    alias: &[(String, String)],
-) -> Result<SassOutput, Diagnostic> {
-    let shown = relative_name(root, path);
+    request: &Request,
+) -> Result<Result<SassOutput, SassError>, Diagnostic> {
+    let shown = relative_name(&request.root, &request.path);
     let time_limit = limit_from_env(TIME_LIMIT_ENV).map_or(TIME_LIMIT, Duration::from_millis);
     let memory_limit_mib = limit_from_env(MEMORY_LIMIT_ENV).unwrap_or(MEMORY_LIMIT_MIB);
     let failed = |why: String| Diagnostic::error(format!("Sass compile of {shown} failed: {why}"));
@@ -121,12 +155,7 @@ fn compile_in_worker(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| failed(format!("cannot start the Sass worker process: {err}")))?;
-    let request = serde_json::to_vec(&Request {
-        path: path.to_path_buf(),
-        root: root.to_path_buf(),
-        alias: alias.to_vec(),
-    })
-    .map_err(|err| failed(err.to_string()))?;
+    let request = serde_json::to_vec(request).map_err(|err| failed(err.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A worker that died at once shows in its exit status below.
         let _ = stdin.write_all(&request);
@@ -162,7 +191,7 @@ fn compile_in_worker(
     let status = child.wait().map_err(|err| failed(err.to_string()))?;
     let stderr_text = stderr_text.join().unwrap_or_default();
     if let Ok(result) = serde_json::from_slice::<Result<SassOutput, SassError>>(&response) {
-        return result.map_err(|error| error.into_diagnostic(root));
+        return Ok(result);
     }
     Err(if stderr_text.contains("memory allocation of") {
         Diagnostic::error(format!(
@@ -188,15 +217,30 @@ pub fn worker_main() -> i32 {
     if std::io::stdin().read_to_end(&mut input).is_err() {
         return 2;
     }
-    let Ok(request) = serde_json::from_slice::<Request>(&input) else {
-        return 2;
-    };
     let memory_limit_mib = limit_from_env(MEMORY_LIMIT_ENV).unwrap_or(MEMORY_LIMIT_MIB);
     limit_address_space(memory_limit_mib << 20);
+    let Some(bytes) = answer_request(&input) else {
+        return 2;
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(&bytes)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return 2;
+    }
+    0
+}
+
+/// The worker's answer to one request (both JSON), compiled on a thread with a deep stack;
+/// `None` when the request cannot be read.
+fn answer_request(input: &[u8]) -> Option<Vec<u8>> {
+    let request = serde_json::from_slice::<Request>(input).ok()?;
     let compiled = std::thread::Builder::new()
         .name("sass".into())
         .stack_size(WORKER_STACK_BYTES)
-        .spawn(move || compile_in_process(&request.path, &request.root, &request.alias))
+        .spawn(move || compile_request(&request))
         .map_err(|err| SassError {
             message: format!("cannot start the compile thread: {err}"),
             location: None,
@@ -212,18 +256,7 @@ pub fn worker_main() -> i32 {
                 })
             })
         });
-    let Ok(bytes) = serde_json::to_vec(&compiled) else {
-        return 2;
-    };
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(&bytes)
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
-        return 2;
-    }
-    0
+    serde_json::to_vec(&compiled).ok()
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
@@ -261,9 +294,35 @@ struct RecordingFs {
     /// The first file refused, with its location: grass would only say that a read failed.
     refused: Mutex<Option<SassError>>,
     alias: Vec<(String, String)>,
+    /// The entry whose text is given, with that text: returned instead of reading the disk,
+    /// and not recorded (it is not a file's content).
+    given: Option<(PathBuf, String)>,
 }
 
 impl RecordingFs {
+    fn given_text(&self, path: &Path) -> Option<&str> {
+        self.given
+            .as_ref()
+            .filter(|(given, _)| given == path)
+            .map(|(_, text)| text.as_str())
+    }
+
+    /// Refuses a file nested deeper than grass can parse without overflowing its stack.
+    fn check_nesting(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let Err(deep) = check_nesting(path, &String::from_utf8_lossy(bytes), Syntax::Stylesheet)
+        else {
+            return Ok(());
+        };
+        let location = deep
+            .location
+            .as_ref()
+            .map(|l| (path.to_path_buf(), l.line, l.column));
+        Err(self.refuse(SassError {
+            message: format!("Sass error: {}", deep.message),
+            location,
+        }))
+    }
+
     fn refuse(&self, error: SassError) -> std::io::Error {
         let message = error.message.clone();
         self.refused
@@ -280,7 +339,7 @@ impl grass::Fs for RecordingFs {
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        if is_regular_file(path) {
+        if self.given_text(path).is_some() || is_regular_file(path) {
             return true;
         }
         // A special file (a FIFO…) is refused here, by name: grass would report its read error
@@ -298,6 +357,11 @@ impl grass::Fs for RecordingFs {
     }
 
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        if let Some(text) = self.given_text(path) {
+            let bytes = text.as_bytes().to_vec();
+            self.check_nesting(path, &bytes)?;
+            return Ok(with_aliases_applied(bytes, &self.alias));
+        }
         if let Err(err) = ensure_regular_file(path) {
             return Err(self.refuse(SassError {
                 message: format!(
@@ -308,17 +372,7 @@ impl grass::Fs for RecordingFs {
             }));
         }
         let bytes = std::fs::read(path)?;
-        if let Err(deep) = check_nesting(path, &String::from_utf8_lossy(&bytes), Syntax::Stylesheet)
-        {
-            let location = deep
-                .location
-                .as_ref()
-                .map(|l| (path.to_path_buf(), l.line, l.column));
-            return Err(self.refuse(SassError {
-                message: format!("Sass error: {}", deep.message),
-                location,
-            }));
-        }
+        self.check_nesting(path, &bytes)?;
         self.read
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -358,9 +412,10 @@ fn with_aliases_applied(bytes: Vec<u8>, alias: &[(String, String)]) -> Vec<u8> {
     }
 }
 
-/// Compiles a Sass file to CSS with grass in this thread.
+/// Compiles a Sass file (or `given` text as that file) to CSS with grass in this thread.
 fn compile_in_process(
     path: &Path,
+    given: Option<&GivenSass>,
     root: &Path,
     alias: &[(String, String)],
 ) -> Result<SassOutput, SassError> {
@@ -374,12 +429,23 @@ fn compile_in_process(
     let fs = RecordingFs {
         root: root.to_path_buf(),
         alias: alias.to_vec(),
+        given: given.map(|given| (path.to_path_buf(), given.text.clone())),
         ..RecordingFs::default()
     };
-    let sass_options = grass::Options::default()
+    let mut sass_options = grass::Options::default()
         .fs(&fs)
         .load_paths(&load_paths)
         .style(grass::OutputStyle::Expanded);
+    if let Some(given) = given {
+        // The path names the file the text came from (`App.vue`), not its syntax.
+        sass_options = sass_options.input_syntax(if given.indented {
+            grass::InputSyntax::Sass
+        } else {
+            grass::InputSyntax::Scss
+        });
+    }
+    // Given text is compiled through the same path as a file (the `Fs` returns the text for
+    // it), so relative `@use`s resolve from its folder and errors name it.
     // grass panics on a read error of an imported file; the refusal recorded says why.
     let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         grass::from_path(path, &sass_options)
@@ -432,11 +498,53 @@ mod tests {
             "@".to_string(),
             dir.path().join("src").display().to_string(),
         )];
-        let compiled = compile_in_process(&file, dir.path(), &alias).unwrap();
+        let compiled = compile_in_process(&file, None, dir.path(), &alias).unwrap();
         assert!(compiled.css.contains("rgb(7, 8, 9)"), "{}", compiled.css);
         // Not an alias: left as written (`@scope/pkg` is a package).
         let kept = with_aliases_applied(b"@import '@scope/pkg/x';".to_vec(), &alias);
         assert_eq!(kept, b"@import '@scope/pkg/x';");
+    }
+
+    #[test]
+    fn the_worker_compiles_given_text_as_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        let vars = src.join("_vars.scss");
+        std::fs::write(&vars, "$brand: rgb(7, 8, 9);\n").unwrap();
+        // What `compile_in_worker` writes and `worker_main` answers, minus the process.
+        let request = serde_json::to_vec(&Request {
+            path: src.join("App.vue"),
+            given: Some(GivenSass {
+                text: "@use 'vars'\n.a\n  color: vars.$brand\n".into(),
+                indented: true,
+            }),
+            root: dir.path().to_path_buf(),
+            alias: Vec::new(),
+        })
+        .unwrap();
+        let answer = answer_request(&request).unwrap();
+        let compiled = serde_json::from_slice::<Result<SassOutput, SassError>>(&answer)
+            .unwrap()
+            .unwrap();
+        assert!(compiled.css.contains("rgb(7, 8, 9)"), "{}", compiled.css);
+        assert_eq!(compiled.files.len(), 1);
+        assert_eq!(compiled.files[0].0, vars);
+    }
+
+    #[test]
+    fn errors_in_given_text_carry_that_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("App.vue");
+        let given = GivenSass {
+            text: ".a {\n  color: $missing;\n}\n".into(),
+            indented: false,
+        };
+        let error = compile(&path, Some(&given), dir.path(), &[]).unwrap_err();
+        let location = error.location.as_deref().unwrap();
+        assert_eq!(location.file, Path::new("App.vue"));
+        assert_eq!((location.line, location.column), (2, 10));
+        assert_eq!(location.source.as_deref(), Some(given.text.as_str()));
     }
 
     #[test]
@@ -445,7 +553,7 @@ mod tests {
         let file = dir.path().join("deep.scss");
         let source = format!(".top {{}}\n{}", ".a {".repeat(150));
         std::fs::write(&file, source).unwrap();
-        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
+        let error = compile_in_process(&file, None, dir.path(), &[]).unwrap_err();
         assert!(
             error.message.contains("nesting deeper than 100 levels"),
             "{error:?}"
@@ -459,7 +567,7 @@ mod tests {
         std::fs::write(dir.path().join("_deep.scss"), ".a {".repeat(150)).unwrap();
         let file = dir.path().join("main.scss");
         std::fs::write(&file, "@use 'deep';\n").unwrap();
-        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
+        let error = compile_in_process(&file, None, dir.path(), &[]).unwrap_err();
         assert!(
             error.message.contains("nesting deeper than 100 levels"),
             "{error:?}"
@@ -477,7 +585,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("_zero.scss")).unwrap();
         let file = dir.path().join("main.scss");
         std::fs::write(&file, "@use 'zero';\n.a { color: red }\n").unwrap();
-        let error = compile_in_process(&file, dir.path(), &[]).unwrap_err();
+        let error = compile_in_process(&file, None, dir.path(), &[]).unwrap_err();
         assert!(error.message.contains("character device"), "{error:?}");
     }
 }

@@ -266,6 +266,7 @@ pub fn css_options(config: &ResolvedConfig) -> CssOptions {
         sourcemap: false,
         modules_pattern: config.css_modules_pattern.clone(),
         alias: config.alias.clone(),
+        transform: None,
     }
 }
 

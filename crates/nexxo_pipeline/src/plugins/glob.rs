@@ -980,6 +980,7 @@ mod tests {
                         sourcemap: false,
                         modules_pattern: "[local]".into(),
                         alias: Vec::new(),
+                        transform: None,
                     },
                     None,
                     None,

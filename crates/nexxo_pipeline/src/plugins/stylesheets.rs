@@ -230,6 +230,7 @@ mod tests {
                 sourcemap: false,
                 modules_pattern: "[local]".into(),
                 alias: vec![],
+                transform: None,
             },
             None,
             Some(root.join("public")),
