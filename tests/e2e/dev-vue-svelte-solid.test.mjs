@@ -41,7 +41,7 @@ function devExample(name) {
 /** Opens the app, checks it, counts to 3 and sets a marker that a reload would remove. */
 async function openCounted(state, name) {
   const opened = await openPage(browser(), state.dev.url);
-  await checkExample(opened.page, name);
+  await checkExample(opened.page, name, { dev: true });
   await clickCounter(opened.page, 1);
   assert.equal(await counterText(opened.page), 'Count is 3');
   await opened.page.evaluate(() => (window.__nexxoTestMarker = 'kept'));

@@ -205,6 +205,17 @@ fn build_plugins(
     chunk_styles: Arc<ChunkStyles>,
     css_inputs: &Arc<CssInputs>,
 ) -> BuildPlugins {
+    // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
+    // Node helper (started on the first compile not in the cache).
+    let compilers = nexxo_frameworks::ProjectCompilers::new(
+        &config.root,
+        config.frameworks,
+        nexxo_frameworks::FrameworkMode {
+            production: config.mode != "development",
+            hmr: false,
+        },
+        Some(store.clone()),
+    );
     let options = CssOptions {
         root: config.root.clone(),
         targets: config.targets.clone(),
@@ -212,7 +223,7 @@ fn build_plugins(
         sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
         modules_pattern: config.css_modules_pattern.clone(),
         alias: config.alias.clone(),
-        transform: None,
+        transform: compilers.stylesheet_transform(),
     };
     let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
     // CSS maps sit in outDir/assets; their sources are relative to the root.
@@ -228,6 +239,8 @@ fn build_plugins(
         Some(StylesheetCache::new(store.clone(), &options).recording_inputs(css_inputs.clone())),
         config.public_dir.clone(),
     );
+    let stylesheets = Arc::new(stylesheets);
+    let frameworks = compilers.plugins(&stylesheets);
     BuildPlugins {
         css: Arc::new(ChunkCss::new(
             options,
@@ -236,10 +249,11 @@ fn build_plugins(
             library_css_name,
             map_source_root,
         )),
-        stylesheets: Arc::new(stylesheets),
+        stylesheets,
         errors: Arc::default(),
         asset_urls: asset_urls(config),
         workers: None,
+        frameworks,
     }
 }
 

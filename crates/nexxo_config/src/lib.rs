@@ -8,10 +8,12 @@
 //! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
 //! - [`resolver`]: the import resolution rules every resolver is built from.
 //! - [`package`]: the root package.json (read once; its dependencies switch compile features).
+//! - [`frameworks`]: which frameworks the root package.json names (Vue, Svelte, Solid, …).
 //! - [`deny`]: the files that never leave the project (served or copied).
 
 pub mod deny;
 pub mod env;
+pub mod frameworks;
 pub mod load;
 pub mod package;
 pub mod resolve;
@@ -19,6 +21,7 @@ pub mod resolver;
 pub mod target;
 pub mod user_config;
 
+pub use frameworks::Frameworks;
 pub use package::RootPackage;
 pub use resolve::{
     resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,

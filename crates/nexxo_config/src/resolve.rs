@@ -176,6 +176,8 @@ pub struct ResolvedConfig {
     pub worker_format: WorkerFormat,
     /// The root package.json (its dependencies turn compile features on, see [`RootPackage`]).
     pub package: RootPackage,
+    /// The frameworks the root package.json names, whose compilers the drivers add.
+    pub frameworks: crate::Frameworks,
 }
 
 /// `worker.format`, as Vite's.
@@ -434,11 +436,20 @@ pub fn resolve_config(
         worker_format,
         input,
         watch,
+        frameworks: crate::Frameworks::of(&package),
         package,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
 }
+
+/// Vue's compile-time feature flags with @vitejs/plugin-vue's values (the user's `define`
+/// wins): the options API on, devtools and hydration mismatch details off in production.
+const VUE_FEATURE_FLAGS: [(&str, &str); 3] = [
+    ("__VUE_OPTIONS_API__", "true"),
+    ("__VUE_PROD_DEVTOOLS__", "false"),
+    ("__VUE_PROD_HYDRATION_MISMATCH_DETAILS__", "false"),
+];
 
 /// The `define` table, as Vite builds it: `process.env.NODE_ENV` (in its `global.` and
 /// `globalThis.` spellings too), `import.meta.env` and its keys, the user's constants (which
@@ -501,6 +512,12 @@ fn build_define(
         .collect::<Vec<_>>()
         .join(",");
     define.push(("import.meta.env".into(), format!("{{{object}}}")));
+    if config.frameworks.vue {
+        // Vue's esm-bundler build reads these feature flags; Vite's Vue plugin defines them.
+        for (key, value) in VUE_FEATURE_FLAGS {
+            define.push((key.to_string(), value.to_string()));
+        }
+    }
     for (key, expression) in user {
         define.retain(|(existing, _)| *existing != key);
         define.push((key, expression));

@@ -16,9 +16,9 @@ use crate::lock;
 use crate::page::hot_module_code;
 use crate::session::{CompileState, Session};
 
-/// Files whose change needs a new session: `.env` files, the config, the root package.json (its
-/// dependencies switch compile features, see `nexxo_config::RootPackage`) and tsconfig files
-/// (they set JSX and decorator options and resolver paths).
+/// Files whose change needs a new session: `.env` files, the config, tsconfig files (they
+/// set JSX and decorator options and resolver paths), the root package.json (it names the
+/// frameworks) and PostCSS/Tailwind configs (every stylesheet depends on them).
 fn is_env_or_config(session: &Session, path: &Path) -> bool {
     let name = path
         .file_name()
@@ -30,6 +30,11 @@ fn is_env_or_config(session: &Session, path: &Path) -> bool {
         || (name == "nexxo.config.json" && at_root)
         || (name == "package.json" && at_root)
         || (name.starts_with("tsconfig") && name.ends_with(".json"))
+        || (at_root
+            && (name == "package.json"
+                || name.starts_with("postcss.config.")
+                || name.starts_with(".postcssrc")
+                || name.starts_with("tailwind.config.")))
 }
 
 /// Whether `paths` need a new session ([`CompileState::restart`]) rather than recompiles.
@@ -399,6 +404,9 @@ mod tests {
             "nexxo.config.json",
             "tsconfig.json",
             "package.json",
+            "postcss.config.mjs",
+            ".postcssrc.json",
+            "tailwind.config.js",
         ] {
             assert!(needs_restart(&session, &[root.join(name)]), "{name}");
         }

@@ -56,12 +56,26 @@ pub struct DevPlugins {
     /// Also compiles `<link>`ed stylesheets.
     pub stylesheets: Arc<StylesheetModules>,
     pub container: PluginContainer,
+    /// The Node helper pool of the framework plugins (`None`: the project needs none).
+    pub node_compilers: Option<Arc<nexxo_frameworks::NodeCompilers>>,
 }
 
 impl DevPlugins {
-    pub fn new(config: &ResolvedConfig) -> Self {
+    /// `store`: the dev cache, which also keeps the framework compilers' results.
+    pub fn new(config: &ResolvedConfig, store: Option<Arc<nexxo_cache::CacheStore>>) -> Self {
+        let compilers = nexxo_frameworks::ProjectCompilers::new(
+            &config.root,
+            config.frameworks,
+            nexxo_frameworks::FrameworkMode {
+                production: false,
+                hmr: true,
+            },
+            store,
+        );
+        let mut options = css_options(config);
+        options.transform = compilers.stylesheet_transform();
         let stylesheets = Arc::new(StylesheetModules::new(
-            css_options(config),
+            options,
             None,
             config.public_dir.clone(),
         ));
@@ -73,10 +87,12 @@ impl DevPlugins {
             // An app's own import of a package's JSON file is served as a module; packages'
             // internal `require`s happen inside the pre-bundled dependencies.
             json_in_packages_to_bundler: false,
+            frameworks: compilers.plugins(&stylesheets),
         }));
         Self {
             stylesheets,
             container,
+            node_compilers: compilers.node().cloned(),
         }
     }
 }
@@ -207,12 +223,23 @@ pub fn load_module(
         None
     };
     let code = transformed.as_ref().map_or(&source, |t| &t.code);
-    // Generated modules are plain JavaScript: the `.js` name picks the parser.
-    let (name, options) = if is_script(path) && Lang::of(&path.to_string_lossy()) == Some(lang) {
+    let lang = transformed.as_ref().and_then(|t| t.lang).unwrap_or(lang);
+    let with_tsconfig = |files: &mut Vec<PathBuf>| -> Result<_, Diagnostic> {
         let tsconfig = resolver.tsconfig_for(path)?;
         files.extend(tsconfig.as_ref().map(|t| t.path.clone()));
-        let options = settings.options_for(tsconfig.as_deref())?;
-        (path.to_path_buf(), options)
+        settings.options_for(tsconfig.as_deref())
+    };
+    // The name's extension picks the parser: a script as written keeps its own name; code a
+    // plugin generated in TypeScript (a Vue component's script) gets a `.ts` name and the
+    // tsconfig's options; other generated code is plain JavaScript.
+    let (name, options) = if is_script(path) && Lang::of(&path.to_string_lossy()) == Some(lang) {
+        (path.to_path_buf(), with_tsconfig(&mut files)?)
+    } else if matches!(lang, Lang::Ts | Lang::Tsx) {
+        let extension = if lang == Lang::Ts { "ts" } else { "tsx" };
+        (
+            PathBuf::from(format!("{display}.{extension}")),
+            with_tsconfig(&mut files)?,
+        )
     } else {
         (PathBuf::from(format!("{display}.js")), plain_options)
     };

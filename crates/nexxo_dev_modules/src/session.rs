@@ -39,7 +39,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
-        let plugins = DevPlugins::new(&config);
+        let plugins = DevPlugins::new(&config, Some(store.clone()));
         let resolver = ModuleResolver::new(&config, plugins.container.clone());
         let refresh_runtime =
             match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {

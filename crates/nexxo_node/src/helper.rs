@@ -73,8 +73,13 @@ fn read_frame(reader: &mut impl Read) -> Option<Result<Value, String>> {
 }
 
 impl Helper {
-    pub(crate) fn spawn(node: &Path) -> Result<Self, NodeError> {
-        let mut child = Command::new(node)
+    /// Starts a helper in the folder `cwd` (`None`: this process's).
+    pub(crate) fn spawn(node: &Path, cwd: Option<&Path>) -> Result<Self, NodeError> {
+        let mut command = Command::new(node);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command
             .args(["--input-type=module", "-e", HELPER_SCRIPT])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -75,6 +75,10 @@ pub struct NodeOptions {
     pub request_timeout: Duration,
     /// The `node` executable; `None` finds it from `NEXXO_NODE`, then `PATH`, when first needed.
     pub node: Option<PathBuf>,
+    /// The helpers' working folder: the project root, since some compilers resolve the paths
+    /// of their config from it (`@tailwindcss/postcss` and Tailwind v3's `content` globs, as
+    /// under Vite, which runs in the root).
+    pub cwd: Option<PathBuf>,
 }
 
 impl NodeOptions {
@@ -84,6 +88,7 @@ impl NodeOptions {
             max_helpers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             request_timeout: Duration::from_secs(60),
             node: None,
+            cwd: None,
         }
     }
 }
@@ -317,7 +322,7 @@ impl NodePool {
                 &self.options.purpose,
             )?,
         };
-        let helper = Helper::spawn(&node)?;
+        let helper = Helper::spawn(&node, self.options.cwd.as_deref())?;
         self.started.fetch_add(1, Ordering::SeqCst);
         Ok(helper)
     }

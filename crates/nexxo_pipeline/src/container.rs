@@ -13,8 +13,8 @@ use nexxo_diagnostics::Diagnostic;
 
 use crate::host::ModuleHost;
 use crate::plugin::{
-    ChunkHost, FileChange, Hooks, LoadArgs, LoadedModule, Plugin, RenderChunkArgs, ResolveArgs,
-    ResolvedId, TransformArgs,
+    ChunkHost, FileChange, Hooks, Lang, LoadArgs, LoadedModule, Plugin, RenderChunkArgs,
+    ResolveArgs, ResolvedId, TransformArgs,
 };
 
 /// The result of the transform hooks of one module.
@@ -26,6 +26,8 @@ pub struct TransformChain {
     pub maps: Vec<String>,
     /// More files the module depends on.
     pub files: Vec<PathBuf>,
+    /// The code's language when a hook changed it (see [`Transformed::lang`]).
+    pub lang: Option<Lang>,
 }
 
 #[derive(Clone, Default)]
@@ -117,7 +119,12 @@ impl PluginContainer {
             if !filter.matches(args.id, Some(code)) {
                 continue;
             }
-            let step_args = TransformArgs { code, ..*args };
+            let lang = chain.as_ref().and_then(|c| c.lang).unwrap_or(args.lang);
+            let step_args = TransformArgs {
+                code,
+                lang,
+                ..*args
+            };
             let Some(step) = plugin.transform(&step_args, host)? else {
                 continue;
             };
@@ -125,10 +132,14 @@ impl PluginContainer {
                 code: String::new(),
                 maps: Vec::new(),
                 files: Vec::new(),
+                lang: None,
             });
             chain.code = step.code;
             chain.maps.extend(step.map);
             chain.files.extend(step.files);
+            if step.lang.is_some() {
+                chain.lang = step.lang;
+            }
         }
         Ok(chain)
     }
@@ -164,6 +175,7 @@ impl PluginContainer {
                 code: String::new(),
                 maps: Vec::new(),
                 files: Vec::new(),
+                lang: None,
             });
             chain.code = step.code;
             chain.maps.extend(step.map);
@@ -237,6 +249,7 @@ mod tests {
                 code: args.code.to_uppercase(),
                 map: None,
                 files: vec![],
+                lang: None,
             }))
         }
     }
@@ -270,6 +283,7 @@ mod tests {
                 code: format!("{};", args.code),
                 map: Some("{}".into()),
                 files: vec![PathBuf::from("/dep")],
+                lang: None,
             }))
         }
     }
@@ -337,6 +351,7 @@ mod tests {
                 code: format!("/*{}*/{}", self.0, args.code),
                 map: None,
                 files: vec![],
+                lang: None,
             }))
         }
         fn generate_bundle(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {

@@ -69,6 +69,13 @@ pub fn has_query_flag(query: Option<&str>, flag: &str) -> bool {
     query.is_some_and(|q| q.split('&').any(|part| part == flag))
 }
 
+/// The value of `key` in a query string (without `?`): `0` for `index` in `vue&index=0`.
+pub fn query_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .find_map(|part| part.strip_prefix(key)?.strip_prefix('='))
+}
+
 /// The lower-case extension of an id's path (query removed), without the dot.
 pub fn extension(id: &str) -> Option<String> {
     let (path, _) = split_query(id);

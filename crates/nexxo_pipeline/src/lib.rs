@@ -45,15 +45,18 @@ pub struct BuiltinOptions<'a> {
     pub json_in_packages_to_bundler: bool,
     /// The project's aliases (`nexxo_config::ResolverConfig::alias`), for glob patterns.
     pub alias: &'a [(String, String)],
+    /// The framework plugins (`nexxo_frameworks`: Vue, Svelte, Solid), before the stylesheet
+    /// plugin: their components' style blocks are ids of their own.
+    pub frameworks: Vec<Arc<dyn Plugin>>,
 }
 
 /// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
-/// web workers; stylesheets claimed
+/// web workers; the framework plugins; stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
 /// `new URL(…, import.meta.url)` transforms; dynamic imports with variables; and last the glob
 /// transform, which expands the `import.meta.glob` calls the two before it write.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
-    vec![
+    let mut plugins: Vec<Arc<dyn Plugin>> = vec![
         Arc::new(plugins::RootAbsoluteImports::new(
             options.root,
             options.public_dir,
@@ -61,6 +64,9 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
         Arc::new(plugins::HtmlInlineScripts),
         // Before the asset plugin, which would take `?worker&url` and `?worker&inline`.
         Arc::new(plugins::Workers),
+    ];
+    plugins.extend(options.frameworks);
+    plugins.extend::<[Arc<dyn Plugin>; 8]>([
         options.stylesheets,
         Arc::new(plugins::AssetModules),
         Arc::new(plugins::JsonModules {
@@ -72,5 +78,6 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
         Arc::new(plugins::AssetUrlTemplates),
         Arc::new(plugins::DynamicImportVars::new(options.root, options.alias)),
         Arc::new(plugins::GlobImports::new(options.root, options.alias)),
-    ]
+    ]);
+    plugins
 }

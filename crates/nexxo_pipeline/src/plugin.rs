@@ -225,6 +225,9 @@ pub struct Transformed {
     pub map: Option<String>,
     /// More files the result depends on (a glob's folder, a worker's entry).
     pub files: Vec<PathBuf>,
+    /// The language of the new code when it changed (Solid's JSX compiled to JavaScript,
+    /// TypeScript stripped); later hooks and the compile step parse it as this.
+    pub lang: Option<Lang>,
 }
 
 /// How the build writes source maps (`build.sourcemap`).
@@ -272,6 +275,7 @@ impl Transformed {
             code: code.to_string(),
             map: Some(map.to_json_string()),
             files,
+            lang: None,
         }
     }
 }

@@ -122,12 +122,7 @@ impl ModuleHost for BuildHost<'_> {
 fn load_output(loaded: LoadedModule) -> HookLoadOutput {
     HookLoadOutput {
         code: loaded.code.into(),
-        module_type: Some(match loaded.lang {
-            Lang::Js => ModuleType::Js,
-            Lang::Jsx => ModuleType::Jsx,
-            Lang::Ts => ModuleType::Ts,
-            Lang::Tsx => ModuleType::Tsx,
-        }),
+        module_type: Some(module_type(loaded.lang)),
         side_effects: match loaded.side_effects {
             // A stylesheet must stay in its chunk even when nothing reads its exports.
             SideEffects::Keep => Some(HookSideEffects::NoTreeshake),
@@ -385,8 +380,19 @@ impl Plugin for PipelinePlugin {
         Ok(Some(HookTransformOutput {
             code: Some(chain.code),
             map: collapse_maps(&chain.maps).map_or(HookTransformOutputMap::Omitted, Into::into),
+            module_type: chain.lang.map(module_type),
             ..HookTransformOutput::default()
         }))
+    }
+}
+
+/// How rolldown parses code of a language.
+fn module_type(lang: Lang) -> ModuleType {
+    match lang {
+        Lang::Js => ModuleType::Js,
+        Lang::Jsx => ModuleType::Jsx,
+        Lang::Ts => ModuleType::Ts,
+        Lang::Tsx => ModuleType::Tsx,
     }
 }
 

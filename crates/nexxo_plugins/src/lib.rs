@@ -48,6 +48,9 @@ pub struct BuildPlugins {
     pub asset_urls: Arc<AssetUrls>,
     /// Web workers' bundles (app builds; library builds have none).
     pub workers: Option<Arc<WorkerBuilds>>,
+    /// The framework plugins (`nexxo_frameworks`), shared by the page and worker bundles so a
+    /// component compiles once.
+    pub frameworks: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
 }
 
 /// The plugins of an app build, in hook order: the pages as entries, the input guard, then the
@@ -93,6 +96,7 @@ fn pipeline_plugins(
         alias: &config.alias,
         stylesheets: shared.stylesheets,
         json_in_packages_to_bundler: true,
+        frameworks: shared.frameworks,
     });
     // A page's chunks get their CSS files; a worker has no document to style.
     if environment == Environment::Page {

@@ -50,3 +50,23 @@ tasks['svelte.compile'] = async ({ root, filename, source, production = false, h
     major,
   };
 };
+
+// Svelte 5 runes in plain modules (`counter.svelte.ts`, `store.svelte.js`): `compileModule`.
+// The source is JavaScript (Rust strips TypeScript first).
+tasks['svelte.module'] = async ({ root, filename, source, production = false }) => {
+  const compiler = await loadPackage(root, 'svelte/compiler', 'svelte');
+  if (svelteMajor(compiler) < 5 || typeof compiler.compileModule !== 'function') {
+    throw new TaskError(`${filename}: .svelte.js/.svelte.ts modules need Svelte 5`, { file: filename });
+  }
+  let output;
+  try {
+    output = compiler.compileModule(source, { filename, generate: 'client', dev: !production });
+  } catch (error) {
+    if (isNormalized(error)) throw error;
+    throw new TaskError(String(error?.message ?? error).trim(), {
+      file: filename,
+      ...sveltePosition(error?.start),
+    });
+  }
+  return { js: output.js.code, map: mapToJson(output.js.map) };
+};

@@ -244,6 +244,7 @@ impl Plugin for ChunkCss {
             code: code.to_string(),
             map,
             files: Vec::new(),
+            lang: None,
         }))
     }
 

@@ -986,6 +986,7 @@ mod tests {
                     None,
                 )),
                 json_in_packages_to_bundler: false,
+                frameworks: Vec::new(),
                 alias: &[],
             }));
         let id = root.join("src/main.js").display().to_string();

@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use nexxo_css::{compile_stylesheet, CompiledCss, CssOptions, CssUrl, StylesheetCache};
+use nexxo_css::{
+    compile_stylesheet, CompiledCss, CssOptions, CssUrl, StylesheetCache, StylesheetSource,
+};
 use nexxo_diagnostics::Diagnostic;
 
 use super::json::is_export_name;
@@ -67,12 +69,63 @@ impl StylesheetModules {
         }
     }
 
+    /// Compiles stylesheet text that is not a file of its own: a Vue `<style>` block, a Svelte
+    /// component's CSS. Not cached here: the component's modules are (dev) and the whole
+    /// build is.
+    pub fn compile_text(&self, source: &StylesheetSource) -> Result<CompiledCss, Diagnostic> {
+        nexxo_css::compile_stylesheet_source(source, &self.options)
+    }
+
     /// The CSS with every local `url()` turned into the URL the host gives the file; external,
     /// data and fragment URLs, and files that do not exist, stay as written.
     pub fn resolve_urls(&self, compiled: &CompiledCss, host: &dyn ModuleHost) -> String {
         nexxo_css::replace_urls(&compiled.code, &compiled.urls, |url| {
             self.url_for(url, host).unwrap_or_else(|| url.url.clone())
         })
+    }
+
+    /// The module of stylesheet `id` (file `path`, or the file a `<style>` block is in) whose
+    /// final CSS is `css`: the CSS text for `?inline`, its URL for `?url`, else the CSS handed
+    /// to the host and the class map of a CSS Module.
+    pub fn stylesheet_module(
+        &self,
+        id: &str,
+        path: &Path,
+        css: String,
+        compiled: &CompiledCss,
+        host: &dyn ModuleHost,
+    ) -> Result<LoadedModule, Diagnostic> {
+        let (_, query) = split_query(id);
+        let mut files = compiled.files.clone();
+        if !files.iter().any(|f| f == path) {
+            files.push(path.to_path_buf());
+        }
+        let loaded = |code: String, side_effects: SideEffects| LoadedModule {
+            code,
+            lang: Lang::Js,
+            files: files.clone(),
+            side_effects,
+        };
+        if has_query_flag(query, "inline") {
+            return Ok(loaded(
+                format!("export default {};\n", js_string(&css)),
+                SideEffects::None,
+            ));
+        }
+        if has_query_flag(query, "url") {
+            let url = host.stylesheet_url_expression(path, css)?;
+            return Ok(loaded(
+                format!("export default {url};\n"),
+                SideEffects::None,
+            ));
+        }
+        let is_module = compiled.module_exports.is_some();
+        let mut code = host.take_stylesheet(id, css, compiled.map.clone(), is_module);
+        match &compiled.module_exports {
+            Some(exports) => code.push_str(&class_map_module(exports)),
+            None => code.push_str("export {};\n"),
+        }
+        Ok(loaded(code, SideEffects::Keep))
     }
 
     fn url_for(&self, url: &CssUrl, host: &dyn ModuleHost) -> Option<String> {
@@ -128,39 +181,11 @@ impl Plugin for StylesheetModules {
         if !is_stylesheet(id) {
             return Ok(None);
         }
-        let (path_text, query) = split_query(id);
-        let path = Path::new(path_text);
+        let path = Path::new(split_query(id).0);
         let compiled = self.compile(path)?;
         let css = self.resolve_urls(&compiled, host);
-        let mut files = compiled.files.clone();
-        if !files.iter().any(|f| f == path) {
-            files.push(path.to_path_buf());
-        }
-        let loaded = |code: String, side_effects: SideEffects| {
-            Ok(Some(LoadedModule {
-                code,
-                lang: Lang::Js,
-                files: files.clone(),
-                side_effects,
-            }))
-        };
-        if has_query_flag(query, "inline") {
-            return loaded(
-                format!("export default {};\n", js_string(&css)),
-                SideEffects::None,
-            );
-        }
-        if has_query_flag(query, "url") {
-            let url = host.stylesheet_url_expression(path, css)?;
-            return loaded(format!("export default {url};\n"), SideEffects::None);
-        }
-        let is_module = compiled.module_exports.is_some();
-        let mut code = host.take_stylesheet(id, css, compiled.map.clone(), is_module);
-        match &compiled.module_exports {
-            Some(exports) => code.push_str(&class_map_module(exports)),
-            None => code.push_str("export {};\n"),
-        }
-        loaded(code, SideEffects::Keep)
+        self.stylesheet_module(id, path, css, &compiled, host)
+            .map(Some)
     }
 }
 

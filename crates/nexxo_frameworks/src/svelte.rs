@@ -1,0 +1,278 @@
+//! Svelte 5 (runes), 4 and 3 components: `svelte/compiler` from the project runs in the Node
+//! helper, after oxc has stripped the TypeScript of `<script lang="ts">` blocks here. The
+//! component's CSS becomes its own module (`App.svelte?svelte&type=style&lang.css`) through
+//! Nexxo's CSS stage. Svelte 5 compiles with `hmr` in dev, so an edit re-renders the component
+//! in place and keeps its state; Svelte 4 components, which need `svelte-hmr`, reload the page.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use nexxo_css::{StylesheetLang, StylesheetSource};
+use nexxo_diagnostics::Diagnostic;
+use nexxo_pipeline::ids::{has_query_flag, js_string, query_value, split_query};
+use nexxo_pipeline::plugins::StylesheetModules;
+use nexxo_pipeline::{
+    HookFilter, Hooks, Lang, LoadArgs, LoadedModule, ModuleHost, Plugin, TransformArgs, Transformed,
+};
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+use crate::compilers::NodeCompilers;
+use crate::sfc_cache::LastCompiles;
+use crate::strip_types::strip_types;
+use crate::FrameworkMode;
+
+/// What the helper's `svelte.compile` task returns.
+#[derive(Debug, Deserialize)]
+struct CompiledComponent {
+    js: String,
+    css: Option<String>,
+}
+
+pub struct SvelteComponents {
+    compilers: Arc<NodeCompilers>,
+    stylesheets: Arc<StylesheetModules>,
+    mode: FrameworkMode,
+    compiled: LastCompiles<CompiledComponent>,
+}
+
+impl SvelteComponents {
+    pub fn new(
+        compilers: Arc<NodeCompilers>,
+        stylesheets: Arc<StylesheetModules>,
+        mode: FrameworkMode,
+    ) -> Self {
+        Self {
+            compilers,
+            stylesheets,
+            mode,
+            compiled: LastCompiles::default(),
+        }
+    }
+
+    fn compile(&self, path: &Path) -> Result<Arc<CompiledComponent>, Diagnostic> {
+        let source = nexxo_diagnostics::input::read_regular_to_string(path)
+            .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))?;
+        let compiled = self.compiled.get_or_compile(path, &source, || {
+            let display = nexxo_css::relative_name(self.compilers.root(), path);
+            let javascript = strip_script_types(&display, &source)?;
+            let mut args = Map::new();
+            args.insert("filename".into(), json!(path));
+            args.insert("source".into(), json!(javascript));
+            args.insert("production".into(), json!(self.mode.production));
+            args.insert("hmr".into(), json!(self.mode.hmr));
+            let result = self.compilers.run("svelte.compile", "svelte", args)?;
+            serde_json::from_value::<CompiledComponent>(result).map_err(|err| {
+                Diagnostic::error(format!(
+                    "{display}: unexpected reply from the Svelte compiler: {err}"
+                ))
+            })
+        })?;
+        Ok(compiled.current)
+    }
+
+    fn load_component(&self, path: &Path) -> Result<LoadedModule, Diagnostic> {
+        let compiled = self.compile(path)?;
+        let mut code = compiled.js.clone();
+        if compiled
+            .css
+            .as_deref()
+            .is_some_and(|css| !css.trim().is_empty())
+        {
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            code.push_str(&format!(
+                "\nimport {};\n",
+                js_string(&format!("./{name}?svelte&type=style&lang.css"))
+            ));
+        }
+        Ok(LoadedModule::script(
+            code,
+            Lang::Js,
+            vec![path.to_path_buf()],
+        ))
+    }
+
+    fn load_style(
+        &self,
+        id: &str,
+        path: &Path,
+        host: &dyn ModuleHost,
+    ) -> Result<LoadedModule, Diagnostic> {
+        let compiled = self.compile(path)?;
+        let stylesheet = self.stylesheets.compile_text(&StylesheetSource {
+            path: path.to_path_buf(),
+            text: compiled.css.clone().unwrap_or_default(),
+            lang: StylesheetLang::Css,
+            css_module: false,
+            line_offset: 0,
+        })?;
+        let css = self.stylesheets.resolve_urls(&stylesheet, host);
+        self.stylesheets
+            .stylesheet_module(id, path, css, &stylesheet, host)
+    }
+}
+
+impl Plugin for SvelteComponents {
+    fn name(&self) -> &'static str {
+        "nexxo:svelte"
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks {
+            load: Some(HookFilter::extensions(&["svelte"])),
+            ..Hooks::default()
+        }
+    }
+
+    fn load(
+        &self,
+        args: &LoadArgs,
+        host: &dyn ModuleHost,
+    ) -> Result<Option<LoadedModule>, Diagnostic> {
+        let (path_text, query) = split_query(args.id);
+        let path = Path::new(path_text);
+        match query {
+            None => self.load_component(path).map(Some),
+            Some(query)
+                if has_query_flag(Some(query), "svelte")
+                    && query_value(query, "type") == Some("style") =>
+            {
+                self.load_style(args.id, path, host).map(Some)
+            }
+            Some(_) => Ok(None),
+        }
+    }
+}
+
+/// Svelte 5 runes in plain modules (`counter.svelte.ts`, `store.svelte.js`): TypeScript
+/// stripped by oxc, then `compileModule`.
+pub struct SvelteRuneModules {
+    compilers: Arc<NodeCompilers>,
+    mode: FrameworkMode,
+}
+
+impl SvelteRuneModules {
+    pub fn new(compilers: Arc<NodeCompilers>, mode: FrameworkMode) -> Self {
+        Self { compilers, mode }
+    }
+}
+
+impl Plugin for SvelteRuneModules {
+    fn name(&self) -> &'static str {
+        "nexxo:svelte-modules"
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks {
+            transform: Some(HookFilter {
+                id: Some(Regex::new(r"\.svelte\.[mc]?[jt]s(\?|$)").expect("valid pattern")),
+                ..HookFilter::any()
+            }),
+            ..Hooks::default()
+        }
+    }
+
+    fn transform(
+        &self,
+        args: &TransformArgs,
+        _host: &dyn ModuleHost,
+    ) -> Result<Option<Transformed>, Diagnostic> {
+        let path = Path::new(split_query(args.id).0);
+        let display = nexxo_css::relative_name(self.compilers.root(), path);
+        let javascript = match args.lang {
+            Lang::Ts | Lang::Tsx => strip_types(&display, args.code, false)?.code,
+            Lang::Js | Lang::Jsx => args.code.to_string(),
+        };
+        let mut request = Map::new();
+        request.insert("filename".into(), json!(path));
+        request.insert("source".into(), json!(javascript));
+        request.insert("production".into(), json!(self.mode.production));
+        let result = self.compilers.run("svelte.module", "svelte", request)?;
+        Ok(Some(Transformed {
+            code: result["js"].as_str().unwrap_or_default().to_string(),
+            // The map leads to the stripped JavaScript, not to the TypeScript as written.
+            map: None,
+            files: Vec::new(),
+            lang: Some(Lang::Js),
+        }))
+    }
+}
+
+/// The component with the TypeScript of each `<script lang="ts">` removed. Each block keeps
+/// its line count, so the compiler's positions in the markup after it stay right.
+fn strip_script_types(display: &str, source: &str) -> Result<String, Diagnostic> {
+    static SCRIPT: OnceLock<Regex> = OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        Regex::new(r"(?s)<script(\s[^>]*)?>(.*?)</script>").expect("valid script pattern")
+    });
+    static TS_LANG: OnceLock<Regex> = OnceLock::new();
+    let ts_lang = TS_LANG.get_or_init(|| {
+        Regex::new(r#"\blang\s*=\s*["']?(ts|typescript)\b"#).expect("valid lang pattern")
+    });
+    let mut out = String::with_capacity(source.len());
+    let mut last = 0;
+    for captures in script.captures_iter(source) {
+        let attributes = captures.get(1).map_or("", |m| m.as_str());
+        let Some(body) = captures.get(2) else {
+            continue;
+        };
+        if !ts_lang.is_match(attributes) {
+            continue;
+        }
+        let lines_before = source[..body.start()].matches('\n').count();
+        let stripped = strip_types(display, body.as_str(), false).map_err(|mut error| {
+            // Positions are in the block: move them to the component file.
+            if let Some(location) = error.location.as_mut() {
+                location.line += lines_before;
+                location.source = Some(source.to_string());
+            }
+            error
+        })?;
+        out.push_str(&source[last..body.start()]);
+        out.push('\n');
+        out.push_str(&stripped.code);
+        let wanted = body.as_str().matches('\n').count();
+        let have = 1 + stripped.code.matches('\n').count();
+        for _ in have..wanted {
+            out.push('\n');
+        }
+        last = body.end();
+    }
+    out.push_str(&source[last..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typescript_is_stripped_and_imports_used_by_markup_stay() {
+        let source = "<script lang=\"ts\">\n  import Icon from './Icon.svelte';\n  import type { Item } from './types';\n  let { items }: { items: Item[] } = $props();\n  let count: number = $state(0);\n\n\n</script>\n\n<Icon />\n<p>{count}</p>\n";
+        let out = strip_script_types("App.svelte", source).unwrap();
+        assert!(out.contains("import Icon from"), "{out}");
+        assert!(!out.contains("import type"), "{out}");
+        assert!(!out.contains(": number"), "{out}");
+        // The markup keeps its line.
+        let line_of =
+            |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count();
+        assert_eq!(line_of(&out, "<Icon />"), line_of(source, "<Icon />"));
+        assert!(
+            out.contains("lang=\"ts\""),
+            "the attribute stays for Svelte 5's parser"
+        );
+    }
+
+    #[test]
+    fn plain_scripts_are_left_alone_and_errors_point_into_the_component() {
+        let source = "<script>\n  let a = 1;\n</script>\n<p>{a}</p>\n";
+        assert_eq!(strip_script_types("A.svelte", source).unwrap(), source);
+        let broken = "<p>hi</p>\n<script lang=\"ts\">\n  let a: number = ;\n</script>\n";
+        let error = strip_script_types("B.svelte", broken).unwrap_err();
+        assert_eq!(error.location.map(|l| l.line), Some(3));
+    }
+}
