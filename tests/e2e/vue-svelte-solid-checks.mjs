@@ -89,7 +89,7 @@ export async function checkSvelte5(page) {
   assert.deepEqual(badges, [
     ['typed props (info)', 'rgb(0, 0, 255)'],
     ['warning (warn)', 'rgb(200, 120, 0)'],
-  ], 'a component imported for the markup, $props with a default, its own styles');
+  ], 'a component imported for the markup, $props with a default, its own SCSS styles with a partial');
   assert.equal(await computed(page, '#outside', 'color'), 'rgb(0, 0, 0)', 'component styles stay inside');
 }
 

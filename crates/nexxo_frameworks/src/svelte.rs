@@ -4,7 +4,7 @@
 //! Nexxo's CSS stage. Svelte 5 compiles with `hmr` in dev, so an edit re-renders the component
 //! in place and keeps its state; Svelte 4 components, which need `svelte-hmr`, reload the page.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use nexxo_css::{StylesheetLang, StylesheetSource};
@@ -28,6 +28,9 @@ use crate::FrameworkMode;
 struct CompiledComponent {
     js: String,
     css: Option<String>,
+    /// Sass partials its `<style lang="scss">` read.
+    #[serde(skip)]
+    files: Vec<PathBuf>,
 }
 
 pub struct SvelteComponents {
@@ -56,20 +59,75 @@ impl SvelteComponents {
             .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))?;
         let compiled = self.compiled.get_or_compile(path, &source, || {
             let display = nexxo_css::relative_name(self.compilers.root(), path);
-            let javascript = strip_script_types(&display, &source)?;
+            let (with_css, files) = self.compile_sass_styles(path, &source)?;
+            let javascript = strip_script_types(&display, &with_css)?;
             let mut args = Map::new();
             args.insert("filename".into(), json!(path));
             args.insert("source".into(), json!(javascript));
             args.insert("production".into(), json!(self.mode.production));
             args.insert("hmr".into(), json!(self.mode.hmr));
             let result = self.compilers.run("svelte.compile", "svelte", args)?;
-            serde_json::from_value::<CompiledComponent>(result).map_err(|err| {
-                Diagnostic::error(format!(
-                    "{display}: unexpected reply from the Svelte compiler: {err}"
-                ))
-            })
+            let mut compiled =
+                serde_json::from_value::<CompiledComponent>(result).map_err(|err| {
+                    Diagnostic::error(format!(
+                        "{display}: unexpected reply from the Svelte compiler: {err}"
+                    ))
+                })?;
+            compiled.files = files;
+            Ok::<_, Diagnostic>(compiled)
         })?;
         Ok(compiled.current)
+    }
+
+    /// The component with each `<style lang="scss">`/`"sass"` compiled to CSS by Nexxo's Sass
+    /// (Svelte's compiler reads only CSS; under Vite, `vitePreprocess` does this), and the
+    /// partials read. `url()`s stay as written: the component's CSS goes through the CSS stage
+    /// again afterwards, which resolves them.
+    fn compile_sass_styles(
+        &self,
+        path: &Path,
+        source: &str,
+    ) -> Result<(String, Vec<PathBuf>), Diagnostic> {
+        static STYLE: OnceLock<Regex> = OnceLock::new();
+        let style = STYLE.get_or_init(|| {
+            Regex::new(
+                r#"(?s)<style(\s[^>]*?)\blang\s*=\s*["']?(scss|sass)["']?([^>]*)>(.*?)</style>"#,
+            )
+            .expect("valid style pattern")
+        });
+        let mut out = String::with_capacity(source.len());
+        let mut files = Vec::new();
+        let mut last = 0;
+        for captures in style.captures_iter(source) {
+            let (Some(whole), Some(body)) = (captures.get(0), captures.get(4)) else {
+                continue;
+            };
+            let lang = match &captures[2] {
+                "sass" => StylesheetLang::Sass,
+                _ => StylesheetLang::Scss,
+            };
+            let compiled = self.stylesheets.compile_text(&StylesheetSource {
+                path: path.to_path_buf(),
+                text: body.as_str().to_string(),
+                lang,
+                css_module: false,
+                line_offset: source[..body.start()].matches('\n').count(),
+            })?;
+            let css =
+                nexxo_css::replace_urls(&compiled.code, &compiled.urls, |url| url.url.clone());
+            files.extend(compiled.files.iter().filter(|file| *file != path).cloned());
+            out.push_str(&source[last..whole.start()]);
+            out.push_str(&format!("<style{}{}>", &captures[1], &captures[3]));
+            out.push_str(&css);
+            let wanted = body.as_str().matches('\n').count();
+            for _ in css.matches('\n').count()..wanted {
+                out.push('\n');
+            }
+            out.push_str("</style>");
+            last = whole.end();
+        }
+        out.push_str(&source[last..]);
+        Ok((out, files))
     }
 
     fn load_component(&self, path: &Path) -> Result<LoadedModule, Diagnostic> {
@@ -89,11 +147,9 @@ impl SvelteComponents {
                 js_string(&format!("./{name}?svelte&type=style&lang.css"))
             ));
         }
-        Ok(LoadedModule::script(
-            code,
-            Lang::Js,
-            vec![path.to_path_buf()],
-        ))
+        let mut files = vec![path.to_path_buf()];
+        files.extend(compiled.files.iter().cloned());
+        Ok(LoadedModule::script(code, Lang::Js, files))
     }
 
     fn load_style(
@@ -111,8 +167,11 @@ impl SvelteComponents {
             line_offset: 0,
         })?;
         let css = self.stylesheets.resolve_urls(&stylesheet, host);
-        self.stylesheets
-            .stylesheet_module(id, path, css, &stylesheet, host)
+        let mut module = self
+            .stylesheets
+            .stylesheet_module(id, path, css, &stylesheet, host)?;
+        module.files.extend(compiled.files.iter().cloned());
+        Ok(module)
     }
 }
 

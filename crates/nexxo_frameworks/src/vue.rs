@@ -145,15 +145,17 @@ impl VueComponents {
             "css" => StylesheetLang::Css,
             "scss" => StylesheetLang::Scss,
             "sass" => StylesheetLang::Sass,
-            other => return Err(Diagnostic::at(
-                format!(
+            other => {
+                return Err(Diagnostic::at(
+                    format!(
                     "<style lang=\"{other}\"> is not supported: Nexxo compiles CSS, SCSS and Sass"
                 ),
-                nexxo_css::relative_name(self.compilers.root(), path),
-                read_source(path).ok(),
-                block.line.saturating_sub(1).max(1),
-                1,
-            )),
+                    nexxo_css::relative_name(self.compilers.root(), path),
+                    read_source(path).ok(),
+                    block.line.saturating_sub(1).max(1),
+                    1,
+                ))
+            }
         };
         let (sheet_path, line_offset) = match &block.src_file {
             Some(file) => (file.clone(), 0),
