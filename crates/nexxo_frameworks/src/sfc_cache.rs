@@ -1,8 +1,11 @@
-//! The last compile of each component file, kept in memory so that the modules a component
+//! Component files: what their module ids ask for, and the last compile of each file, kept in memory so that the modules a component
 //! splits into (its script and its `<style>` blocks, loaded as separate ids) compile the file
 //! once, and so that hot updates can compare an edit with the version before it.
 
 use std::collections::HashMap;
+
+use nexxo_diagnostics::Diagnostic;
+use nexxo_pipeline::ids::{has_query_flag, query_value, split_query};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -72,9 +75,75 @@ impl<T> LastCompiles<T> {
     }
 }
 
+/// What a module id of a component file asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ComponentPart<'a> {
+    /// `App.vue`: the component's script module.
+    Script(&'a Path),
+    /// `App.vue?vue&type=style&index=1&lang.css`: one of its style blocks (Svelte's single
+    /// stylesheet is index 0).
+    Style { path: &'a Path, index: usize },
+    /// Another query (`?raw`, `?url`): for the plugins that handle those.
+    Other,
+}
+
+/// Reads the id of a component whose own ids carry the query flag `flag` (`vue`, `svelte`).
+pub fn component_part<'a>(id: &'a str, flag: &str) -> ComponentPart<'a> {
+    let (path, query) = split_query(id);
+    let path = Path::new(path);
+    match query {
+        None => ComponentPart::Script(path),
+        Some(query)
+            if has_query_flag(Some(query), flag) && query_value(query, "type") == Some("style") =>
+        {
+            let index = query_value(query, "index").and_then(|index| index.parse().ok());
+            ComponentPart::Style {
+                path,
+                index: index.unwrap_or(0),
+            }
+        }
+        Some(_) => ComponentPart::Other,
+    }
+}
+
+/// A component file's text.
+pub fn read_component(path: &Path) -> Result<String, Diagnostic> {
+    nexxo_diagnostics::input::read_regular_to_string(path)
+        .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn component_ids() {
+        assert_eq!(
+            component_part("/p/App.vue", "vue"),
+            ComponentPart::Script(Path::new("/p/App.vue"))
+        );
+        assert_eq!(
+            component_part(
+                "/p/App.vue?vue&type=style&index=2&scoped=ab12&lang.scss",
+                "vue"
+            ),
+            ComponentPart::Style {
+                path: Path::new("/p/App.vue"),
+                index: 2
+            }
+        );
+        assert_eq!(
+            component_part("/p/A.svelte?svelte&type=style&lang.css", "svelte"),
+            ComponentPart::Style {
+                path: Path::new("/p/A.svelte"),
+                index: 0
+            }
+        );
+        assert_eq!(
+            component_part("/p/App.vue?raw", "vue"),
+            ComponentPart::Other
+        );
+    }
 
     #[test]
     fn same_text_compiles_once_and_an_edit_sees_the_previous_compile() {

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use nexxo_css::{StylesheetLang, StylesheetSource};
 use nexxo_diagnostics::Diagnostic;
-use nexxo_pipeline::ids::{has_query_flag, js_string, query_value, split_query};
+use nexxo_pipeline::ids::{js_string, split_query};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_pipeline::{
     HookFilter, Hooks, Lang, LoadArgs, LoadedModule, ModuleHost, Plugin, TransformArgs, Transformed,
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Map};
 
 use crate::compilers::NodeCompilers;
-use crate::sfc_cache::LastCompiles;
+use crate::sfc_cache::{component_part, read_component, ComponentPart, LastCompiles};
 use crate::strip_types::strip_types;
 use crate::FrameworkMode;
 
@@ -55,8 +55,7 @@ impl SvelteComponents {
     }
 
     fn compile(&self, path: &Path) -> Result<Arc<CompiledComponent>, Diagnostic> {
-        let source = nexxo_diagnostics::input::read_regular_to_string(path)
-            .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))?;
+        let source = read_component(path)?;
         let compiled = self.compiled.get_or_compile(path, &source, || {
             let display = nexxo_css::relative_name(self.compilers.root(), path);
             let (with_css, files) = self.compile_sass_styles(path, &source)?;
@@ -192,17 +191,10 @@ impl Plugin for SvelteComponents {
         args: &LoadArgs,
         host: &dyn ModuleHost,
     ) -> Result<Option<LoadedModule>, Diagnostic> {
-        let (path_text, query) = split_query(args.id);
-        let path = Path::new(path_text);
-        match query {
-            None => self.load_component(path).map(Some),
-            Some(query)
-                if has_query_flag(Some(query), "svelte")
-                    && query_value(query, "type") == Some("style") =>
-            {
-                self.load_style(args.id, path, host).map(Some)
-            }
-            Some(_) => Ok(None),
+        match component_part(args.id, "svelte") {
+            ComponentPart::Script(path) => self.load_component(path).map(Some),
+            ComponentPart::Style { path, .. } => self.load_style(args.id, path, host).map(Some),
+            ComponentPart::Other => Ok(None),
         }
     }
 }

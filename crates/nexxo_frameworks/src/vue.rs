@@ -12,14 +12,13 @@ use std::sync::Arc;
 
 use nexxo_css::{StylesheetLang, StylesheetSource};
 use nexxo_diagnostics::Diagnostic;
-use nexxo_pipeline::ids::{has_query_flag, query_value, split_query};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_pipeline::{HookFilter, Hooks, Lang, LoadArgs, LoadedModule, ModuleHost, Plugin};
 use serde::Deserialize;
 use serde_json::{json, Map};
 
 use crate::compilers::NodeCompilers;
-use crate::sfc_cache::LastCompiles;
+use crate::sfc_cache::{component_part, read_component, ComponentPart, LastCompiles};
 use crate::FrameworkMode;
 
 /// What the helper's `vue.compile` task returns.
@@ -81,7 +80,7 @@ impl VueComponents {
     }
 
     fn compile(&self, path: &Path) -> Result<crate::sfc_cache::Compiled<CompiledSfc>, Diagnostic> {
-        let source = read_source(path)?;
+        let source = read_component(path)?;
         let scope_id = self.scope_id(path, &source);
         self.compiled.get_or_compile(path, &source, || {
             let mut args = Map::new();
@@ -151,7 +150,7 @@ impl VueComponents {
                     "<style lang=\"{other}\"> is not supported: Nexxo compiles CSS, SCSS and Sass"
                 ),
                     nexxo_css::relative_name(self.compilers.root(), path),
-                    read_source(path).ok(),
+                    read_component(path).ok(),
                     block.line.saturating_sub(1).max(1),
                     1,
                 ))
@@ -170,7 +169,7 @@ impl VueComponents {
         })?;
         let mut css = self.stylesheets.resolve_urls(&stylesheet, host);
         if block.scoped || css.contains("v-bind(") {
-            let scope_id = self.scope_id(path, &read_source(path)?);
+            let scope_id = self.scope_id(path, &read_component(path)?);
             let mut args = Map::new();
             args.insert("filename".into(), json!(path));
             args.insert("css".into(), json!(css));
@@ -186,11 +185,6 @@ impl VueComponents {
         module.files.extend(block.src_file.iter().cloned());
         Ok(module)
     }
-}
-
-fn read_source(path: &Path) -> Result<String, Diagnostic> {
-    nexxo_diagnostics::input::read_regular_to_string(path)
-        .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))
 }
 
 impl Plugin for VueComponents {
@@ -210,23 +204,12 @@ impl Plugin for VueComponents {
         args: &LoadArgs,
         host: &dyn ModuleHost,
     ) -> Result<Option<LoadedModule>, Diagnostic> {
-        let (path_text, query) = split_query(args.id);
-        let path = Path::new(path_text);
-        match query {
-            None => self.load_component(path).map(Some),
-            Some(query) if has_query_flag(Some(query), "vue") => {
-                if query_value(query, "type") != Some("style") {
-                    return Ok(None);
-                }
-                let index = query_value(query, "index")
-                    .and_then(|index| index.parse::<usize>().ok())
-                    .ok_or_else(|| {
-                        Diagnostic::error(format!("{}: style id without an index", args.id))
-                    })?;
+        match component_part(args.id, "vue") {
+            ComponentPart::Script(path) => self.load_component(path).map(Some),
+            ComponentPart::Style { path, index } => {
                 self.load_style(args.id, path, index, host).map(Some)
             }
-            // `?raw`, `?url`: the file itself, for the plugins that handle those queries.
-            Some(_) => Ok(None),
+            ComponentPart::Other => Ok(None),
         }
     }
 }
