@@ -45,6 +45,9 @@ struct StyleBlock {
     src_file: Option<PathBuf>,
     /// 1-based line of the .vue file where the block's text starts.
     line: usize,
+    /// A plain CSS block already scoped (and `v-bind()` rewritten) by the compile request.
+    #[serde(default)]
+    scoped_css: Option<String>,
 }
 
 pub struct VueComponents {
@@ -162,13 +165,16 @@ impl VueComponents {
         };
         let stylesheet = self.stylesheets.compile_text(&StylesheetSource {
             path: sheet_path,
-            text: block.content.clone(),
+            text: block
+                .scoped_css
+                .clone()
+                .unwrap_or_else(|| block.content.clone()),
             lang,
             css_module: block.module.is_some(),
             line_offset,
         })?;
         let mut css = self.stylesheets.resolve_urls(&stylesheet, host);
-        if block.scoped || css.contains("v-bind(") {
+        if block.scoped_css.is_none() && (block.scoped || css.contains("v-bind(")) {
             let scope_id = self.scope_id(path, &read_component(path)?);
             let mut args = Map::new();
             args.insert("filename".into(), json!(path));

@@ -127,16 +127,22 @@ fn vue_compile_assembles_the_main_module_with_its_styles() {
     assert!(!code.contains("export function render"), "{code}");
     assert!(!code.contains("_rerender_only ="), "{code}");
     assert_eq!(result["lang"], json!("ts"));
+    // The scoped plain-CSS block comes back scoped, `v-bind()` rewritten, in the same request.
+    let scoped = text(&result["styles"][0]["scopedCss"]);
+    assert!(scoped.contains(".btn[data-v-abc123]"), "{scoped}");
+    assert!(scoped.contains("var(--abc123-color)"), "{scoped}");
+    let mut styles = result["styles"].clone();
+    styles[0]["scopedCss"] = json!(null);
     assert_eq!(
-        result["styles"],
+        styles,
         json!([
             {
                 "index": 0, "content": "\n.btn { color: v-bind(color); }\n", "lang": "css",
-                "scoped": true, "module": null, "srcFile": null, "line": 11,
+                "scoped": true, "module": null, "srcFile": null, "line": 11, "scopedCss": null,
             },
             {
                 "index": 1, "content": "\n.big { font-size: 2em; }\n", "lang": "css",
-                "scoped": false, "module": "$style", "srcFile": null, "line": 15,
+                "scoped": false, "module": "$style", "srcFile": null, "line": 15, "scopedCss": null,
             },
         ])
     );

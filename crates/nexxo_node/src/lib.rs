@@ -85,12 +85,24 @@ impl NodeOptions {
     pub fn new(purpose: impl Into<String>) -> Self {
         Self {
             purpose: purpose.into(),
-            max_helpers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_helpers: default_helper_count(),
             request_timeout: Duration::from_secs(60),
             node: None,
             cwd: None,
         }
     }
+}
+
+/// The environment variable that sets how many helpers may run at once (a tuning knob).
+pub const HELPERS_ENV_VAR: &str = "NEXXO_NODE_HELPERS";
+
+/// `NEXXO_NODE_HELPERS` when set to a number, else one per core.
+fn default_helper_count() -> usize {
+    std::env::var(HELPERS_ENV_VAR)
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|count| *count > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// One unit of work for a helper. `root` is the project root compilers are resolved from.
