@@ -192,7 +192,10 @@ async fn bundle_app(
     let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
     let plugins = recording_loads(&reads.loaded, plugins);
     let result = run_rolldown(&config.root, options, plugins).await;
-    let result = pipeline_errors(&errors).and(result);
+    let result = pipeline_errors(&errors).and(result).map(|mut bundle| {
+        bundle.warnings.extend(errors.warnings());
+        bundle
+    });
     bundle_phase.end_with(&result);
     result
 }
@@ -413,9 +416,11 @@ async fn bundle_lib_formats(
             Err(mut diagnostics) => errors.append(&mut diagnostics.0),
         }
     }
-    // Every format compiles the same stylesheets, so the first holds every CSS error.
+    // Every format compiles the same stylesheets, so the first holds every CSS error (and
+    // every compiler warning).
     if let Some(format_errors) = errors_per_format.first() {
         pipeline_errors(format_errors)?;
+        merged.warnings.extend(format_errors.warnings());
     }
     if errors.is_empty() {
         // The same asset can come out of several formats; keep one copy.

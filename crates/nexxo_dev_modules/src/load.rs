@@ -147,6 +147,11 @@ impl ModuleHost for DevHost<'_> {
         self.resolver.resolve_file(importer, specifier)
     }
 
+    /// Printed in the terminal as the module compiles, as Vite's framework plugins do.
+    fn warn(&self, warning: Diagnostic) {
+        nexxo_diagnostics::events::warning(&warning.into_warning().render(false));
+    }
+
     /// The worker's modules in one script from the `@nexxo/worker.js` route, which runs as a
     /// module or a classic worker alike. The URL is made in the browser by the runtime, which
     /// knows the server's code token (compiled modules are cached across runs and must not hold

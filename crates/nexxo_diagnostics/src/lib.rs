@@ -105,13 +105,24 @@ impl Diagnostic {
         if let Some(rendered) = &self.rendered {
             return rendered.clone();
         }
-        let mut out = String::new();
         let header = if color {
             "\x1b[1;31merror\x1b[0m"
         } else {
             "error"
         };
-        out.push_str(&format!("{header}: {}\n", self.message));
+        format!("{header}: {}", self.render_body(color))
+    }
+
+    /// The same diagnostic as a warning: rendered without the `error:` header, for callers
+    /// that print warnings under their own (`events::warning` writes `warning: …`).
+    pub fn into_warning(mut self) -> Self {
+        self.rendered = Some(self.render_body(false).trim_end().to_string());
+        self
+    }
+
+    /// The message, then `file:line:column` and a code frame where the source is known.
+    fn render_body(&self, color: bool) -> String {
+        let mut out = format!("{}\n", self.message);
         if let Some(location) = &self.location {
             out.push_str(&format!(
                 "  --> {}:{}:{}\n",

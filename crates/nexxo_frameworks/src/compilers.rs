@@ -116,6 +116,36 @@ impl NodeCompilers {
     }
 }
 
+/// A compiler's warning about a component, as the helper reports it (1-based positions).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CompilerWarning {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl NodeCompilers {
+    /// `warning` about the file `path` (whose text is `source`) as shown to the user.
+    pub fn warning_diagnostic(
+        &self,
+        path: &Path,
+        source: &str,
+        warning: &CompilerWarning,
+    ) -> Diagnostic {
+        let file = path.strip_prefix(&self.root).unwrap_or(path);
+        match warning.line {
+            Some(line) => Diagnostic::at(
+                warning.message.clone(),
+                file,
+                Some(source.to_string()),
+                line,
+                warning.column.unwrap_or(1).max(1),
+            ),
+            None => Diagnostic::error(format!("{}: {}", file.display(), warning.message)),
+        }
+    }
+}
+
 fn installed_version(root: &Path, package: &str) -> Option<String> {
     root.ancestors().find_map(|dir| {
         let manifest = dir.join("node_modules").join(package).join("package.json");

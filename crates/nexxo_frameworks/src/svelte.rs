@@ -18,7 +18,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{json, Map};
 
-use crate::compilers::NodeCompilers;
+use crate::compilers::{CompilerWarning, NodeCompilers};
 use crate::sfc_cache::{component_part, read_component, ComponentPart, LastCompiles};
 use crate::strip_types::strip_types;
 use crate::FrameworkMode;
@@ -28,6 +28,8 @@ use crate::FrameworkMode;
 struct CompiledComponent {
     js: String,
     css: Option<String>,
+    #[serde(default)]
+    warnings: Vec<CompilerWarning>,
     /// Sass partials its `<style lang="scss">` read.
     #[serde(skip)]
     files: Vec<PathBuf>,
@@ -129,8 +131,18 @@ impl SvelteComponents {
         Ok((out, files))
     }
 
-    fn load_component(&self, path: &Path) -> Result<LoadedModule, Diagnostic> {
+    fn load_component(
+        &self,
+        path: &Path,
+        host: &dyn ModuleHost,
+    ) -> Result<LoadedModule, Diagnostic> {
         let compiled = self.compile(path)?;
+        if !compiled.warnings.is_empty() {
+            let source = read_component(path)?;
+            for warning in &compiled.warnings {
+                host.warn(self.compilers.warning_diagnostic(path, &source, warning));
+            }
+        }
         let mut code = compiled.js.clone();
         if compiled
             .css
@@ -192,7 +204,7 @@ impl Plugin for SvelteComponents {
         host: &dyn ModuleHost,
     ) -> Result<Option<LoadedModule>, Diagnostic> {
         match component_part(args.id, "svelte") {
-            ComponentPart::Script(path) => self.load_component(path).map(Some),
+            ComponentPart::Script(path) => self.load_component(path, host).map(Some),
             ComponentPart::Style { path, .. } => self.load_style(args.id, path, host).map(Some),
             ComponentPart::Other => Ok(None),
         }

@@ -96,3 +96,101 @@ fn compile_errors_name_the_file_relative_to_the_root_with_its_line() {
     assert_eq!(location.file, PathBuf::from("Broken.svelte"));
     assert_eq!(location.line, 3, "{}", error.message);
 }
+
+/// A host that records warnings and answers nothing else (these modules ask nothing else).
+#[derive(Default)]
+struct WarningHost(std::sync::Mutex<Vec<nexxo_diagnostics::Diagnostic>>);
+
+impl nexxo_pipeline::ModuleHost for WarningHost {
+    fn asset_url_expression(
+        &self,
+        _: &Path,
+        _: Vec<u8>,
+    ) -> Result<String, nexxo_diagnostics::Diagnostic> {
+        unreachable!("no assets in this test")
+    }
+    fn css_asset_url(&self, _: &Path, _: Vec<u8>) -> Option<String> {
+        None
+    }
+    fn public_url(&self, name: &str) -> String {
+        name.into()
+    }
+    fn stylesheet_url_expression(
+        &self,
+        _: &Path,
+        _: String,
+    ) -> Result<String, nexxo_diagnostics::Diagnostic> {
+        unreachable!("no stylesheet URLs in this test")
+    }
+    fn take_stylesheet(&self, _: &str, _: String, _: Option<String>, _: bool) -> String {
+        String::new()
+    }
+    fn resolve(&self, _: &str, _: &Path) -> Option<PathBuf> {
+        None
+    }
+    fn warn(&self, warning: nexxo_diagnostics::Diagnostic) {
+        self.0.lock().unwrap().push(warning);
+    }
+}
+
+#[test]
+fn compiler_warnings_reach_the_host_with_file_and_line() {
+    let dir = tempfile::Builder::new()
+        .prefix("warnings")
+        .tempdir_in(packages_root())
+        .unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(
+        root.join("package.json"),
+        r#"{"dependencies":{"svelte":"5"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("App.svelte"),
+        "<script>\n  let n = $state(0);\n</script>\n\n<img src=\"x.png\">\n<p>{n}</p>\n",
+    )
+    .unwrap();
+    let frameworks = Frameworks::of(&nexxo_config::RootPackage::read(&root));
+    let compilers = ProjectCompilers::new(&root, frameworks, DEV, None);
+    let stylesheets = Arc::new(nexxo_pipeline::plugins::StylesheetModules::new(
+        nexxo_css::CssOptions {
+            root: root.clone(),
+            targets: Vec::new(),
+            minify: false,
+            sourcemap: false,
+            modules_pattern: "[local]".into(),
+            alias: Vec::new(),
+            transform: None,
+        },
+        None,
+        None,
+    ));
+    let container = nexxo_pipeline::PluginContainer::new(compilers.plugins(&stylesheets));
+    let host = WarningHost::default();
+    let id = root.join("App.svelte").display().to_string();
+    let loaded = container
+        .load(
+            &nexxo_pipeline::LoadArgs {
+                id: &id,
+                environment: nexxo_pipeline::Environment::Page,
+            },
+            &host,
+        )
+        .unwrap()
+        .expect("the Svelte plugin loads the component");
+    assert!(
+        loaded.code.contains("svelte/internal/client"),
+        "{}",
+        loaded.code
+    );
+    let warnings = host.0.lock().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].message.contains("alt"),
+        "{}",
+        warnings[0].message
+    );
+    let location = warnings[0].location.as_ref().expect("a location");
+    assert_eq!(location.file, PathBuf::from("App.svelte"));
+    assert_eq!(location.line, 5);
+}

@@ -17,7 +17,7 @@ use nexxo_pipeline::{HookFilter, Hooks, Lang, LoadArgs, LoadedModule, ModuleHost
 use serde::Deserialize;
 use serde_json::{json, Map};
 
-use crate::compilers::NodeCompilers;
+use crate::compilers::{CompilerWarning, NodeCompilers};
 use crate::sfc_cache::{component_part, read_component, ComponentPart, LastCompiles};
 use crate::FrameworkMode;
 
@@ -33,6 +33,8 @@ struct CompiledSfc {
     styles: Vec<StyleBlock>,
     #[serde(default)]
     files: Vec<PathBuf>,
+    #[serde(default)]
+    warnings: Vec<CompilerWarning>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,9 +104,19 @@ impl VueComponents {
         })
     }
 
-    fn load_component(&self, path: &Path) -> Result<LoadedModule, Diagnostic> {
+    fn load_component(
+        &self,
+        path: &Path,
+        host: &dyn ModuleHost,
+    ) -> Result<LoadedModule, Diagnostic> {
         let compiled = self.compile(path)?;
         let sfc = &compiled.current;
+        if !sfc.warnings.is_empty() {
+            let source = read_component(path)?;
+            for warning in &sfc.warnings {
+                host.warn(self.compilers.warning_diagnostic(path, &source, warning));
+            }
+        }
         let mut code = sfc.code.clone();
         if self.mode.hmr {
             // Vue's HMR runtime re-renders in place (state kept) when only the template or the
@@ -211,7 +223,7 @@ impl Plugin for VueComponents {
         host: &dyn ModuleHost,
     ) -> Result<Option<LoadedModule>, Diagnostic> {
         match component_part(args.id, "vue") {
-            ComponentPart::Script(path) => self.load_component(path).map(Some),
+            ComponentPart::Script(path) => self.load_component(path, host).map(Some),
             ComponentPart::Style { path, index } => {
                 self.load_style(args.id, path, index, host).map(Some)
             }

@@ -44,6 +44,11 @@ pub trait ModuleHost: Sync {
     /// rules (`nexxo_config::ResolverConfig`): aliases, tsconfig `paths`, extensions,
     /// `exports` conditions. `None`: nothing found.
     fn resolve(&self, specifier: &str, importer: &Path) -> Option<PathBuf>;
+    /// A compiler's warning about a module (Svelte's accessibility hints, Vue's): the build
+    /// lists it with its output, the dev server prints it. Ignored by default.
+    fn warn(&self, warning: Diagnostic) {
+        let _ = warning;
+    }
     /// The script of a web worker whose entry module is `entry`: its own bundle in the build,
     /// a dev-server route in dev. `requested`: the type the code asked for (`{ type: 'module' }`
     /// or none); `None` for `?worker` imports, whose type follows `worker.format`. `inline`:

@@ -34,18 +34,39 @@ use crate::workers::WorkerBuilds;
 
 /// Errors the module pipeline met during one build.
 #[derive(Debug, Default)]
-pub struct ModuleErrors(Mutex<Vec<Diagnostic>>);
+pub struct ModuleErrors {
+    errors: Mutex<Vec<Diagnostic>>,
+    /// Compilers' warnings (`ModuleHost::warn`), listed with the build's output.
+    warnings: Mutex<Vec<Diagnostic>>,
+}
 
 impl ModuleErrors {
     pub fn push(&self, diagnostic: Diagnostic) {
-        self.0
+        self.errors
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(diagnostic);
     }
 
     pub fn all(&self) -> Vec<Diagnostic> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn warn(&self, warning: Diagnostic) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning.into_warning());
+    }
+
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -58,9 +79,15 @@ pub struct BuildHost<'a> {
     pub resolver: &'a ProjectResolver,
     /// Web workers' bundles; `None` where workers are not supported (library builds).
     pub workers: Option<&'a WorkerBuilds>,
+    /// Where compilers' warnings go.
+    pub errors: &'a ModuleErrors,
 }
 
 impl ModuleHost for BuildHost<'_> {
+    fn warn(&self, warning: Diagnostic) {
+        self.errors.warn(warning);
+    }
+
     fn asset_url_expression(&self, path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         if self.urls.should_inline(bytes.len()) {
             return Ok(crate::asset_url::js_string(&data_url(path, &bytes)));
@@ -221,6 +248,7 @@ impl PipelinePlugin {
             css: &self.css,
             resolver: &self.resolver,
             workers: self.workers.as_deref(),
+            errors: &self.errors,
         }
     }
 }
