@@ -91,6 +91,9 @@ export async function checkSvelte5(page) {
     ['warning (warn)', 'rgb(200, 120, 0)'],
   ], 'a component imported for the markup, $props with a default, its own SCSS styles with a partial');
   assert.equal(await computed(page, '#outside', 'color'), 'rgb(0, 0, 0)', 'component styles stay inside');
+  // @lucide/svelte's icon: a `.svelte` file inside a package (pre-bundled in dev).
+  const icon = await page.$eval('#icon svg', (svg) => [svg.getAttribute('width'), svg.getAttribute('stroke')]);
+  assert.deepEqual(icon, ['32', 'rgb(0, 128, 0)'], 'a Svelte component library renders');
 }
 
 /** tests/fixtures/svelte4: `export let`, `$:`, `on:click`, `new App({ target, props })`. */

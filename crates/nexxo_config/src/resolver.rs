@@ -36,6 +36,12 @@ impl ResolverConfig {
             Command::Serve => "development",
             Command::Build => "production",
         };
+        let mut conditions = strings(&["module", "browser", mode_condition]);
+        if config.frameworks.svelte {
+            // Svelte libraries export their components under `svelte` (vite-plugin-svelte adds
+            // it too); some exports (`@lucide/svelte/icons`) have no other condition.
+            conditions.insert(0, "svelte".to_string());
+        }
         Self {
             extensions: strings(EXTENSIONS),
             extension_alias: vec![
@@ -44,7 +50,7 @@ impl ResolverConfig {
                 (".mjs".into(), strings(&[".mjs", ".mts"])),
                 (".cjs".into(), strings(&[".cjs", ".cts"])),
             ],
-            conditions: strings(&["module", "browser", mode_condition]),
+            conditions,
             main_fields: strings(&["browser", "module", "jsnext:main", "jsnext", "main"]),
             alias: config.alias.clone(),
         }

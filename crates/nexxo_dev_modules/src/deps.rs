@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use nexxo_config::{ResolvedConfig, ResolverConfig};
 use nexxo_diagnostics::Diagnostic;
@@ -73,6 +74,7 @@ fn entry_name(specifier: &str) -> String {
 pub async fn prebundle(
     config: &ResolvedConfig,
     specifiers: &BTreeSet<String>,
+    node: Option<&Arc<nexxo_frameworks::NodeCompilers>>,
 ) -> Result<DepBundle, Diagnostic> {
     if specifiers.is_empty() {
         return Ok(DepBundle::default());
@@ -97,8 +99,15 @@ pub async fn prebundle(
         resolve: Some(nexxo_plugins::resolve_options(&ResolverConfig::new(config))),
         ..Default::default()
     };
-    let mut bundler =
-        rolldown::Bundler::new(options).map_err(|errors| bundle_error(&errors.into_vec()))?;
+    // Svelte libraries ship components as `.svelte` files.
+    let mut plugins: Vec<rolldown_plugin::__inner::SharedPluginable> = Vec::new();
+    if let (true, Some(node)) = (config.frameworks.svelte, node) {
+        plugins.push(Arc::new(crate::deps_components::SvelteInDependencies {
+            compilers: node.clone(),
+        }));
+    }
+    let mut bundler = rolldown::Bundler::with_plugins(options, plugins)
+        .map_err(|errors| bundle_error(&errors.into_vec()))?;
     let output = bundler.generate().await;
     let _ = bundler.close().await;
     let output = output.map_err(|errors| bundle_error(&errors.into_vec()))?;

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod deps;
+mod deps_components;
 pub mod graph;
 pub mod hmr;
 pub mod load;

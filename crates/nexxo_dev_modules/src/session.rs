@@ -162,7 +162,12 @@ impl CompileState {
             *current = Arc::new(bundle);
             return Ok((current.clone(), true));
         }
-        let bundle = prebundle(&session.config, &wanted).await?;
+        let bundle = prebundle(
+            &session.config,
+            &wanted,
+            session.plugins.node_compilers.as_ref(),
+        )
+        .await?;
         if let Ok(bytes) = serde_json::to_vec(&bundle) {
             store.put(&cache_key, &bytes);
         }

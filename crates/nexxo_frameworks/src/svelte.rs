@@ -245,24 +245,66 @@ impl Plugin for SvelteRuneModules {
         _host: &dyn ModuleHost,
     ) -> Result<Option<Transformed>, Diagnostic> {
         let path = Path::new(split_query(args.id).0);
-        let display = nexxo_css::relative_name(self.compilers.root(), path);
-        let javascript = match args.lang {
-            Lang::Ts | Lang::Tsx => strip_types(&display, args.code, false)?.code,
-            Lang::Js | Lang::Jsx => args.code.to_string(),
-        };
-        let mut request = Map::new();
-        request.insert("filename".into(), json!(path));
-        request.insert("source".into(), json!(javascript));
-        request.insert("production".into(), json!(self.mode.production));
-        let result = self.compilers.run("svelte.module", "svelte", request)?;
+        let typescript = matches!(args.lang, Lang::Ts | Lang::Tsx);
+        let code = compile_rune_module(
+            &self.compilers,
+            path,
+            args.code,
+            typescript,
+            self.mode.production,
+        )?;
         Ok(Some(Transformed {
-            code: result["js"].as_str().unwrap_or_default().to_string(),
+            code,
             // The map leads to the stripped JavaScript, not to the TypeScript as written.
             map: None,
             files: Vec::new(),
             lang: Some(Lang::Js),
         }))
     }
+}
+
+/// A Svelte 5 rune module (`x.svelte.ts`, `x.svelte.js`) as JavaScript: TypeScript stripped
+/// by oxc, then `compileModule`.
+pub fn compile_rune_module(
+    compilers: &NodeCompilers,
+    path: &Path,
+    code: &str,
+    typescript: bool,
+    production: bool,
+) -> Result<String, Diagnostic> {
+    let display = nexxo_css::relative_name(compilers.root(), path);
+    let javascript = if typescript {
+        strip_types(&display, code, false)?.code
+    } else {
+        code.to_string()
+    };
+    let mut request = Map::new();
+    request.insert("filename".into(), json!(path));
+    request.insert("source".into(), json!(javascript));
+    request.insert("production".into(), json!(production));
+    let result = compilers.run("svelte.module", "svelte", request)?;
+    Ok(result["js"].as_str().unwrap_or_default().to_string())
+}
+
+/// A component inside a package (`bits-ui`, `@lucide/svelte` ship `.svelte` files) for the dev
+/// server's dependency pre-bundle, which has no CSS stage: compiled with its CSS injected by
+/// the component itself and without hot-update code (packages are not edited), as
+/// vite-plugin-svelte's optimizer does.
+pub fn compile_dependency_component(
+    compilers: &NodeCompilers,
+    path: &Path,
+    source: &str,
+) -> Result<String, Diagnostic> {
+    let display = nexxo_css::relative_name(compilers.root(), path);
+    let javascript = strip_script_types(&display, source)?;
+    let mut request = Map::new();
+    request.insert("filename".into(), json!(path));
+    request.insert("source".into(), json!(javascript));
+    request.insert("production".into(), json!(false));
+    request.insert("hmr".into(), json!(false));
+    request.insert("cssInjected".into(), json!(true));
+    let result = compilers.run("svelte.compile", "svelte", request)?;
+    Ok(result["js"].as_str().unwrap_or_default().to_string())
 }
 
 /// The component with the TypeScript of each `<script lang="ts">` removed. Each block keeps

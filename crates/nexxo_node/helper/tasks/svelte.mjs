@@ -10,12 +10,15 @@ function svelteMajor(compiler) {
   return major;
 }
 
-function svelteOptions(major, filename, production, hmr) {
+// `cssInjected`: the component adds its own CSS to the page when it runs (for components inside
+// packages, which the dev server pre-bundles with no CSS stage, as vite-plugin-svelte does).
+function svelteOptions(major, filename, production, hmr, cssInjected) {
+  const css = cssInjected ? 'injected' : 'external';
   if (major >= 5) {
-    return { filename, generate: 'client', dev: !production, hmr: hmr && !production, css: 'external' };
+    return { filename, generate: 'client', dev: !production, hmr: hmr && !production, css };
   }
-  if (major === 4) return { filename, generate: 'dom', dev: !production, css: 'external' };
-  return { filename, generate: 'dom', dev: !production, css: false };
+  if (major === 4) return { filename, generate: 'dom', dev: !production, css };
+  return { filename, generate: 'dom', dev: !production, css: cssInjected };
 }
 
 function sveltePosition(start) {
@@ -23,12 +26,12 @@ function sveltePosition(start) {
   return { line: start.line, column: Number.isInteger(start.column) ? start.column + 1 : undefined };
 }
 
-tasks['svelte.compile'] = async ({ root, filename, source, production = false, hmr = false }) => {
+tasks['svelte.compile'] = async ({ root, filename, source, production = false, hmr = false, cssInjected = false }) => {
   const compiler = await loadPackage(root, 'svelte/compiler', 'svelte');
   const major = svelteMajor(compiler);
   let output;
   try {
-    output = compiler.compile(source, svelteOptions(major, filename, production, hmr));
+    output = compiler.compile(source, svelteOptions(major, filename, production, hmr, cssInjected));
   } catch (error) {
     if (isNormalized(error)) throw error;
     throw new TaskError(String(error?.message ?? error).trim(), {
