@@ -125,8 +125,25 @@ pub struct CompilerWarning {
 }
 
 impl NodeCompilers {
+    /// Hands a compiler's `warnings` about the component file `path` to the host, each with
+    /// its location and a code frame.
+    pub fn report_warnings(
+        &self,
+        path: &Path,
+        warnings: &[CompilerWarning],
+        host: &dyn nexxo_pipeline::ModuleHost,
+    ) {
+        if warnings.is_empty() {
+            return;
+        }
+        let source = nexxo_diagnostics::input::read_regular_to_string(path).unwrap_or_default();
+        for warning in warnings {
+            host.warn(self.warning_diagnostic(path, &source, warning));
+        }
+    }
+
     /// `warning` about the file `path` (whose text is `source`) as shown to the user.
-    pub fn warning_diagnostic(
+    fn warning_diagnostic(
         &self,
         path: &Path,
         source: &str,

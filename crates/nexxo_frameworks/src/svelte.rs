@@ -137,12 +137,8 @@ impl SvelteComponents {
         host: &dyn ModuleHost,
     ) -> Result<LoadedModule, Diagnostic> {
         let compiled = self.compile(path)?;
-        if !compiled.warnings.is_empty() {
-            let source = read_component(path)?;
-            for warning in &compiled.warnings {
-                host.warn(self.compilers.warning_diagnostic(path, &source, warning));
-            }
-        }
+        self.compilers
+            .report_warnings(path, &compiled.warnings, host);
         let mut code = compiled.js.clone();
         if compiled
             .css

@@ -35,6 +35,9 @@ struct CompiledSfc {
     files: Vec<PathBuf>,
     #[serde(default)]
     warnings: Vec<CompilerWarning>,
+    /// The `data-v-…` id it was compiled with, for its style blocks.
+    #[serde(skip)]
+    scope_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,12 +98,14 @@ impl VueComponents {
             args.insert("production".into(), json!(self.mode.production));
             args.insert("hmr".into(), json!(self.mode.hmr));
             let result = self.compilers.run("vue.compile", "vue", args)?;
-            serde_json::from_value::<CompiledSfc>(result).map_err(|err| {
+            let mut compiled = serde_json::from_value::<CompiledSfc>(result).map_err(|err| {
                 Diagnostic::error(format!(
                     "{}: unexpected reply from the Vue compiler: {err}",
                     path.display()
                 ))
-            })
+            })?;
+            compiled.scope_id = scope_id;
+            Ok::<_, Diagnostic>(compiled)
         })
     }
 
@@ -111,12 +116,7 @@ impl VueComponents {
     ) -> Result<LoadedModule, Diagnostic> {
         let compiled = self.compile(path)?;
         let sfc = &compiled.current;
-        if !sfc.warnings.is_empty() {
-            let source = read_component(path)?;
-            for warning in &sfc.warnings {
-                host.warn(self.compilers.warning_diagnostic(path, &source, warning));
-            }
-        }
+        self.compilers.report_warnings(path, &sfc.warnings, host);
         let mut code = sfc.code.clone();
         if self.mode.hmr {
             // Vue's HMR runtime re-renders in place (state kept) when only the template or the
@@ -187,11 +187,10 @@ impl VueComponents {
         })?;
         let mut css = self.stylesheets.resolve_urls(&stylesheet, host);
         if block.scoped_css.is_none() && (block.scoped || css.contains("v-bind(")) {
-            let scope_id = self.scope_id(path, &read_component(path)?);
             let mut args = Map::new();
             args.insert("filename".into(), json!(path));
             args.insert("css".into(), json!(css));
-            args.insert("scopeId".into(), json!(scope_id));
+            args.insert("scopeId".into(), json!(sfc.scope_id));
             args.insert("scoped".into(), json!(block.scoped));
             args.insert("production".into(), json!(self.mode.production));
             let scoped = self.compilers.run("vue.style", "vue", args)?;
