@@ -115,9 +115,10 @@ async fn bundle_and_cache(
     fingerprint: &cache::Fingerprint,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     let reads = cache::BuildReads::start(config);
+    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css));
     let bundle = match &config.lib {
-        Some(_) => bundle_lib(config, store, &reads).await?,
-        None => bundle_app(config, store, &reads).await?,
+        Some(_) => bundle_lib(config, &compilers, &reads).await?,
+        None => bundle_app(config, &compilers, &reads).await?,
     };
     let module_ids: Vec<String> = bundle
         .outputs
@@ -174,7 +175,7 @@ fn asset_urls(config: &ResolvedConfig) -> Arc<AssetUrls> {
 
 async fn bundle_app(
     config: &ResolvedConfig,
-    store: &Arc<CacheStore>,
+    compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
 ) -> Result<BundleResult, Diagnostics> {
     let plan_phase = Phase::start("plan");
@@ -186,8 +187,8 @@ async fn bundle_app(
     let bundle_phase = Phase::start("bundle");
     let options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
-    let mut shared = build_plugins(config, store, chunk_styles.clone(), &reads.css);
-    shared.workers = Some(worker_builds(config, store, reads));
+    let mut shared = build_plugins(config, compilers, chunk_styles.clone());
+    shared.workers = Some(worker_builds(config, compilers, reads));
     let errors = shared.errors.clone();
     let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
     let plugins = recording_loads(&reads.loaded, plugins);
@@ -200,34 +201,62 @@ async fn bundle_app(
     result
 }
 
-/// The plugins one rolldown run shares: the stylesheet module plugin on the persistent CSS
-/// cache, the CSS chunk hooks, the asset URL rules.
+/// What every rolldown run of one build (the app, its web workers, each library format)
+/// compiles modules with: the stylesheet plugin on the persistent CSS cache and the framework
+/// plugins with their one Node helper pool, so a component compiles once per build and the
+/// runs share the helpers rather than starting their own.
+struct ModuleCompilers {
+    css_options: CssOptions,
+    stylesheets: Arc<StylesheetModules>,
+    frameworks: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
+}
+
+impl ModuleCompilers {
+    fn new(config: &ResolvedConfig, store: &Arc<CacheStore>, css_inputs: &Arc<CssInputs>) -> Self {
+        // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
+        // Node helper (started on the first compile not in the cache).
+        let project = nexxo_frameworks::ProjectCompilers::new(
+            &config.root,
+            config.frameworks,
+            nexxo_frameworks::FrameworkMode {
+                production: config.mode != "development",
+                hmr: false,
+            },
+            Some(store.clone()),
+        );
+        let css_options = CssOptions {
+            root: config.root.clone(),
+            targets: config.targets.clone(),
+            minify: config.minify,
+            sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
+            modules_pattern: config.css_modules_pattern.clone(),
+            alias: config.alias.clone(),
+            transform: project.stylesheet_transform(),
+        };
+        let stylesheets = Arc::new(StylesheetModules::new(
+            css_options.clone(),
+            Some(
+                StylesheetCache::new(store.clone(), &css_options)
+                    .recording_inputs(css_inputs.clone()),
+            ),
+            config.public_dir.clone(),
+        ));
+        let frameworks = project.plugins(&stylesheets);
+        Self {
+            css_options,
+            stylesheets,
+            frameworks,
+        }
+    }
+}
+
+/// The plugins of one rolldown run: the build's module compilers, and this run's CSS chunk
+/// hooks, errors and asset URL rules.
 fn build_plugins(
     config: &ResolvedConfig,
-    store: &Arc<CacheStore>,
+    compilers: &ModuleCompilers,
     chunk_styles: Arc<ChunkStyles>,
-    css_inputs: &Arc<CssInputs>,
 ) -> BuildPlugins {
-    // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
-    // Node helper (started on the first compile not in the cache).
-    let compilers = nexxo_frameworks::ProjectCompilers::new(
-        &config.root,
-        config.frameworks,
-        nexxo_frameworks::FrameworkMode {
-            production: config.mode != "development",
-            hmr: false,
-        },
-        Some(store.clone()),
-    );
-    let options = CssOptions {
-        root: config.root.clone(),
-        targets: config.targets.clone(),
-        minify: config.minify,
-        sourcemap: config.sourcemap != nexxo_config::Sourcemap::Off,
-        modules_pattern: config.css_modules_pattern.clone(),
-        alias: config.alias.clone(),
-        transform: compilers.stylesheet_transform(),
-    };
     let library_css_name = config.lib.as_ref().map(|lib| lib.css_file_name.clone());
     // CSS maps sit in outDir/assets; their sources are relative to the root.
     let depth = config
@@ -237,26 +266,19 @@ fn build_plugins(
         .count();
     let out_to_root = relative_path(&config.out_dir, &config.root);
     let map_source_root = format!("{}{out_to_root}", "../".repeat(depth));
-    let stylesheets = StylesheetModules::new(
-        options.clone(),
-        Some(StylesheetCache::new(store.clone(), &options).recording_inputs(css_inputs.clone())),
-        config.public_dir.clone(),
-    );
-    let stylesheets = Arc::new(stylesheets);
-    let frameworks = compilers.plugins(&stylesheets);
     BuildPlugins {
         css: Arc::new(ChunkCss::new(
-            options,
+            compilers.css_options.clone(),
             asset_urls(config),
             chunk_styles,
             library_css_name,
             map_source_root,
         )),
-        stylesheets,
+        stylesheets: compilers.stylesheets.clone(),
         errors: Arc::default(),
         asset_urls: asset_urls(config),
         workers: None,
-        frameworks,
+        frameworks: compilers.frameworks.clone(),
     }
 }
 
@@ -265,14 +287,13 @@ fn build_plugins(
 /// whole-build cache sees the workers' files as inputs.
 fn worker_builds(
     config: &ResolvedConfig,
-    store: &Arc<CacheStore>,
+    compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
 ) -> Arc<WorkerBuilds> {
     Arc::new_cyclic(|workers| {
         let bundler = NestedWorkerBuild {
             config: Arc::new(config.clone()),
-            store: store.clone(),
-            css_inputs: reads.css.clone(),
+            compilers: compilers.clone(),
             loaded: reads.loaded.clone(),
             workers: workers.clone(),
         };
@@ -284,8 +305,7 @@ fn worker_builds(
 /// the worker environment (its assets, JSON and own workers included).
 struct NestedWorkerBuild {
     config: Arc<ResolvedConfig>,
-    store: Arc<CacheStore>,
-    css_inputs: Arc<CssInputs>,
+    compilers: Arc<ModuleCompilers>,
     loaded: Arc<cache::LoadedSources>,
     /// The build's workers, for workers a worker starts.
     workers: Weak<WorkerBuilds>,
@@ -294,7 +314,7 @@ struct NestedWorkerBuild {
 impl WorkerBundler for NestedWorkerBuild {
     fn bundle(&self, entry: PathBuf, output: WorkerOutput) -> nexxo_plugins::workers::BundleFuture {
         let config = self.config.clone();
-        let mut shared = build_plugins(&config, &self.store, Arc::default(), &self.css_inputs);
+        let mut shared = build_plugins(&config, &self.compilers, Arc::default());
         shared.workers = self.workers.upgrade();
         let errors = shared.errors.clone();
         let plugins = recording_loads(&self.loaded, nexxo_plugins::worker_plugins(&config, shared));
@@ -367,18 +387,18 @@ fn pipeline_errors(errors: &ModuleErrors) -> Result<(), Diagnostics> {
 /// One rolldown build per format, run concurrently; their outputs are merged.
 async fn bundle_lib(
     config: &ResolvedConfig,
-    store: &Arc<CacheStore>,
+    compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
 ) -> Result<BundleResult, Diagnostics> {
     let bundle_phase = Phase::start("bundle");
-    let result = bundle_lib_formats(config, store, reads).await;
+    let result = bundle_lib_formats(config, compilers, reads).await;
     bundle_phase.end_with(&result);
     result
 }
 
 async fn bundle_lib_formats(
     config: &ResolvedConfig,
-    store: &Arc<CacheStore>,
+    compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
 ) -> Result<BundleResult, Diagnostics> {
     let lib = config
@@ -391,7 +411,7 @@ async fn bundle_lib_formats(
         .formats
         .iter()
         .map(|format| {
-            let shared = build_plugins(config, store, Arc::default(), &reads.css);
+            let shared = build_plugins(config, compilers, Arc::default());
             errors_per_format.push(shared.errors.clone());
             let options = bundle::lib_options(config, *format);
             let plugins = nexxo_plugins::lib_plugins(config, shared);

@@ -119,11 +119,7 @@ impl SvelteComponents {
             files.extend(compiled.files.iter().filter(|file| *file != path).cloned());
             out.push_str(&source[last..whole.start()]);
             out.push_str(&format!("<style{}{}>", &captures[1], &captures[3]));
-            out.push_str(&css);
-            let wanted = body.as_str().matches('\n').count();
-            for _ in css.matches('\n').count()..wanted {
-                out.push('\n');
-            }
+            push_keeping_lines(&mut out, &css, body.as_str());
             out.push_str("</style>");
             last = whole.end();
         }
@@ -303,6 +299,17 @@ pub fn compile_dependency_component(
     Ok(result["js"].as_str().unwrap_or_default().to_string())
 }
 
+/// Appends `replacement` for a block whose text was `original`, padded with newlines to at
+/// least `original`'s line count, so the compiler's positions after the block stay right.
+fn push_keeping_lines(out: &mut String, replacement: &str, original: &str) {
+    out.push_str(replacement);
+    let missing = original
+        .matches('\n')
+        .count()
+        .saturating_sub(replacement.matches('\n').count());
+    out.extend(std::iter::repeat_n('\n', missing));
+}
+
 /// The component with the TypeScript of each `<script lang="ts">` removed. Each block keeps
 /// its line count, so the compiler's positions in the markup after it stay right.
 fn strip_script_types(display: &str, source: &str) -> Result<String, Diagnostic> {
@@ -334,13 +341,7 @@ fn strip_script_types(display: &str, source: &str) -> Result<String, Diagnostic>
             error
         })?;
         out.push_str(&source[last..body.start()]);
-        out.push('\n');
-        out.push_str(&stripped.code);
-        let wanted = body.as_str().matches('\n').count();
-        let have = 1 + stripped.code.matches('\n').count();
-        for _ in have..wanted {
-            out.push('\n');
-        }
+        push_keeping_lines(&mut out, &format!("\n{}", stripped.code), body.as_str());
         last = body.end();
     }
     out.push_str(&source[last..]);
