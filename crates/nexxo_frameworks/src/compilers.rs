@@ -64,7 +64,7 @@ impl NodeCompilers {
     ) -> Result<Value, Diagnostic> {
         let key = self.cache.as_ref().map(|_| {
             let version = self.package_version(package).unwrap_or_default();
-            let args_json = Value::Object(args.clone()).to_string();
+            let args_json = serde_json::to_string(&args).unwrap_or_default();
             let hash = nexxo_cache::hash_hex(&[
                 nexxo_cache::tool_fingerprint().as_bytes(),
                 task.as_bytes(),
