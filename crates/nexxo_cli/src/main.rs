@@ -206,6 +206,14 @@ impl BuildArgs {
 const COMPILE_STACK_BYTES: usize = 256 << 20;
 
 fn main() -> ExitCode {
+    // `nexxo __sandbox <policy> -- <program> …`: confine this process and exec the program (see
+    // nexxo_sandbox). First, while the process is still single-threaded: Landlock restricts the
+    // calling thread only.
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(nexxo_sandbox::TRAMPOLINE_COMMAND))
+    {
+        nexxo_sandbox::run_trampoline(std::env::args_os().skip(2).collect());
+    }
     // `nexxo __sass-worker`: one Sass compile in a process of its own (see nexxo_css::sass).
     if std::env::args_os().nth(1).as_deref()
         == Some(std::ffi::OsStr::new(nexxo_css::sass::WORKER_COMMAND))

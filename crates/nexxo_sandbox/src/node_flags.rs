@@ -1,0 +1,140 @@
+//! Node's permission model as a second layer inside the Landlock domain.
+
+use crate::SandboxPolicy;
+
+/// Node.js flags that turn on its permission model with the policy's file access: put them
+/// before the script (`node <flags> -e …` / `node <flags> script.js`).
+///
+/// - Node 20 and 21: `--experimental-permission`; Node 22 and later: `--permission`. Older
+///   Node has no permission model: no flags (Landlock alone confines it).
+/// - `--allow-fs-read=<path>` for each `read` and `write` path, `--allow-fs-write=<path>` for
+///   each `write` path, one flag per path (Node 20.20 ignores a comma-separated list and warns).
+///   Paths are resolved first, as for the Landlock rules; missing ones are left out.
+/// - No `--allow-child-process`, `--allow-worker`, `--allow-addons` or `--allow-wasi`: those
+///   stay refused (`ERR_ACCESS_DENIED`; native addons `ERR_DLOPEN_DISABLED`), as does
+///   `process.binding`.
+/// - Node 25 and later also refuse network access under the permission model; `--allow-net` is
+///   added when the policy allows any TCP port (Landlock still limits which ports).
+///
+/// Node's model is checked by Node itself, on path strings: it is a guard against plugins
+/// doing by accident what they should not, not a boundary against hostile code (its docs say
+/// symlinks can lead out of the allowed paths). Landlock is the boundary. Node reads a script
+/// given as a file only when its path is allowed: add it to `read`.
+pub fn node_permission_args(policy: &SandboxPolicy, node_major: u32) -> Vec<String> {
+    if node_major < 20 {
+        return Vec::new();
+    }
+    let policy = policy.canonicalized();
+    let enable = if node_major >= 22 {
+        "--permission"
+    } else {
+        "--experimental-permission"
+    };
+    let mut args = vec![enable.to_string()];
+    // A path that is not UTF-8 cannot be written as a flag: left out, so Node refuses it.
+    let read = policy
+        .read
+        .iter()
+        .chain(&policy.write)
+        .filter_map(|path| path.to_str());
+    args.extend(read.map(|path| format!("--allow-fs-read={path}")));
+    let write = policy.write.iter().filter_map(|path| path.to_str());
+    args.extend(write.map(|path| format!("--allow-fs-write={path}")));
+    if node_major >= 25 && !(policy.connect_tcp.is_empty() && policy.bind_tcp.is_empty()) {
+        args.push("--allow-net".to_string());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn folders() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(real.join("project")).unwrap();
+        std::fs::create_dir(real.join("out")).unwrap();
+        (dir, real.join("project"), real.join("out"))
+    }
+
+    #[test]
+    fn node_20_uses_the_experimental_flag_and_one_flag_per_path() {
+        let (_dir, project, out) = folders();
+        let policy = SandboxPolicy {
+            read: vec![project.clone(), project.join("missing")],
+            write: vec![out.clone()],
+            exec: vec![PathBuf::from("/bin/true")],
+            connect_tcp: vec![80],
+            bind_tcp: vec![],
+        };
+        assert_eq!(
+            node_permission_args(&policy, 20),
+            vec![
+                "--experimental-permission".to_string(),
+                format!("--allow-fs-read={}", project.display()),
+                format!("--allow-fs-read={}", out.display()),
+                format!("--allow-fs-write={}", out.display()),
+            ]
+        );
+        assert_eq!(
+            node_permission_args(&policy, 21)[0],
+            "--experimental-permission"
+        );
+    }
+
+    #[test]
+    fn node_22_and_later_use_permission_and_node_25_needs_allow_net_for_ports() {
+        let (_dir, project, _out) = folders();
+        let mut policy = SandboxPolicy {
+            read: vec![project.clone()],
+            ..SandboxPolicy::default()
+        };
+        let expected = vec![
+            "--permission".to_string(),
+            format!("--allow-fs-read={}", project.display()),
+        ];
+        assert_eq!(node_permission_args(&policy, 22), expected);
+        assert_eq!(node_permission_args(&policy, 25), expected);
+        policy.bind_tcp.push(0);
+        assert_eq!(node_permission_args(&policy, 24), expected);
+        let with_net = node_permission_args(&policy, 25);
+        assert_eq!(with_net.last().map(String::as_str), Some("--allow-net"));
+    }
+
+    #[test]
+    fn never_allows_processes_workers_addons_or_wasi() {
+        let (_dir, project, out) = folders();
+        let policy = SandboxPolicy {
+            read: vec![project],
+            write: vec![out],
+            exec: vec![PathBuf::from("/bin/true")],
+            connect_tcp: vec![1],
+            bind_tcp: vec![2],
+        };
+        for major in [20, 22, 25] {
+            for flag in node_permission_args(&policy, major) {
+                assert!(
+                    ![
+                        "--allow-child-process",
+                        "--allow-worker",
+                        "--allow-addons",
+                        "--allow-wasi"
+                    ]
+                    .contains(&flag.as_str()),
+                    "{flag}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn node_without_a_permission_model_gets_no_flags() {
+        let policy = SandboxPolicy {
+            read: vec![PathBuf::from("/")],
+            ..SandboxPolicy::default()
+        };
+        assert!(node_permission_args(&policy, 18).is_empty());
+    }
+}
