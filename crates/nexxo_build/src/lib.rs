@@ -25,6 +25,8 @@ use nexxo_css::{CssInputs, CssOptions, StylesheetCache};
 use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_pipeline::plugins::StylesheetModules;
+use nexxo_pipeline::PluginContainer;
+use nexxo_user_plugins::{Confinement, UserPluginSet};
 use nexxo_plugins::{
     AssetUrls, BuildPlugins, ChunkCss, ChunkStyles, ModuleErrors, WorkerBuilds, WorkerBundle,
     WorkerBundler, WorkerFile, WorkerOutput,
@@ -77,20 +79,40 @@ async fn build_with_cache(
     // Check outDir before doing any work; the output replaces it only once it is written whole,
     // so a failed build leaves the previous output in place.
     emit::check_out_dir(config)?;
+    let user_plugins = UserPluginSet::new(config, &Confinement::current_exe());
+    let lifecycle = PluginContainer::new(user_plugins.pipeline().all());
     let restore = Phase::start("cache-restore");
     let fingerprint = cache::fingerprint(config);
-    let restored = cache::lookup(store, config, &fingerprint);
+    // A build with JS plugins is never restored: their hooks may read or write what the
+    // fingerprint cannot see (a report file, a remote schema), and they expect to run.
+    let restored = if user_plugins.is_empty() {
+        cache::lookup(store, config, &fingerprint)
+    } else {
+        Err("the config has JS plugins".to_string())
+    };
     restore.end(true, json!({"restored": restored.is_ok()}));
     let (output, cache_outcome) = match restored {
         Ok(output) => (output, CacheOutcome::Restored),
-        Err(reason) => (
-            bundle_and_cache(config, store, &fingerprint).await?,
-            CacheOutcome::Built(reason),
-        ),
+        Err(reason) => {
+            let bundled = bundle_with_plugins(config, store, &fingerprint, &user_plugins).await;
+            let bundled = bundled.inspect_err(|_| {
+                let _ = lifecycle.close_bundle();
+            })?;
+            (bundled, CacheOutcome::Built(reason))
+        }
     };
     let emit_phase = Phase::start("emit");
     let emitted = emit::emit(config, &output.files);
     emit_phase.end_with(&emitted);
+    let emitted = emitted.and_then(|emitted| {
+        if lifecycle.has_build_lifecycle() {
+            lifecycle
+                .write_bundle(&output_files(&output.files))
+                .and(lifecycle.close_bundle())
+                .map_err(Diagnostics::from)?;
+        }
+        Ok(emitted)
+    });
     let (out_dir_warnings, public_files) = emitted?;
     let mut warnings = output.warnings;
     warnings.extend(fingerprint.skipped);
@@ -107,15 +129,50 @@ async fn build_with_cache(
     })
 }
 
+/// The user plugins' `buildStart`, the bundle, then their `buildEnd` (told of a failure).
+async fn bundle_with_plugins(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    fingerprint: &cache::Fingerprint,
+    user_plugins: &UserPluginSet,
+) -> Result<cache::BuildOutput, Diagnostics> {
+    let lifecycle = PluginContainer::new(user_plugins.pipeline().all());
+    if lifecycle.has_build_lifecycle() {
+        lifecycle.build_start().map_err(Diagnostics::from)?;
+    }
+    let bundled = bundle_and_cache(config, store, fingerprint, user_plugins).await;
+    if lifecycle.has_build_lifecycle() {
+        let failure = bundled.as_ref().err().map(|errors| errors.render(false));
+        lifecycle
+            .build_end(failure.as_deref())
+            .map_err(Diagnostics::from)?;
+    }
+    bundled
+}
+
+/// The written files as plugins' `writeBundle` sees them.
+fn output_files(files: &[EmittedFile]) -> Vec<nexxo_pipeline::OutputFile> {
+    files
+        .iter()
+        .map(|file| nexxo_pipeline::OutputFile {
+            file_name: file.name.clone(),
+            kind: nexxo_pipeline::OutputKind::Asset {
+                source: file.bytes.clone(),
+            },
+        })
+        .collect()
+}
+
 /// Bundles with rolldown and stores the result under `fingerprint`, unless a file it read was
 /// saved during the build.
 async fn bundle_and_cache(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
     fingerprint: &cache::Fingerprint,
+    user_plugins: &UserPluginSet,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     let reads = cache::BuildReads::start(config);
-    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css));
+    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css, user_plugins));
     let bundle = match &config.lib {
         Some(_) => bundle_lib(config, &compilers, &reads).await?,
         None => bundle_app(config, &compilers, &reads).await?,
@@ -181,7 +238,12 @@ async fn bundle_app(
     let plan_phase = Phase::start("plan");
     let planned = plan::find_pages(config)
         .map_err(Diagnostics::from)
-        .and_then(|page_paths| plan::plan_pages(config, &page_paths));
+        .and_then(|page_paths| {
+            let html_hooks = PluginContainer::new(compilers.user.all());
+            plan::plan_pages(config, &page_paths, &|html, path| {
+                html_hooks.transform_html(html, path)
+            })
+        });
     plan_phase.end_with(&planned);
     let pages = planned?;
     let bundle_phase = Phase::start("bundle");
@@ -209,10 +271,17 @@ struct ModuleCompilers {
     css_options: CssOptions,
     stylesheets: Arc<StylesheetModules>,
     frameworks: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
+    /// The user's JS plugins, one helper each, shared by every run of the build.
+    user: nexxo_pipeline::UserPlugins,
 }
 
 impl ModuleCompilers {
-    fn new(config: &ResolvedConfig, store: &Arc<CacheStore>, css_inputs: &Arc<CssInputs>) -> Self {
+    fn new(
+        config: &ResolvedConfig,
+        store: &Arc<CacheStore>,
+        css_inputs: &Arc<CssInputs>,
+        user_plugins: &UserPluginSet,
+    ) -> Self {
         // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
         // Node helper (started on the first compile not in the cache).
         let project = nexxo_frameworks::ProjectCompilers::new(
@@ -246,6 +315,7 @@ impl ModuleCompilers {
             css_options,
             stylesheets,
             frameworks,
+            user: user_plugins.pipeline(),
         }
     }
 }
@@ -279,6 +349,7 @@ fn build_plugins(
         asset_urls: asset_urls(config),
         workers: None,
         frameworks: compilers.frameworks.clone(),
+        user: compilers.user.clone(),
     }
 }
 

@@ -41,14 +41,17 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// Reads and resolves every page. Collects all errors instead of stopping at the first.
+/// `transform_html`: the plugins' `transformIndexHtml` hooks, run on each page's text before
+/// it is read.
 pub fn plan_pages(
     config: &ResolvedConfig,
     page_paths: &[PathBuf],
+    transform_html: &dyn Fn(String, &Path) -> Result<String, Diagnostic>,
 ) -> Result<Vec<HtmlPage>, Diagnostics> {
     let mut pages = Vec::new();
     let mut errors = Vec::new();
     for path in page_paths {
-        match plan_page(config, path) {
+        match plan_page(config, path, transform_html) {
             Ok(page) => pages.push(page),
             Err(mut page_errors) => errors.append(&mut page_errors),
         }
@@ -60,10 +63,15 @@ pub fn plan_pages(
     }
 }
 
-fn plan_page(config: &ResolvedConfig, path: &Path) -> Result<HtmlPage, Vec<Diagnostic>> {
+fn plan_page(
+    config: &ResolvedConfig,
+    path: &Path,
+    transform_html: &dyn Fn(String, &Path) -> Result<String, Diagnostic>,
+) -> Result<HtmlPage, Vec<Diagnostic>> {
     let shown = config.display_path(path);
     let html = nexxo_diagnostics::input::read_regular_to_string(path)
         .map_err(|err| vec![Diagnostic::error(format!("cannot read {shown}: {err}"))])?;
+    let html = transform_html(html, path).map_err(|error| vec![error])?;
     let scan = scan_html(&html)
         .map_err(|err| vec![Diagnostic::error(format!("cannot parse {shown}: {err}"))])?;
     let page_dir = path.parent().unwrap_or(&config.root);

@@ -9,6 +9,7 @@
 //! - [`resolver`]: the import resolution rules every resolver is built from.
 //! - [`package`]: the root package.json (read once; its dependencies switch compile features).
 //! - [`frameworks`]: which frameworks the root package.json names (Vue, Svelte, Solid, …).
+//! - [`plugins`]: script configs (`nexxo.config.ts`) and their plugins, as plain data.
 //! - [`deny`]: the files that never leave the project (served or copied).
 
 pub mod deny;
@@ -16,6 +17,7 @@ pub mod env;
 pub mod frameworks;
 pub mod load;
 pub mod package;
+pub mod plugins;
 pub mod resolve;
 pub mod resolver;
 pub mod target;

@@ -45,6 +45,23 @@ pub fn parse_config(text: &str, display_name: &Path) -> Result<UserConfig, Diagn
     Ok(config)
 }
 
+/// Checks the plain data a script config exported (no line or column: the object was built by
+/// running the file), naming the key path.
+pub fn parse_config_value(
+    value: serde_json::Value,
+    display_name: &Path,
+) -> Result<UserConfig, Diagnostic> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        Diagnostic::error(format!(
+            "{}: invalid config key `{path}`: {}",
+            display_name.display(),
+            err.into_inner()
+        ))
+        .with_help("see schema/nexxo.config.schema.json for every key and its type")
+    })
+}
+
 /// Reads and parses the config file at `path`.
 pub fn load_config_file(path: &Path, display_name: &Path) -> Result<UserConfig, Diagnostic> {
     let text = nexxo_diagnostics::input::read_regular_to_string(path).map_err(|err| {

@@ -8,7 +8,11 @@ use std::path::{Component, Path, PathBuf};
 use nexxo_diagnostics::Diagnostic;
 
 use crate::env::load_public_env;
-use crate::load::load_config_file;
+use crate::load::{load_config_file, parse_config_value};
+use crate::plugins::{
+    is_script_config, merge_json, plugin_config_known_keys, PluginPermissions,
+    ScriptConfigSource, SharedScriptConfigLoader, UserPluginSpec, SCRIPT_CONFIG_FILE_NAMES,
+};
 use crate::package::RootPackage;
 use crate::target::resolve_targets;
 use crate::user_config::{BuildInput, PublicDir, SourcemapOption, UserConfig, WatchOption};
@@ -129,6 +133,8 @@ pub struct ConfigOverrides {
     pub empty_out_dir: Option<bool>,
     /// `--watch`.
     pub watch: bool,
+    /// Evaluates `nexxo.config.{ts,mts,js,mjs}`; without one such a file is an error.
+    pub script_loader: Option<SharedScriptConfigLoader>,
 }
 
 /// Everything a stage needs to know, as plain data.
@@ -178,6 +184,12 @@ pub struct ResolvedConfig {
     pub package: RootPackage,
     /// The frameworks the root package.json names, whose compilers the drivers add.
     pub frameworks: crate::Frameworks,
+    /// The script config file the plugins come from, for their helpers to evaluate again.
+    pub script_config: Option<ScriptConfigSource>,
+    /// The user's JS plugins that apply to this command, in hook order.
+    pub plugins: Vec<UserPluginSpec>,
+    /// `permissions`: what each plugin (by name) may reach beyond the defaults.
+    pub plugin_permissions: BTreeMap<String, PluginPermissions>,
 }
 
 /// `worker.format`, as Vite's.
@@ -228,29 +240,12 @@ pub fn resolve_config(
         )));
     }
 
-    let (user, config_file) = match &overrides.config_file {
-        Some(file) => {
-            let path = absolute(&cwd, file);
-            if !path.is_file() {
-                return Err(Diagnostic::error(format!(
-                    "config file {} not found",
-                    file.display()
-                )));
-            }
-            (load_config_file(&path, file)?, Some(path))
-        }
-        None => {
-            let path = start_root.join(CONFIG_FILE_NAME);
-            if path.is_file() {
-                (
-                    load_config_file(&path, Path::new(CONFIG_FILE_NAME))?,
-                    Some(path),
-                )
-            } else {
-                (UserConfig::default(), None)
-            }
-        }
+    let files = find_config_files(&cwd, &start_root, overrides)?;
+    let default_mode = match command {
+        Command::Build => "production",
+        Command::Serve => "development",
     };
+    let (user, config_file, script) = load_user_config(&files, command, overrides, default_mode)?;
 
     let config_dir = config_file
         .as_deref()
@@ -372,6 +367,7 @@ pub fn resolve_config(
         }
     };
     let package = RootPackage::read(&root);
+    let root_for_permissions = root.clone();
     let lib = match &build.lib {
         Some(lib) => Some(resolve_lib(lib, &root, &package)?),
         None => None,
@@ -438,9 +434,133 @@ pub fn resolve_config(
         watch,
         frameworks: crate::Frameworks::of(&package),
         package,
+        plugin_permissions: user
+            .permissions
+            .iter()
+            .flatten()
+            .map(|(name, permissions)| (name.clone(), permissions.resolve(&root_for_permissions)))
+            .collect(),
+        script_config: script.as_ref().map(|(source, _)| source.clone()),
+        plugins: script.map(|(_, plugins)| plugins).unwrap_or_default(),
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
+}
+
+/// The config files of a project: `nexxo.config.json` and a script config, either or both.
+struct ConfigFiles {
+    json: Option<(PathBuf, PathBuf)>,
+    script: Option<PathBuf>,
+}
+
+fn find_config_files(
+    cwd: &Path,
+    start_root: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<ConfigFiles, Diagnostic> {
+    if let Some(file) = &overrides.config_file {
+        let path = absolute(cwd, file);
+        if !path.is_file() {
+            return Err(Diagnostic::error(format!(
+                "config file {} not found",
+                file.display()
+            )));
+        }
+        return Ok(if is_script_config(&path) {
+            ConfigFiles {
+                json: None,
+                script: Some(path),
+            }
+        } else {
+            ConfigFiles {
+                json: Some((path, file.clone())),
+                script: None,
+            }
+        });
+    }
+    let json = start_root.join(CONFIG_FILE_NAME);
+    let scripts: Vec<PathBuf> = SCRIPT_CONFIG_FILE_NAMES
+        .iter()
+        .map(|name| start_root.join(name))
+        .filter(|path| path.is_file())
+        .collect();
+    if scripts.len() > 1 {
+        return Err(Diagnostic::error(format!(
+            "found {} config scripts ({}); keep one",
+            scripts.len(),
+            scripts
+                .iter()
+                .filter_map(|path| path.file_name())
+                .map(|name| name.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(ConfigFiles {
+        json: json
+            .is_file()
+            .then(|| (json, PathBuf::from(CONFIG_FILE_NAME))),
+        script: scripts.into_iter().next(),
+    })
+}
+
+/// The user's config: `nexxo.config.json`, then the script config's keys over it, then the
+/// keys Nexxo knows from the plugins' `config` hooks (as Vite merges them).
+type LoadedUserConfig = (
+    UserConfig,
+    Option<PathBuf>,
+    Option<(ScriptConfigSource, Vec<UserPluginSpec>)>,
+);
+
+fn load_user_config(
+    files: &ConfigFiles,
+    command: Command,
+    overrides: &ConfigOverrides,
+    default_mode: &str,
+) -> Result<LoadedUserConfig, Diagnostic> {
+    let json = match &files.json {
+        Some((path, display)) => Some((load_config_file(path, display)?, path.clone())),
+        None => None,
+    };
+    let Some(script_file) = &files.script else {
+        let (user, path) = json.map_or((UserConfig::default(), None), |(user, path)| {
+            (user, Some(path))
+        });
+        return Ok((user, path, None));
+    };
+    let display = script_file
+        .file_name()
+        .map_or_else(|| script_file.clone(), PathBuf::from);
+    let Some(loader) = &overrides.script_loader else {
+        return Err(Diagnostic::error(format!(
+            "{} cannot be read here: script configs are evaluated by the command line",
+            display.display()
+        )));
+    };
+    let mode = overrides
+        .mode
+        .clone()
+        .or_else(|| json.as_ref().and_then(|(user, _)| user.mode.clone()))
+        .unwrap_or_else(|| default_mode.to_string());
+    let evaluated = loader.load(script_file, command, &mode)?;
+    let mut merged = match &files.json {
+        Some((path, _)) => {
+            let text = nexxo_diagnostics::input::read_regular_to_string(path)
+                .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))?;
+            serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({}))
+        }
+        None => serde_json::json!({}),
+    };
+    merge_json(&mut merged, &evaluated.user);
+    for (_, partial) in &evaluated.plugin_configs {
+        merge_json(&mut merged, &plugin_config_known_keys(partial));
+    }
+    let user = parse_config_value(merged, &display)?;
+    let source = ScriptConfigSource {
+        file: script_file.clone(),
+        code: evaluated.code,
+    };
+    Ok((user, Some(script_file.clone()), Some((source, evaluated.plugins))))
 }
 
 /// Vue's compile-time feature flags with @vitejs/plugin-vue's values (the user's `define`

@@ -41,6 +41,9 @@ pub struct UserConfig {
     pub css: Option<CssConfig>,
     pub build: Option<BuildConfig>,
     pub worker: Option<WorkerConfig>,
+    /// What each user plugin (by its `name`) may reach beyond reading the project and writing
+    /// outDir and the cache: `{ "read": [], "write": [], "net": [], "exec": [] }`.
+    pub permissions: Option<BTreeMap<String, crate::plugins::PermissionsConfig>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]

@@ -24,7 +24,7 @@ pub struct SolidTypeStrip {
 }
 
 impl Plugin for SolidTypeStrip {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:solid-types"
     }
 
@@ -68,7 +68,7 @@ impl SolidJsx {
 }
 
 impl Plugin for SolidJsx {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:solid"
     }
 

@@ -179,7 +179,7 @@ impl SvelteComponents {
 }
 
 impl Plugin for SvelteComponents {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:svelte"
     }
 
@@ -217,7 +217,7 @@ impl SvelteRuneModules {
 }
 
 impl Plugin for SvelteRuneModules {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:svelte-modules"
     }
 

@@ -13,7 +13,7 @@ pub struct UndetectedFramework {
 }
 
 impl Plugin for UndetectedFramework {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:undetected-framework"
     }
 

@@ -205,7 +205,7 @@ impl VueComponents {
 }
 
 impl Plugin for VueComponents {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:vue"
     }
 

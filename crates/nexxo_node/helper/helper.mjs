@@ -16,7 +16,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 
 // The oldest Node this script runs on (Object.hasOwn and friends need 16.9; 18 is the oldest
 // still-maintained line). The Rust side turns this exact line into "install Node.js 18+".
@@ -36,6 +38,26 @@ function send(message) {
   const header = Buffer.alloc(4);
   header.writeUInt32LE(body.length, 0);
   writeReply(Buffer.concat([header, body]));
+}
+
+// A question to the Rust side while request `requestId` runs (a plugin's `this.resolve`): a
+// `{ callbackOf, callback, method, args }` frame, answered by `{ callbackReply, ok, result }`.
+const pendingCallbacks = new Map();
+let nextCallback = 0;
+function callRust(requestId, method, args) {
+  const callback = ++nextCallback;
+  return new Promise((resolvePromise, rejectPromise) => {
+    pendingCallbacks.set(callback, { resolvePromise, rejectPromise });
+    send({ callbackOf: requestId, callback, method, args });
+  });
+}
+
+function answerCallback(reply) {
+  const pending = pendingCallbacks.get(reply.callbackReply);
+  if (!pending) return;
+  pendingCallbacks.delete(reply.callbackReply);
+  if (reply.ok) pending.resolvePromise(reply.result ?? null);
+  else pending.rejectPromise(new Error(reply.error ?? 'the callback failed'));
 }
 
 const requires = new Map();

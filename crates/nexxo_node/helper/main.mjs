@@ -16,7 +16,8 @@ process.stdin.on('data', (chunk) => {
       send({ id: null, ok: false, error: { message: `Bad request: ${error.message}` } });
       continue;
     }
-    handle(request);
+    if (request && request.callbackReply !== undefined) answerCallback(request);
+    else handle(request);
   }
 });
 // The Rust side closing our stdin means it is done with us.

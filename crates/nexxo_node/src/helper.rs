@@ -32,6 +32,8 @@ pub(crate) const HELPER_SCRIPT: &str = concat!(
     "\n",
     include_str!("../helper/tasks/tailwind.mjs"),
     "\n",
+    include_str!("../helper/tasks/plugins.mjs"),
+    "\n",
     include_str!("../helper/main.mjs"),
 );
 
@@ -51,6 +53,9 @@ pub(crate) struct Helper {
     stderr_done: Receiver<()>,
     next_id: u64,
 }
+
+/// Answers a helper's question during a request: method and arguments in, result or error out.
+pub type Callbacks<'a> = dyn Fn(&str, &Value) -> Result<Value, String> + Sync + 'a;
 
 pub(crate) fn frame(message: &Value) -> Vec<u8> {
     let body = serde_json::to_vec(message).expect("a JSON value always serializes");
@@ -73,13 +78,20 @@ fn read_frame(reader: &mut impl Read) -> Option<Result<Value, String>> {
 }
 
 impl Helper {
-    /// Starts a helper in the folder `cwd` (`None`: this process's).
-    pub(crate) fn spawn(node: &Path, cwd: Option<&Path>) -> Result<Self, NodeError> {
-        let mut command = Command::new(node);
+    /// Starts a helper in the folder `cwd` (`None`: this process's). `command` is how `node`
+    /// is started (directly, or through a launcher that confines it); `node_args` go before
+    /// the script.
+    pub(crate) fn spawn(
+        node: &Path,
+        mut command: Command,
+        node_args: &[String],
+        cwd: Option<&Path>,
+    ) -> Result<Self, NodeError> {
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
         }
         let mut child = command
+            .args(node_args)
             .args(["--input-type=module", "-e", HELPER_SCRIPT])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -171,22 +183,55 @@ impl Helper {
 
     /// Sends one request and waits for the helper's reply (`ok` true or false). An `Err` means
     /// no reply came: the helper is dead (killed or exited) and the caller must drop it.
+    ///
+    /// While the request runs, the helper may ask questions (`{ callbackOf, callback, method,
+    /// args }` frames, a plugin's `this.resolve`): `callbacks` answers each on this thread.
     pub(crate) fn request(
         &mut self,
         mut request: serde_json::Map<String, Value>,
         timeout: Duration,
+        callbacks: &Callbacks,
     ) -> Result<Value, NodeError> {
         self.next_id += 1;
         let id = self.next_id;
         request.insert("id".into(), Value::from(id));
-        let sent = self
-            .requests
-            .as_ref()
-            .is_some_and(|requests| requests.send(frame(&Value::Object(request))).is_ok());
-        if !sent {
+        if !self.send(Value::Object(request)) {
             return Err(self.crashed());
         }
-        match self.replies.recv_timeout(timeout) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let reply = self.replies.recv_timeout(left);
+            if let Ok(Ok(question)) = &reply {
+                if let Some(callback) = question.get("callback").and_then(Value::as_u64) {
+                    let method = question["method"].as_str().unwrap_or_default();
+                    let answer = match callbacks(method, &question["args"]) {
+                        Ok(result) => serde_json::json!({ "callbackReply": callback, "ok": true, "result": result }),
+                        Err(error) => serde_json::json!({ "callbackReply": callback, "ok": false, "error": error }),
+                    };
+                    if !self.send(answer) {
+                        return Err(self.crashed());
+                    }
+                    continue;
+                }
+            }
+            return self.reply(reply, id, timeout);
+        }
+    }
+
+    fn send(&self, message: Value) -> bool {
+        self.requests
+            .as_ref()
+            .is_some_and(|requests| requests.send(frame(&message)).is_ok())
+    }
+
+    fn reply(
+        &mut self,
+        reply: Result<Result<Value, String>, RecvTimeoutError>,
+        id: u64,
+        timeout: Duration,
+    ) -> Result<Value, NodeError> {
+        match reply {
             Ok(Ok(reply)) => {
                 if reply.get("id").and_then(Value::as_u64) != Some(id) {
                     self.kill();

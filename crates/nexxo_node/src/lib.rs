@@ -52,20 +52,26 @@ mod helper;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
 pub use error::NodeError;
+pub use helper::Callbacks;
 use helper::Helper;
 
 /// The environment variable naming the `node` executable to use instead of the one on `PATH`.
 pub const NODE_ENV_VAR: &str = "NEXXO_NODE";
 
+/// Makes the command that starts `node` (given its path): a launcher that confines the process
+/// before Node loads anything (see `nexxo_sandbox`), or `node` itself.
+pub type NodeCommand = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
+
 /// How a [`NodePool`] runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NodeOptions {
     /// What Node is needed for, as shown in errors ("Vue single-file components").
     pub purpose: String,
@@ -79,6 +85,23 @@ pub struct NodeOptions {
     /// of their config from it (`@tailwindcss/postcss` and Tailwind v3's `content` globs, as
     /// under Vite, which runs in the root).
     pub cwd: Option<PathBuf>,
+    /// How `node` is started; `None`: directly.
+    pub command: Option<NodeCommand>,
+    /// Options for `node` itself, before the script (Node's permission flags).
+    pub node_args: Vec<String>,
+    /// Sent to each helper as soon as it starts, before any request: a helper that holds
+    /// state (a user plugin) is set up again when a crash or timeout replaced it.
+    pub init: Option<NodeTask>,
+}
+
+impl std::fmt::Debug for NodeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeOptions")
+            .field("purpose", &self.purpose)
+            .field("max_helpers", &self.max_helpers)
+            .field("node_args", &self.node_args)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeOptions {
@@ -89,6 +112,9 @@ impl NodeOptions {
             request_timeout: Duration::from_secs(60),
             node: None,
             cwd: None,
+            command: None,
+            node_args: Vec::new(),
+            init: None,
         }
     }
 }
@@ -222,8 +248,16 @@ impl NodePool {
 
     /// Runs one task on a helper and returns its result.
     pub fn request(&self, task: &NodeTask) -> Result<Value, NodeError> {
+        self.request_with(task, &|method, _| {
+            Err(format!("the Rust side answers no `{method}` questions here"))
+        })
+    }
+
+    /// Runs one task whose code may ask the Rust side questions while it runs (a plugin's
+    /// `this.resolve`); `callbacks` answers them on the calling thread.
+    pub fn request_with(&self, task: &NodeTask, callbacks: &Callbacks) -> Result<Value, NodeError> {
         let mut helper = self.acquire()?;
-        let outcome = helper.request(task.to_message(), self.options.request_timeout);
+        let outcome = helper.request(task.to_message(), self.options.request_timeout, callbacks);
         match outcome {
             Ok(reply) => {
                 self.release(Some(helper));
@@ -334,8 +368,27 @@ impl NodePool {
                 &self.options.purpose,
             )?,
         };
-        let helper = Helper::spawn(&node, self.options.cwd.as_deref())?;
+        let command = match &self.options.command {
+            Some(make) => make(&node),
+            None => Command::new(&node),
+        };
+        let mut helper = Helper::spawn(
+            &node,
+            command,
+            &self.options.node_args,
+            self.options.cwd.as_deref(),
+        )?;
         self.started.fetch_add(1, Ordering::SeqCst);
+        if let Some(init) = &self.options.init {
+            let reply = helper
+                .request(
+                    init.to_message(),
+                    self.options.request_timeout,
+                    &|method, _| Err(format!("no `{method}` questions while starting")),
+                )
+                .map_err(|error| self.node_too_old(error))?;
+            reply_result(reply, init.root())?;
+        }
         Ok(helper)
     }
 }

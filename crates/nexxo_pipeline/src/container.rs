@@ -57,7 +57,7 @@ impl PluginContainer {
     }
 
     /// The plugins' names, in hook order.
-    pub fn names(&self) -> Vec<&'static str> {
+    pub fn names(&self) -> Vec<&str> {
         self.plugins
             .iter()
             .map(|(plugin, _)| plugin.name())
@@ -190,6 +190,61 @@ impl PluginContainer {
             .any(|(_, hooks)| hooks.render_chunk || hooks.generate_bundle)
     }
 
+    /// Whether any plugin has build start/end hooks or changes pages' HTML.
+    pub fn has_build_lifecycle(&self) -> bool {
+        self.plugins.iter().any(|(_, hooks)| hooks.build_lifecycle)
+    }
+
+    /// Runs `build_start` of every plugin that has it, in order; the first error stops.
+    pub fn build_start(&self) -> Result<(), Diagnostic> {
+        self.each_lifecycle(|plugin| plugin.build_start())
+    }
+
+    /// Runs every `build_end`; all run, the first error is returned.
+    pub fn build_end(&self, error: Option<&str>) -> Result<(), Diagnostic> {
+        self.each_lifecycle(|plugin| plugin.build_end(error))
+    }
+
+    /// Runs every `write_bundle` once the output is in outDir.
+    pub fn write_bundle(&self, outputs: &[crate::plugin::OutputFile]) -> Result<(), Diagnostic> {
+        self.each_lifecycle(|plugin| plugin.write_bundle(outputs))
+    }
+
+    /// Runs every `close_bundle`; all run, the first error is returned.
+    pub fn close_bundle(&self) -> Result<(), Diagnostic> {
+        self.each_lifecycle(|plugin| plugin.close_bundle())
+    }
+
+    /// Every plugin's lifecycle hook runs even after one failed (each may hold resources to
+    /// release); the first error is the result.
+    fn each_lifecycle(
+        &self,
+        hook: impl Fn(&dyn Plugin) -> Result<(), Diagnostic>,
+    ) -> Result<(), Diagnostic> {
+        let mut first_error = None;
+        for (plugin, hooks) in &self.plugins {
+            if hooks.build_lifecycle {
+                if let Err(error) = hook(plugin.as_ref()) {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The page `path`'s HTML after every `transform_html` hook, in order.
+    pub fn transform_html(&self, html: String, path: &Path) -> Result<String, Diagnostic> {
+        let mut html = html;
+        for (plugin, hooks) in &self.plugins {
+            if hooks.transform_html {
+                if let Some(changed) = plugin.transform_html(&html, path)? {
+                    html = changed;
+                }
+            }
+        }
+        Ok(html)
+    }
+
     /// Runs every `generate_bundle` hook, in order; the first error stops.
     pub fn generate_bundle(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
         for (plugin, hooks) in &self.plugins {
@@ -223,7 +278,7 @@ mod tests {
 
     struct Upper;
     impl Plugin for Upper {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &str {
             "upper"
         }
         fn hooks(&self) -> Hooks {
@@ -256,7 +311,7 @@ mod tests {
 
     struct Suffix;
     impl Plugin for Suffix {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &str {
             "suffix"
         }
         fn hooks(&self) -> Hooks {
@@ -331,7 +386,7 @@ mod tests {
 
     struct Banner(&'static str);
     impl Plugin for Banner {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &str {
             "banner"
         }
         fn hooks(&self) -> Hooks {

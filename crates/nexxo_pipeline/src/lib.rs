@@ -29,9 +29,9 @@ use std::sync::Arc;
 pub use container::{PluginContainer, TransformChain};
 pub use host::{ModuleHost, WorkerScript, WorkerType};
 pub use plugin::{
-    ChunkHost, Environment, FileChange, HookFilter, Hooks, Lang, LoadArgs, LoadedModule, Plugin,
-    QueryFilter, RenderChunkArgs, ResolveArgs, ResolvedId, SideEffects, SourcemapMode,
-    TransformArgs, Transformed,
+    ChunkHost, CodePattern, Environment, FileChange, HookFilter, Hooks, IdPattern, Lang, LoadArgs,
+    LoadedModule, OutputFile, OutputKind, PatternFilter, Plugin, QueryFilter, RenderChunkArgs,
+    ResolveArgs, ResolvedId, SideEffects, SourcemapMode, TransformArgs, Transformed,
 };
 pub use resolver::ProjectResolver;
 
@@ -48,6 +48,32 @@ pub struct BuiltinOptions<'a> {
     /// The framework plugins (`nexxo_frameworks`: Vue, Svelte, Solid), before the stylesheet
     /// plugin: their components' style blocks are ids of their own.
     pub frameworks: Vec<Arc<dyn Plugin>>,
+    /// The user's plugins (`nexxo_user_plugins`), by `enforce`.
+    pub user: UserPlugins,
+}
+
+/// The user's plugins in Vite's three places: `enforce: 'pre'` before Nexxo's built-ins but
+/// after root-absolute imports (Vite's alias plugin comes first too), normal ones after the
+/// framework plugins and before the stylesheet, asset and JSON plugins (Vite's core plugins
+/// `load` those before the build plugins), `post` ones last.
+#[derive(Clone, Default)]
+pub struct UserPlugins {
+    pub pre: Vec<Arc<dyn Plugin>>,
+    pub normal: Vec<Arc<dyn Plugin>>,
+    pub post: Vec<Arc<dyn Plugin>>,
+}
+
+impl UserPlugins {
+    /// Every user plugin in hook order (for the hooks that run outside the module pipeline:
+    /// build start and end, pages' HTML).
+    pub fn all(&self) -> Vec<Arc<dyn Plugin>> {
+        self.pre
+            .iter()
+            .chain(&self.normal)
+            .chain(&self.post)
+            .cloned()
+            .collect()
+    }
 }
 
 /// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
@@ -61,11 +87,15 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
             options.root,
             options.public_dir,
         )),
+    ];
+    plugins.extend(options.user.pre);
+    plugins.extend::<[Arc<dyn Plugin>; 2]>([
         Arc::new(plugins::HtmlInlineScripts),
         // Before the asset plugin, which would take `?worker&url` and `?worker&inline`.
         Arc::new(plugins::Workers),
-    ];
+    ]);
     plugins.extend(options.frameworks);
+    plugins.extend(options.user.normal);
     plugins.extend::<[Arc<dyn Plugin>; 8]>([
         options.stylesheets,
         Arc::new(plugins::AssetModules),
@@ -79,5 +109,6 @@ pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
         Arc::new(plugins::DynamicImportVars::new(options.root, options.alias)),
         Arc::new(plugins::GlobImports::new(options.root, options.alias)),
     ]);
+    plugins.extend(options.user.post);
     plugins
 }

@@ -71,6 +71,62 @@ pub struct HookFilter {
     pub code_contains: Option<&'static str>,
     /// Leave files inside `node_modules` alone.
     pub skip_packages: bool,
+    /// A user plugin's `{ id, code }` include/exclude patterns.
+    pub patterns: Option<std::sync::Arc<PatternFilter>>,
+}
+
+/// A user plugin's hook filter as Rolldown and Vite 7 define it: an id (or code) must match no
+/// `exclude` pattern and, when there are `include` patterns, one of them.
+#[derive(Debug, Clone, Default)]
+pub struct PatternFilter {
+    pub id_include: Vec<IdPattern>,
+    pub id_exclude: Vec<IdPattern>,
+    pub code_include: Vec<CodePattern>,
+    pub code_exclude: Vec<CodePattern>,
+}
+
+#[derive(Debug, Clone)]
+pub enum IdPattern {
+    /// A glob matched against the id's path (without its query).
+    Glob(globset::GlobMatcher),
+    /// A regular expression matched against the whole id.
+    Regex(Regex),
+}
+
+impl IdPattern {
+    fn matches(&self, id: &str) -> bool {
+        match self {
+            IdPattern::Glob(glob) => glob.is_match(split_query(id).0),
+            IdPattern::Regex(regex) => regex.is_match(id),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CodePattern {
+    Contains(String),
+    Regex(Regex),
+}
+
+impl CodePattern {
+    fn matches(&self, code: &str) -> bool {
+        match self {
+            CodePattern::Contains(text) => code.contains(text.as_str()),
+            CodePattern::Regex(regex) => regex.is_match(code),
+        }
+    }
+}
+
+impl PatternFilter {
+    pub fn matches(&self, id: &str, code: Option<&str>) -> bool {
+        fn passes<P>(include: &[P], exclude: &[P], matches: impl Fn(&P) -> bool) -> bool {
+            !exclude.iter().any(&matches) && (include.is_empty() || include.iter().any(matches))
+        }
+        passes(&self.id_include, &self.id_exclude, |p| p.matches(id))
+            && code.is_none_or(|code| {
+                passes(&self.code_include, &self.code_exclude, |p| p.matches(code))
+            })
+    }
 }
 
 impl HookFilter {
@@ -123,6 +179,7 @@ impl HookFilter {
             QueryFilter::AnyFlag(flags) => flags.iter().any(|flag| has_query_flag(query, flag)),
         };
         query_ok
+            && self.patterns.as_ref().is_none_or(|patterns| patterns.matches(id, code))
             && !(self.skip_packages && is_in_package(id))
             && self.id.as_ref().is_none_or(|pattern| pattern.is_match(id))
             && match (self.code_contains, code) {
@@ -144,6 +201,11 @@ pub struct Hooks {
     pub render_chunk: bool,
     /// Build only: the plugin adds files once every chunk is rendered.
     pub generate_bundle: bool,
+    /// The plugin runs code at the start and end of a build (Rollup's `buildStart`,
+    /// `buildEnd`, `writeBundle`, `closeBundle`).
+    pub build_lifecycle: bool,
+    /// The plugin changes pages' HTML (Vite's `transformIndexHtml`).
+    pub transform_html: bool,
 }
 
 pub struct ResolveArgs<'a> {
@@ -261,6 +323,36 @@ pub struct RenderChunkArgs<'a> {
 pub trait ChunkHost {
     /// Writes `bytes` as the output file `file_name` (relative to outDir).
     fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
+    /// The bundle's files so far (Rollup's `OutputBundle`, for `generateBundle`).
+    fn outputs(&self) -> Vec<OutputFile> {
+        Vec::new()
+    }
+}
+
+/// One file of a build's output, as Rollup's `generateBundle` and `writeBundle` see it.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// Relative to outDir.
+    pub file_name: String,
+    pub kind: OutputKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum OutputKind {
+    Chunk {
+        name: String,
+        code: String,
+        is_entry: bool,
+        is_dynamic_entry: bool,
+        /// Ids of the chunks it imports statically and with `import()`.
+        imports: Vec<String>,
+        dynamic_imports: Vec<String>,
+        /// Module id → rendered length (bytes of the module's code in the chunk).
+        modules: Vec<(String, usize)>,
+    },
+    Asset {
+        source: Vec<u8>,
+    },
 }
 
 impl Transformed {
@@ -291,7 +383,7 @@ pub enum FileChange {
 /// One feature of the module pipeline. Hooks answer `Ok(None)` for modules that are not
 /// theirs; an error stops that module with a diagnostic.
 pub trait Plugin: Send + Sync {
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
 
     /// The hooks this plugin uses and their filters.
     fn hooks(&self) -> Hooks;
@@ -332,6 +424,33 @@ pub trait Plugin: Send + Sync {
     /// Build only: every chunk is rendered; files that depend on all of them are emitted now.
     fn generate_bundle(&self, _host: &dyn ChunkHost) -> Result<(), Diagnostic> {
         Ok(())
+    }
+
+    /// Build only, with `Hooks::build_lifecycle`: a build starts (Rollup's `buildStart`).
+    fn build_start(&self) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// Build only, with `Hooks::build_lifecycle`: every module is loaded (`error`: why the
+    /// build failed, if it did).
+    fn build_end(&self, _error: Option<&str>) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// Build only, with `Hooks::build_lifecycle`: the output is written to outDir.
+    fn write_bundle(&self, _outputs: &[OutputFile]) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// Build only, with `Hooks::build_lifecycle`: the build is over, written or failed.
+    fn close_bundle(&self) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// With `Hooks::transform_html`: new HTML for the page `path` (absolute), before Nexxo
+    /// reads its scripts and links.
+    fn transform_html(&self, _html: &str, _path: &Path) -> Result<Option<String>, Diagnostic> {
+        Ok(None)
     }
 
     /// A file was created, changed or removed: the modules (ids) that must be compiled again

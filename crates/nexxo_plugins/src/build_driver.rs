@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use nexxo_diagnostics::Diagnostic;
 use nexxo_pipeline::plugins::ChunkCss;
 use nexxo_pipeline::{
-    ChunkHost, Environment, Lang, LoadArgs, LoadedModule, ModuleHost, PluginContainer,
+    ChunkHost, Environment, Lang, OutputFile, OutputKind, LoadArgs, LoadedModule, ModuleHost, PluginContainer,
     ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects, SourcemapMode, TransformArgs,
     WorkerScript, WorkerType,
 };
@@ -208,15 +208,60 @@ impl ChunkHost for EmitInContext<'_> {
 
 /// `generate_bundle` adds files straight to the bundle (rolldown emits no more files then).
 #[derive(Default)]
-struct AddToBundle(Mutex<Vec<(String, Vec<u8>)>>);
+struct AddToBundle<'a> {
+    added: Mutex<Vec<(String, Vec<u8>)>>,
+    /// The bundle so far, for hooks that read it (a user plugin's `generateBundle`).
+    bundle: &'a [Output],
+}
 
-impl ChunkHost for AddToBundle {
+impl ChunkHost for AddToBundle<'_> {
     fn emit_file(&self, file_name: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
-        self.0
+        self.added
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((file_name.to_string(), bytes));
         Ok(())
+    }
+
+    fn outputs(&self) -> Vec<OutputFile> {
+        self.bundle.iter().map(output_file).collect()
+    }
+}
+
+/// Rolldown's output as the pipeline's plain data.
+fn output_file(output: &Output) -> OutputFile {
+    match output {
+        Output::Chunk(chunk) => OutputFile {
+            file_name: chunk.filename.to_string(),
+            kind: OutputKind::Chunk {
+                name: chunk.name.to_string(),
+                code: chunk.code.clone(),
+                is_entry: chunk.is_entry,
+                is_dynamic_entry: chunk.is_dynamic_entry,
+                imports: chunk.imports.iter().map(|name| name.to_string()).collect(),
+                dynamic_imports: chunk
+                    .dynamic_imports
+                    .iter()
+                    .map(|name| name.to_string())
+                    .collect(),
+                modules: chunk
+                    .modules
+                    .keys
+                    .iter()
+                    .zip(&chunk.modules.values)
+                    .map(|(id, module)| (id.to_string(), module.rendered_length()))
+                    .collect(),
+            },
+        },
+        Output::Asset(asset) => OutputFile {
+            file_name: asset.filename.to_string(),
+            kind: OutputKind::Asset {
+                source: match &asset.source {
+                    StrOrBytes::Str(text) => text.as_bytes().to_vec(),
+                    StrOrBytes::Bytes(bytes) => bytes.clone(),
+                },
+            },
+        },
     }
 }
 
@@ -325,11 +370,15 @@ impl Plugin for PipelinePlugin {
         _ctx: &PluginContext,
         args: &mut HookGenerateBundleArgs<'_>,
     ) -> HookNoopReturn {
-        let files = AddToBundle::default();
+        let files = AddToBundle {
+            added: Mutex::default(),
+            bundle: args.bundle,
+        };
         if let Err(diagnostic) = self.container.generate_bundle(&files) {
             self.errors.push(diagnostic);
         }
-        for (name, bytes) in files.0.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let added = files.added.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (name, bytes) in added {
             args.bundle.push(Output::Asset(Arc::new(OutputAsset {
                 names: vec![name.clone()],
                 original_file_names: vec![],

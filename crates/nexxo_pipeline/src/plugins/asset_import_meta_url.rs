@@ -30,7 +30,7 @@ static NEW_URL: LazyLock<Regex> = LazyLock::new(|| {
 pub struct AssetImportMetaUrl;
 
 impl Plugin for AssetImportMetaUrl {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:asset-import-meta-url"
     }
 
@@ -100,7 +100,7 @@ pub fn ends_with_worker_constructor(before: &str) -> bool {
 pub struct AssetUrlTemplates;
 
 impl Plugin for AssetUrlTemplates {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:asset-import-meta-url-template"
     }
 

@@ -16,7 +16,7 @@ use crate::plugin::{HookFilter, Hooks, LoadArgs, LoadedModule, Plugin};
 pub struct AssetModules;
 
 impl Plugin for AssetModules {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:assets"
     }
 

@@ -180,7 +180,7 @@ link.onerror = () => reject(new Error('Unable to load stylesheet ' + href)); doc
 }
 
 impl Plugin for ChunkCss {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:chunk-css"
     }
 

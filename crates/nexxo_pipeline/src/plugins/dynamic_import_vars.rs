@@ -42,7 +42,7 @@ impl DynamicImportVars {
 }
 
 impl Plugin for DynamicImportVars {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:dynamic-import-vars"
     }
 

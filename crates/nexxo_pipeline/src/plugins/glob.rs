@@ -51,7 +51,7 @@ impl GlobImports {
 }
 
 impl Plugin for GlobImports {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:import-glob"
     }
 

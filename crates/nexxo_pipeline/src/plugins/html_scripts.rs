@@ -58,7 +58,7 @@ pub fn inline_script(html: &str, index: usize) -> Option<String> {
 pub struct HtmlInlineScripts;
 
 impl Plugin for HtmlInlineScripts {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:html-inline-scripts"
     }
 

@@ -22,7 +22,7 @@ pub struct JsonModules {
 }
 
 impl Plugin for JsonModules {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:json"
     }
 

@@ -19,7 +19,7 @@ use crate::plugin::{
 pub struct QueriedFiles;
 
 impl Plugin for QueriedFiles {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:queried-files"
     }
 

@@ -28,7 +28,7 @@ impl RootAbsoluteImports {
 }
 
 impl Plugin for RootAbsoluteImports {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:root-absolute-imports"
     }
 

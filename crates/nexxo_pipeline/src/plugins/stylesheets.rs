@@ -161,7 +161,7 @@ impl StylesheetModules {
 }
 
 impl Plugin for StylesheetModules {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:css"
     }
 

@@ -46,7 +46,7 @@ static MODULE_TYPE: LazyLock<Regex> = LazyLock::new(|| {
 pub struct Workers;
 
 impl Plugin for Workers {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nexxo:workers"
     }
 
