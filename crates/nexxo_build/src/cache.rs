@@ -198,7 +198,17 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
     plan_view.sourcemap = nexxo_config::Sourcemap::Off;
     // Watching changes when builds run, not what they make.
     plan_view.watch = None;
-    let build_plan = hash_hex(&[format!("{plan_view:?}").as_bytes()]);
+    // WASM plugins: their module files (which may live outside the root) and the files they
+    // may read, by content.
+    let wasm_plugins: Vec<String> = config
+        .wasm_plugins
+        .iter()
+        .map(nexxo_wasm_plugins::inputs_fingerprint)
+        .collect();
+    let build_plan = hash_hex(&[
+        format!("{plan_view:?}").as_bytes(),
+        wasm_plugins.join("|").as_bytes(),
+    ]);
     let output_target = hash_hex(&[
         format!(
             "{:?}|{}|{:?}",

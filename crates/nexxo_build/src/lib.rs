@@ -115,7 +115,7 @@ async fn bundle_and_cache(
     fingerprint: &cache::Fingerprint,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     let reads = cache::BuildReads::start(config);
-    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css));
+    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css)?);
     let bundle = match &config.lib {
         Some(_) => bundle_lib(config, &compilers, &reads).await?,
         None => bundle_app(config, &compilers, &reads).await?,
@@ -202,17 +202,26 @@ async fn bundle_app(
 }
 
 /// What every rolldown run of one build (the app, its web workers, each library format)
-/// compiles modules with: the stylesheet plugin on the persistent CSS cache and the framework
-/// plugins with their one Node helper pool, so a component compiles once per build and the
-/// runs share the helpers rather than starting their own.
+/// compiles modules with: the stylesheet plugin on the persistent CSS cache, the framework
+/// plugins with their one Node helper pool and the user's plugins, so a component compiles
+/// once per build, a WASM plugin is compiled once, and the runs share the helpers rather than
+/// starting their own.
 struct ModuleCompilers {
     css_options: CssOptions,
     stylesheets: Arc<StylesheetModules>,
     frameworks: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
+    /// `wasmPlugins`, compiled.
+    user_plugins: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
 }
 
 impl ModuleCompilers {
-    fn new(config: &ResolvedConfig, store: &Arc<CacheStore>, css_inputs: &Arc<CssInputs>) -> Self {
+    fn new(
+        config: &ResolvedConfig,
+        store: &Arc<CacheStore>,
+        css_inputs: &Arc<CssInputs>,
+    ) -> Result<Self, Diagnostic> {
+        // First: a plugin that does not compile stops the build before anything starts.
+        let user_plugins = nexxo_wasm_plugins::wasm_plugins(config)?;
         // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
         // Node helper (started on the first compile not in the cache).
         let project = nexxo_frameworks::ProjectCompilers::new(
@@ -242,11 +251,12 @@ impl ModuleCompilers {
             config.public_dir.clone(),
         ));
         let frameworks = project.plugins(&stylesheets);
-        Self {
+        Ok(Self {
             css_options,
             stylesheets,
             frameworks,
-        }
+            user_plugins,
+        })
     }
 }
 
@@ -279,6 +289,7 @@ fn build_plugins(
         asset_urls: asset_urls(config),
         workers: None,
         frameworks: compilers.frameworks.clone(),
+        user_plugins: compilers.user_plugins.clone(),
     }
 }
 

@@ -216,5 +216,18 @@ mod schema_tests {
             BTreeSet::from(["format".to_string()])
         );
         assert!(parse_config(r#"{ "worker": { "format": "iife" } }"#, Path::new("p.json")).is_ok());
+        assert_eq!(
+            schema_keys(&schema, "/properties/wasmPlugins/items/properties"),
+            accepted_keys(r#"{ "wasmPlugins": [{ "path": "p.wat", "__probe": 1 }] }"#)
+        );
+        assert_eq!(
+            schema_keys(
+                &schema,
+                "/properties/wasmPlugins/items/properties/filter/properties"
+            ),
+            accepted_keys(
+                r#"{ "wasmPlugins": [{ "path": "p.wat", "filter": { "__probe": 1 } }] }"#
+            )
+        );
     }
 }

@@ -178,6 +178,8 @@ pub struct ResolvedConfig {
     pub package: RootPackage,
     /// The frameworks the root package.json names, whose compilers the drivers add.
     pub frameworks: crate::Frameworks,
+    /// `wasmPlugins`, checked, in the user's order (both drivers run them as user plugins).
+    pub wasm_plugins: Vec<crate::ResolvedWasmPlugin>,
 }
 
 /// `worker.format`, as Vite's.
@@ -396,6 +398,11 @@ pub fn resolve_config(
         _ => None,
     };
 
+    let wasm_plugins = crate::wasm_plugins::resolve_wasm_plugins(
+        user.wasm_plugins.as_deref().unwrap_or(&[]),
+        &root,
+    )?;
+
     let mut config = ResolvedConfig {
         command,
         root,
@@ -438,6 +445,7 @@ pub fn resolve_config(
         watch,
         frameworks: crate::Frameworks::of(&package),
         package,
+        wasm_plugins,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)

@@ -51,7 +51,8 @@ pub fn is_stylesheet(path: &Path) -> bool {
     nexxo_pipeline::plugins::stylesheets::is_stylesheet(&path.to_string_lossy())
 }
 
-/// The module pipeline of a dev session: the build's built-in plugins, in the build's order.
+/// The module pipeline of a dev session: the build's built-in and user plugins, in the
+/// build's order.
 pub struct DevPlugins {
     /// Also compiles `<link>`ed stylesheets.
     pub stylesheets: Arc<StylesheetModules>,
@@ -61,8 +62,13 @@ pub struct DevPlugins {
 }
 
 impl DevPlugins {
-    /// `store`: the dev cache, which also keeps the framework compilers' results.
-    pub fn new(config: &ResolvedConfig, store: Option<Arc<nexxo_cache::CacheStore>>) -> Self {
+    /// `store`: the dev cache, which also keeps the framework compilers' results. An error:
+    /// a user plugin does not compile.
+    pub fn new(
+        config: &ResolvedConfig,
+        store: Option<Arc<nexxo_cache::CacheStore>>,
+    ) -> Result<Self, Diagnostic> {
+        let user_plugins = nexxo_wasm_plugins::wasm_plugins(config)?;
         let compilers = nexxo_frameworks::ProjectCompilers::new(
             &config.root,
             config.frameworks,
@@ -88,12 +94,13 @@ impl DevPlugins {
             // internal `require`s happen inside the pre-bundled dependencies.
             json_in_packages_to_bundler: false,
             frameworks: compilers.plugins(&stylesheets),
+            user_plugins,
         }));
-        Self {
+        Ok(Self {
             stylesheets,
             container,
             node_compilers: compilers.node().cloned(),
-        }
+        })
     }
 }
 

@@ -339,6 +339,13 @@ pub trait Plugin: Send + Sync {
     fn hot_update(&self, _file: &Path, _change: FileChange) -> Vec<String> {
         Vec::new()
     }
+
+    /// What, beyond the config and Nexxo's own build, decides this plugin's output (a user
+    /// plugin's code, the files it may read): part of the dev module cache's key. Empty for
+    /// the built-in plugins.
+    fn fingerprint(&self) -> String {
+        String::new()
+    }
 }
 
 #[cfg(test)]

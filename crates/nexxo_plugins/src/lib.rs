@@ -51,6 +51,8 @@ pub struct BuildPlugins {
     /// The framework plugins (`nexxo_frameworks`), shared by the page and worker bundles so a
     /// component compiles once.
     pub frameworks: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
+    /// The user's plugins (`wasmPlugins`), compiled once per build and shared the same way.
+    pub user_plugins: Vec<Arc<dyn nexxo_pipeline::Plugin>>,
 }
 
 /// The plugins of an app build, in hook order: the pages as entries, the input guard, then the
@@ -97,6 +99,7 @@ fn pipeline_plugins(
         stylesheets: shared.stylesheets,
         json_in_packages_to_bundler: true,
         frameworks: shared.frameworks,
+        user_plugins: shared.user_plugins,
     });
     // A page's chunks get their CSS files; a worker has no document to style.
     if environment == Environment::Page {

@@ -987,6 +987,7 @@ mod tests {
                 )),
                 json_in_packages_to_bundler: false,
                 frameworks: Vec::new(),
+                user_plugins: Vec::new(),
                 alias: &[],
             }));
         let id = root.join("src/main.js").display().to_string();
