@@ -225,9 +225,18 @@ mod schema_tests {
                 &schema,
                 "/properties/wasmPlugins/items/properties/filter/properties"
             ),
-            accepted_keys(
-                r#"{ "wasmPlugins": [{ "path": "p.wat", "filter": { "__probe": 1 } }] }"#
-            )
+            // Two keys: serde's message says "expected `id` or `extensions`", not "one of".
+            BTreeSet::from(["extensions".to_string(), "id".to_string()])
+        );
+        let probe = parse_config(
+            r#"{ "wasmPlugins": [{ "path": "p.wat", "filter": { "__probe": 1 } }] }"#,
+            Path::new("p.json"),
+        )
+        .unwrap_err();
+        assert!(
+            probe.message.contains("expected `id` or `extensions`"),
+            "{}",
+            probe.message
         );
     }
 }
