@@ -116,6 +116,8 @@ pub enum MissReason {
     FirstBuild,
     Changed(Vec<String>),
     Unverified(String),
+    /// The config has JS plugins, whose hooks must run (see `build_with_cache`).
+    JsPlugins,
 }
 
 impl std::fmt::Display for MissReason {
@@ -125,6 +127,9 @@ impl std::fmt::Display for MissReason {
             MissReason::FirstBuild => write!(f, "no earlier build in the cache"),
             MissReason::Changed(changes) => write!(f, "{}", changes.join("; ")),
             MissReason::Unverified(why) => write!(f, "{why}"),
+            MissReason::JsPlugins => {
+                write!(f, "the config has JS plugins, which run on every build")
+            }
         }
     }
 }
@@ -198,7 +203,17 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
     plan_view.sourcemap = nexxo_config::Sourcemap::Off;
     // Watching changes when builds run, not what they make.
     plan_view.watch = None;
-    let build_plan = hash_hex(&[format!("{plan_view:?}").as_bytes()]);
+    // WASM plugins: their module files (which may live outside the root) and the files they
+    // may read, by content.
+    let wasm_plugins: Vec<String> = config
+        .wasm_plugins
+        .iter()
+        .map(nexxo_wasm_plugins::inputs_fingerprint)
+        .collect();
+    let build_plan = hash_hex(&[
+        format!("{plan_view:?}").as_bytes(),
+        wasm_plugins.join("|").as_bytes(),
+    ]);
     let output_target = hash_hex(&[
         format!(
             "{:?}|{}|{:?}",

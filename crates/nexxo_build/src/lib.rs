@@ -26,11 +26,11 @@ use nexxo_diagnostics::events::Phase;
 use nexxo_diagnostics::{Diagnostic, Diagnostics};
 use nexxo_pipeline::plugins::StylesheetModules;
 use nexxo_pipeline::PluginContainer;
-use nexxo_user_plugins::{Confinement, UserPluginSet};
 use nexxo_plugins::{
     AssetUrls, BuildPlugins, ChunkCss, ChunkStyles, ModuleErrors, WorkerBuilds, WorkerBundle,
     WorkerBundler, WorkerFile, WorkerOutput,
 };
+use nexxo_user_plugins::{Confinement, UserPluginSet};
 use rolldown_common::Output;
 use rolldown_plugin::__inner::SharedPluginable;
 use serde_json::json;
@@ -88,13 +88,20 @@ async fn build_with_cache(
     let restored = if user_plugins.is_empty() {
         cache::lookup(store, config, &fingerprint)
     } else {
-        Err("the config has JS plugins".to_string())
+        Err(cache::MissReason::JsPlugins)
     };
     restore.end(true, json!({"restored": restored.is_ok()}));
     let (output, cache_outcome) = match restored {
         Ok(output) => (output, CacheOutcome::Restored),
         Err(reason) => {
-            let bundled = bundle_with_plugins(config, store, &fingerprint, &user_plugins).await;
+            // Boxed: rolldown's futures nested this deep exceed the compiler's layout depth.
+            let bundled = Box::pin(bundle_with_plugins(
+                config,
+                store,
+                &fingerprint,
+                &user_plugins,
+            ))
+            .await;
             let bundled = bundled.inspect_err(|_| {
                 let _ = lifecycle.close_bundle();
             })?;
@@ -106,10 +113,10 @@ async fn build_with_cache(
     emit_phase.end_with(&emitted);
     let emitted = emitted.and_then(|emitted| {
         if lifecycle.has_build_lifecycle() {
-            lifecycle
-                .write_bundle(&output_files(&output.files))
-                .and(lifecycle.close_bundle())
-                .map_err(Diagnostics::from)?;
+            let written = lifecycle.write_bundle(&output_files(&output.files));
+            // `closeBundle` runs even when `writeBundle` failed: plugins release resources there.
+            let closed = lifecycle.close_bundle();
+            written.and(closed)?;
         }
         Ok(emitted)
     });
@@ -172,7 +179,12 @@ async fn bundle_and_cache(
     user_plugins: &UserPluginSet,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     let reads = cache::BuildReads::start(config);
-    let compilers = Arc::new(ModuleCompilers::new(config, store, &reads.css, user_plugins));
+    let compilers = Arc::new(ModuleCompilers::new(
+        config,
+        store,
+        &reads.css,
+        user_plugins,
+    )?);
     let bundle = match &config.lib {
         Some(_) => bundle_lib(config, &compilers, &reads).await?,
         None => bundle_app(config, &compilers, &reads).await?,
@@ -264,9 +276,10 @@ async fn bundle_app(
 }
 
 /// What every rolldown run of one build (the app, its web workers, each library format)
-/// compiles modules with: the stylesheet plugin on the persistent CSS cache and the framework
-/// plugins with their one Node helper pool, so a component compiles once per build and the
-/// runs share the helpers rather than starting their own.
+/// compiles modules with: the stylesheet plugin on the persistent CSS cache, the framework
+/// plugins with their one Node helper pool and the user's plugins, so a component compiles
+/// once per build, a WASM plugin is compiled once, and the runs share the helpers rather than
+/// starting their own.
 struct ModuleCompilers {
     css_options: CssOptions,
     stylesheets: Arc<StylesheetModules>,
@@ -281,7 +294,12 @@ impl ModuleCompilers {
         store: &Arc<CacheStore>,
         css_inputs: &Arc<CssInputs>,
         user_plugins: &UserPluginSet,
-    ) -> Self {
+    ) -> Result<Self, Diagnostic> {
+        // First: a WASM plugin that does not compile stops the build before anything starts.
+        // They have no `enforce`, so they go with the JS plugins of the normal place.
+        let mut user = user_plugins.pipeline();
+        user.normal
+            .extend(nexxo_wasm_plugins::wasm_plugins(config)?);
         // Vue, Svelte and Solid components and PostCSS/Tailwind stylesheets, compiled in the
         // Node helper (started on the first compile not in the cache).
         let project = nexxo_frameworks::ProjectCompilers::new(
@@ -311,12 +329,12 @@ impl ModuleCompilers {
             config.public_dir.clone(),
         ));
         let frameworks = project.plugins(&stylesheets);
-        Self {
+        Ok(Self {
             css_options,
             stylesheets,
             frameworks,
-            user: user_plugins.pipeline(),
-        }
+            user,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use nexxo_pipeline::plugins::html_scripts::inline_script_id;
 use nexxo_plugins::{HtmlPage, PageScript};
 
 /// Query marking the proxy module of a page (the page's entry in the module graph).
-pub const HTML_ENTRY_QUERY: &str = "?nexxo-html-entry";
+pub const HTML_ENTRY_QUERY: &str = nexxo_plugins::html_entry::ENTRY_QUERY;
 
 /// Finds the app's pages, as Vite: the HTML files `build.input` names when it is set (then
 /// index.html is not added on its own); else the root's `index.html`, which must exist.

@@ -110,6 +110,7 @@ impl ServeArgs {
             config_file: self.config.clone(),
             mode: self.mode.clone(),
             base: self.base.clone(),
+            script_loader: Some(script_loader()),
             ..ConfigOverrides::default()
         }
     }
@@ -193,6 +194,7 @@ impl BuildArgs {
             minify: self.minify,
             empty_out_dir: self.empty_out_dir.then_some(true),
             watch: self.watch,
+            script_loader: Some(script_loader()),
         }
     }
 }
@@ -566,12 +568,21 @@ fn open_store(config: &nexxo_config::ResolvedConfig, kind: StoreKind) -> CacheSt
     )
 }
 
+/// Evaluates `nexxo.config.{ts,js,…}` in a helper confined through this binary's own
+/// `__sandbox` trampoline.
+fn script_loader() -> nexxo_config::plugins::SharedScriptConfigLoader {
+    std::sync::Arc::new(nexxo_user_plugins::NodeScriptConfigLoader::new(
+        nexxo_user_plugins::Confinement::current_exe(),
+    ))
+}
+
 /// `nexxo cache stats|clear`.
 fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
     let json = events::json_events_enabled();
     let process_env: BTreeMap<String, String> = std::env::vars().collect();
     let overrides = ConfigOverrides {
         config_file: args.config.clone(),
+        script_loader: Some(script_loader()),
         ..ConfigOverrides::default()
     };
     let config = resolve_config(&args.root, Command::Build, &overrides, &process_env)?;

@@ -10,6 +10,7 @@
 //! - [`package`]: the root package.json (read once; its dependencies switch compile features).
 //! - [`frameworks`]: which frameworks the root package.json names (Vue, Svelte, Solid, …).
 //! - [`plugins`]: script configs (`nexxo.config.ts`) and their plugins, as plain data.
+//! - [`wasm_plugins`]: `wasmPlugins` checked into plain data (files, filters, limits).
 //! - [`deny`]: the files that never leave the project (served or copied).
 
 pub mod deny;
@@ -22,6 +23,7 @@ pub mod resolve;
 pub mod resolver;
 pub mod target;
 pub mod user_config;
+pub mod wasm_plugins;
 
 pub use frameworks::Frameworks;
 pub use package::RootPackage;
@@ -31,6 +33,7 @@ pub use resolve::{
 };
 pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;
+pub use wasm_plugins::ResolvedWasmPlugin;
 
 /// The config file Nexxo looks for at the project root.
 pub const CONFIG_FILE_NAME: &str = "nexxo.config.json";

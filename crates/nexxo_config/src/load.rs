@@ -233,5 +233,27 @@ mod schema_tests {
             BTreeSet::from(["format".to_string()])
         );
         assert!(parse_config(r#"{ "worker": { "format": "iife" } }"#, Path::new("p.json")).is_ok());
+        assert_eq!(
+            schema_keys(&schema, "/properties/wasmPlugins/items/properties"),
+            accepted_keys(r#"{ "wasmPlugins": [{ "path": "p.wat", "__probe": 1 }] }"#)
+        );
+        assert_eq!(
+            schema_keys(
+                &schema,
+                "/properties/wasmPlugins/items/properties/filter/properties"
+            ),
+            // Two keys: serde's message says "expected `id` or `extensions`", not "one of".
+            BTreeSet::from(["extensions".to_string(), "id".to_string()])
+        );
+        let probe = parse_config(
+            r#"{ "wasmPlugins": [{ "path": "p.wat", "filter": { "__probe": 1 } }] }"#,
+            Path::new("p.json"),
+        )
+        .unwrap_err();
+        assert!(
+            probe.message.contains("expected `id` or `extensions`"),
+            "{}",
+            probe.message
+        );
     }
 }

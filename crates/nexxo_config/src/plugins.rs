@@ -186,7 +186,10 @@ pub(crate) fn plugin_config_known_keys(partial: &serde_json::Value) -> serde_jso
             kept.insert(key.into(), value.clone());
         }
     }
-    if let Some(alias) = object.get("resolve").and_then(|resolve| resolve.get("alias")) {
+    if let Some(alias) = object
+        .get("resolve")
+        .and_then(|resolve| resolve.get("alias"))
+    {
         // Vite also takes `[{ find, replacement }]`; string `find`s become map entries.
         let map = match alias {
             Value::Object(map) => map.clone(),

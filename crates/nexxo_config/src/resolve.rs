@@ -9,11 +9,11 @@ use nexxo_diagnostics::Diagnostic;
 
 use crate::env::load_public_env;
 use crate::load::{load_config_file, parse_config_value};
-use crate::plugins::{
-    is_script_config, merge_json, plugin_config_known_keys, PluginPermissions,
-    ScriptConfigSource, SharedScriptConfigLoader, UserPluginSpec, SCRIPT_CONFIG_FILE_NAMES,
-};
 use crate::package::RootPackage;
+use crate::plugins::{
+    is_script_config, merge_json, plugin_config_known_keys, PluginPermissions, ScriptConfigSource,
+    SharedScriptConfigLoader, UserPluginSpec, SCRIPT_CONFIG_FILE_NAMES,
+};
 use crate::target::resolve_targets;
 use crate::user_config::{BuildInput, PublicDir, SourcemapOption, UserConfig, WatchOption};
 use crate::CONFIG_FILE_NAME;
@@ -190,6 +190,8 @@ pub struct ResolvedConfig {
     pub plugins: Vec<UserPluginSpec>,
     /// `permissions`: what each plugin (by name) may reach beyond the defaults.
     pub plugin_permissions: BTreeMap<String, PluginPermissions>,
+    /// `wasmPlugins`, checked, in the user's order (both drivers run them as user plugins).
+    pub wasm_plugins: Vec<crate::ResolvedWasmPlugin>,
 }
 
 /// `worker.format`, as Vite's.
@@ -392,6 +394,11 @@ pub fn resolve_config(
         _ => None,
     };
 
+    let wasm_plugins = crate::wasm_plugins::resolve_wasm_plugins(
+        user.wasm_plugins.as_deref().unwrap_or(&[]),
+        &root,
+    )?;
+
     let mut config = ResolvedConfig {
         command,
         root,
@@ -442,6 +449,7 @@ pub fn resolve_config(
             .collect(),
         script_config: script.as_ref().map(|(source, _)| source.clone()),
         plugins: script.map(|(_, plugins)| plugins).unwrap_or_default(),
+        wasm_plugins,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
@@ -545,8 +553,9 @@ fn load_user_config(
     let evaluated = loader.load(script_file, command, &mode)?;
     let mut merged = match &files.json {
         Some((path, _)) => {
-            let text = nexxo_diagnostics::input::read_regular_to_string(path)
-                .map_err(|err| Diagnostic::error(format!("cannot read {}: {err}", path.display())))?;
+            let text = nexxo_diagnostics::input::read_regular_to_string(path).map_err(|err| {
+                Diagnostic::error(format!("cannot read {}: {err}", path.display()))
+            })?;
             serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({}))
         }
         None => serde_json::json!({}),
@@ -560,7 +569,11 @@ fn load_user_config(
         file: script_file.clone(),
         code: evaluated.code,
     };
-    Ok((user, Some(script_file.clone()), Some((source, evaluated.plugins))))
+    Ok((
+        user,
+        Some(script_file.clone()),
+        Some((source, evaluated.plugins)),
+    ))
 }
 
 /// Vue's compile-time feature flags with @vitejs/plugin-vue's values (the user's `define`

@@ -44,6 +44,36 @@ pub struct UserConfig {
     /// What each user plugin (by its `name`) may reach beyond reading the project and writing
     /// outDir and the cache: `{ "read": [], "write": [], "net": [], "exec": [] }`.
     pub permissions: Option<BTreeMap<String, crate::plugins::PermissionsConfig>>,
+    /// User plugins compiled to WebAssembly (`docs/wasm-plugins.md`), in hook order.
+    pub wasm_plugins: Option<Vec<WasmPluginConfig>>,
+}
+
+/// One entry of `wasmPlugins`.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WasmPluginConfig {
+    /// The module, `.wasm` (binary) or `.wat` (text), relative to the root.
+    pub path: String,
+    /// Shown in errors (default: the file name without extension).
+    pub name: Option<String>,
+    /// The modules the plugin's hooks are called for (default: every module).
+    pub filter: Option<WasmPluginFilter>,
+    /// Folders, relative to the root, the plugin may read through WASI (nothing else).
+    pub allow_read: Option<Vec<String>>,
+    /// Memory cap of one call, in MiB (256).
+    pub memory_limit_mb: Option<u64>,
+    /// Time cap of one call, in milliseconds (5000).
+    pub timeout_ms: Option<u64>,
+}
+
+/// `wasmPlugins[].filter`: both conditions must hold when both are given.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WasmPluginFilter {
+    /// A regular expression (Rust `regex` syntax) the module id must match.
+    pub id: Option<String>,
+    /// File extensions, with or without the dot (`".txt"`, `"md"`).
+    pub extensions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]

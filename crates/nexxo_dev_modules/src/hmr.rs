@@ -18,7 +18,8 @@ use crate::session::{CompileState, Session};
 
 /// Files whose change needs a new session: `.env` files, the config, tsconfig files (they
 /// set JSX and decorator options and resolver paths), the root package.json (it names the
-/// frameworks) and PostCSS/Tailwind configs (every stylesheet depends on them).
+/// frameworks), PostCSS/Tailwind configs (every stylesheet depends on them) and WASM plugins'
+/// modules (compiled once per session).
 fn is_env_or_config(session: &Session, path: &Path) -> bool {
     let name = path
         .file_name()
@@ -27,6 +28,11 @@ fn is_env_or_config(session: &Session, path: &Path) -> bool {
     let at_root = path.parent() == Some(session.config.root.as_path());
     (name.starts_with(".env") && at_root)
         || session.config.config_file.as_deref() == Some(path)
+        || session
+            .config
+            .wasm_plugins
+            .iter()
+            .any(|plugin| plugin.path == path)
         || (name == "nexxo.config.json" && at_root)
         || (name == "package.json" && at_root)
         || (name.starts_with("tsconfig") && name.ends_with(".json"))
@@ -417,6 +423,64 @@ mod tests {
         assert!(!needs_restart(&session, &[root.join("src/.env")]));
         assert!(!needs_restart(&session, &[root.join("src/package.json")]));
         assert!(!needs_restart(&session, &[root.join("src/view.ts")]));
+    }
+
+    #[test]
+    fn a_wasm_plugin_runs_in_the_session_and_its_module_needs_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("plugins")).unwrap();
+        // A load hook that answers every module with `export default 7;`, limited to `.txt`.
+        std::fs::write(
+            root.join("plugins/seven.wat"),
+            r#"(module
+              (memory (export "memory") 1)
+              (data (i32.const 16) "export default 7;")
+              (func (export "nexxo_alloc") (param i32) (result i32) (i32.const 1024))
+              (func (export "load") (param i32 i32) (result i64)
+                (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 17))))"#,
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("nexxo.config.json"),
+            r#"{ "wasmPlugins": [{ "path": "plugins/seven.wat", "filter": { "extensions": ["txt"] } }] }"#,
+        )
+        .unwrap();
+        std::fs::write(root.join("seven.txt"), "not read: the plugin answers").unwrap();
+        let config = nexxo_config::resolve_config(
+            &root,
+            Command::Serve,
+            &ConfigOverrides::default(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let store = Arc::new(CacheStore::disabled(StoreKind::Dev));
+        let session = Session::new(config, store).unwrap();
+        let loaded = crate::load::load_module(
+            &session.config,
+            &session.settings,
+            &session.plugins,
+            &session.resolver,
+            "/seven.txt",
+            &root.join("seven.txt"),
+        )
+        .unwrap();
+        assert!(
+            loaded
+                .compiled
+                .code
+                .contains("__vite_ssr_export_default__ = 7;"),
+            "{}",
+            loaded.compiled.code
+        );
+        assert!(needs_restart(&session, &[root.join("plugins/seven.wat")]));
+        assert!(!needs_restart(&session, &[root.join("plugins/other.wat")]));
+        // Its module file and granted folders key the module cache.
+        assert!(session
+            .plugins
+            .container
+            .fingerprint()
+            .starts_with("seven="));
     }
 
     #[tokio::test]

@@ -51,18 +51,33 @@ pub fn is_stylesheet(path: &Path) -> bool {
     nexxo_pipeline::plugins::stylesheets::is_stylesheet(&path.to_string_lossy())
 }
 
-/// The module pipeline of a dev session: the build's built-in plugins, in the build's order.
+/// The module pipeline of a dev session: the build's built-in and user plugins, in the
+/// build's order.
 pub struct DevPlugins {
     /// Also compiles `<link>`ed stylesheets.
     pub stylesheets: Arc<StylesheetModules>,
     pub container: PluginContainer,
     /// The Node helper pool of the framework plugins (`None`: the project needs none).
     pub node_compilers: Option<Arc<nexxo_frameworks::NodeCompilers>>,
+    /// The config's JS plugins (also in `container`): their `configureServer` middlewares and
+    /// `transformIndexHtml` hooks run outside the module pipeline.
+    pub js_plugins: nexxo_user_plugins::UserPluginSet,
 }
 
 impl DevPlugins {
-    /// `store`: the dev cache, which also keeps the framework compilers' results.
-    pub fn new(config: &ResolvedConfig, store: Option<Arc<nexxo_cache::CacheStore>>) -> Self {
+    /// `store`: the dev cache, which also keeps the framework compilers' results. An error:
+    /// a user plugin does not compile.
+    pub fn new(
+        config: &ResolvedConfig,
+        store: Option<Arc<nexxo_cache::CacheStore>>,
+    ) -> Result<Self, Diagnostic> {
+        let wasm_plugins = nexxo_wasm_plugins::wasm_plugins(config)?;
+        let js_plugins = nexxo_user_plugins::UserPluginSet::new(
+            config,
+            &nexxo_user_plugins::Confinement::current_exe(),
+        );
+        let mut user = js_plugins.pipeline();
+        user.normal.extend(wasm_plugins);
         let compilers = nexxo_frameworks::ProjectCompilers::new(
             &config.root,
             config.frameworks,
@@ -88,12 +103,14 @@ impl DevPlugins {
             // internal `require`s happen inside the pre-bundled dependencies.
             json_in_packages_to_bundler: false,
             frameworks: compilers.plugins(&stylesheets),
+            user,
         }));
-        Self {
+        Ok(Self {
             stylesheets,
             container,
             node_compilers: compilers.node().cloned(),
-        }
+            js_plugins,
+        })
     }
 }
 

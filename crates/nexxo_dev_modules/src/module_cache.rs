@@ -2,8 +2,9 @@
 //! serves the app without compiling again.
 //!
 //! The key is the module id and everything of the session that changes compiled code (Nexxo's
-//! build, `define` and env values, CSS settings, and the transform settings: React Refresh and
-//! oxc's plugins such as styled-components). The value keeps the content
+//! build, `define` and env values, CSS settings, the transform settings: React Refresh and
+//! oxc's plugins such as styled-components, and the user plugins' code and granted files).
+//! The value keeps the content
 //! hash of every file the compile read (a Sass partial too) and is only used when they all
 //! still match. Those hashes are taken after the compile, so a compile during which any of its
 //! files was saved is not stored (its output may be of the old content).
@@ -28,13 +29,15 @@ pub struct ModuleCache {
 }
 
 impl ModuleCache {
+    /// `plugins`: the user plugins' fingerprints (`PluginContainer::fingerprint`).
     pub fn new(
         store: Arc<CacheStore>,
         config: &ResolvedConfig,
         settings: &TransformSettings,
+        plugins: &str,
     ) -> Self {
         let session = format!(
-            "{}|{:?}|{:?}|{}|{:?}|{}|{}",
+            "{}|{:?}|{:?}|{}|{:?}|{}|{}|{plugins}",
             nexxo_cache::tool_fingerprint(),
             config.define,
             config.alias,

@@ -2,8 +2,9 @@
 //!
 //! A module id is the URL path the browser would use for the file: `/src/App.tsx` under the
 //! root, `/@fs/abs/path` outside it (only the workspace's `node_modules` are served from there),
-//! `/@deps/<specifier>` for a pre-bundled npm package. A `?query` (`?raw`, `?url`, `?inline`)
-//! stays part of the id.
+//! `/@deps/<specifier>` for a pre-bundled npm package, `/@id/<id>` for a module a plugin made
+//! up (Vite's form: `\0virtual:x` is `/@id/__x00__virtual:x`). A `?query` (`?raw`, `?url`,
+//! `?inline`) stays part of the id.
 
 use std::path::{Path, PathBuf};
 
@@ -20,11 +21,25 @@ const OXC_RUNTIME_HELPERS: &str = "@oxc-project/runtime/helpers/";
 /// Prefix of ids for files outside the root.
 pub const FS_PREFIX: &str = "/@fs";
 
-/// The id of the file at `path` (absolute) with an optional query.
+/// Prefix of ids of modules that are not files: a plugin's virtual modules.
+pub const VIRTUAL_PREFIX: &str = "/@id/";
+/// How a virtual id's leading `\0` is written in its dev id (as Vite writes it).
+const NULL_BYTE: &str = "__x00__";
+
+/// The id of the file at `path` (absolute) with an optional query; a path that is not
+/// absolute is a plugin's virtual id (`\0virtual:x`).
 pub fn id_for_path(root: &Path, path: &Path, query: Option<&str>) -> String {
-    let mut id = match path.strip_prefix(root) {
-        Ok(relative) => format!("/{}", nexxo_diagnostics::display_path(relative)),
-        Err(_) => format!("{FS_PREFIX}{}", nexxo_diagnostics::display_path(path)),
+    let mut id = if !path.is_absolute() {
+        let text = path.to_string_lossy();
+        match text.strip_prefix('\0') {
+            Some(rest) => format!("{VIRTUAL_PREFIX}{NULL_BYTE}{rest}"),
+            None => format!("{VIRTUAL_PREFIX}{text}"),
+        }
+    } else {
+        match path.strip_prefix(root) {
+            Ok(relative) => format!("/{}", nexxo_diagnostics::display_path(relative)),
+            Err(_) => format!("{FS_PREFIX}{}", nexxo_diagnostics::display_path(path)),
+        }
     };
     if let Some(query) = query {
         id.push('?');
@@ -33,9 +48,15 @@ pub fn id_for_path(root: &Path, path: &Path, query: Option<&str>) -> String {
     id
 }
 
-/// The file behind a source module id (query removed).
+/// The file behind a source module id (query removed); for a virtual module, the plugin's id.
 pub fn path_for_id(root: &Path, id: &str) -> PathBuf {
     let (path, _) = split_query(id);
+    if let Some(virtual_id) = path.strip_prefix(VIRTUAL_PREFIX) {
+        return PathBuf::from(match virtual_id.strip_prefix(NULL_BYTE) {
+            Some(rest) => format!("\0{rest}"),
+            None => virtual_id.to_string(),
+        });
+    }
     match path.strip_prefix(FS_PREFIX) {
         Some(absolute) => PathBuf::from(absolute),
         None => root.join(path.trim_start_matches('/')),
@@ -150,5 +171,12 @@ mod tests {
             path_for_id(root, &outside),
             Path::new("/q/node_modules/x/a.css")
         );
+        // A plugin's virtual module, with and without the `\0` convention.
+        let virtual_id = id_for_path(root, Path::new("\0virtual:x"), Some("v=1"));
+        assert_eq!(virtual_id, "/@id/__x00__virtual:x?v=1");
+        assert_eq!(path_for_id(root, &virtual_id), Path::new("\0virtual:x"));
+        let plain = id_for_path(root, Path::new("virtual:y"), None);
+        assert_eq!(plain, "/@id/virtual:y");
+        assert_eq!(path_for_id(root, &plain), Path::new("virtual:y"));
     }
 }

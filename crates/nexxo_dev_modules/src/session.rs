@@ -39,7 +39,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
-        let plugins = DevPlugins::new(&config, Some(store.clone()));
+        let plugins = DevPlugins::new(&config, Some(store.clone()))?;
         let resolver = ModuleResolver::new(&config, plugins.container.clone());
         let refresh_runtime =
             match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
@@ -60,7 +60,8 @@ impl Session {
                 allowed_roots.push(modules);
             }
         }
-        let module_cache = ModuleCache::new(store, &config, &settings);
+        let module_cache =
+            ModuleCache::new(store, &config, &settings, &plugins.container.fingerprint());
         Ok(Self {
             plugins,
             config: Arc::new(config),

@@ -206,8 +206,12 @@ impl Helper {
                 if let Some(callback) = question.get("callback").and_then(Value::as_u64) {
                     let method = question["method"].as_str().unwrap_or_default();
                     let answer = match callbacks(method, &question["args"]) {
-                        Ok(result) => serde_json::json!({ "callbackReply": callback, "ok": true, "result": result }),
-                        Err(error) => serde_json::json!({ "callbackReply": callback, "ok": false, "error": error }),
+                        Ok(result) => {
+                            serde_json::json!({ "callbackReply": callback, "ok": true, "result": result })
+                        }
+                        Err(error) => {
+                            serde_json::json!({ "callbackReply": callback, "ok": false, "error": error })
+                        }
                     };
                     if !self.send(answer) {
                         return Err(self.crashed());

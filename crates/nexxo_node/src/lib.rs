@@ -249,7 +249,9 @@ impl NodePool {
     /// Runs one task on a helper and returns its result.
     pub fn request(&self, task: &NodeTask) -> Result<Value, NodeError> {
         self.request_with(task, &|method, _| {
-            Err(format!("the Rust side answers no `{method}` questions here"))
+            Err(format!(
+                "the Rust side answers no `{method}` questions here"
+            ))
         })
     }
 

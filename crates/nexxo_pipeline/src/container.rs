@@ -64,6 +64,19 @@ impl PluginContainer {
             .collect()
     }
 
+    /// The plugins' own fingerprints ([`Plugin::fingerprint`]), in order, each with its
+    /// plugin's name; empty when only built-in plugins have none.
+    pub fn fingerprint(&self) -> String {
+        self.plugins
+            .iter()
+            .filter_map(|(plugin, _)| {
+                let fingerprint = plugin.fingerprint();
+                (!fingerprint.is_empty()).then(|| format!("{}={fingerprint}", plugin.name()))
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
     /// The first plugin's answer; `Ok(None)`: the driver's own resolver decides.
     pub fn resolve_id(
         &self,

@@ -77,17 +77,28 @@ impl UserPlugins {
 }
 
 /// Nexxo's built-in plugins in hook order: root-absolute resolution; pages' inline scripts;
-/// web workers; the framework plugins; stylesheets claimed
+/// web workers; the framework plugins; the user's plugins; stylesheets claimed
 /// before the asset plugin sees them; JSON; files with unknown queries last; the
 /// `new URL(…, import.meta.url)` transforms; dynamic imports with variables; and last the glob
 /// transform, which expands the `import.meta.glob` calls the two before it write.
+///
+/// The user's plugins sit where Vite puts plugins without `enforce`: after its core resolve,
+/// HTML-proxy and worker plugins, so `/src/x.ts` and `?html-proxy`/`?worker` ids are settled
+/// first; after the framework plugins, which a Vite config lists as user plugins too (Vue's
+/// first, Svelte's and Solid's `enforce: 'pre'`); and before the stylesheet, asset and JSON
+/// plugins' `load`, so a user `load` can answer any id, a virtual `.css` or `.json` included
+/// (Vite compiles CSS and JSON in transforms after the file is read, which a user `load`
+/// precedes as well). One deliberate difference: Vite's asset plugin loads image/font files
+/// before plugins without `enforce` (svgr-like plugins need `enforce: 'pre'`); here a user
+/// `load` of an `.svg` wins without that. Their transforms run before the `import.meta.url`, dynamic-import and glob transforms,
+/// as Vite's normal plugins run before `assetImportMetaUrl`, `dynamicImportVars` and
+/// `importGlob`. Another difference: TypeScript and JSX are compiled after the container, so
+/// a user transform sees a module's source as written, not Vite's oxc output.
 pub fn builtin_plugins(options: BuiltinOptions) -> Vec<Arc<dyn Plugin>> {
-    let mut plugins: Vec<Arc<dyn Plugin>> = vec![
-        Arc::new(plugins::RootAbsoluteImports::new(
-            options.root,
-            options.public_dir,
-        )),
-    ];
+    let mut plugins: Vec<Arc<dyn Plugin>> = vec![Arc::new(plugins::RootAbsoluteImports::new(
+        options.root,
+        options.public_dir,
+    ))];
     plugins.extend(options.user.pre);
     plugins.extend::<[Arc<dyn Plugin>; 2]>([
         Arc::new(plugins::HtmlInlineScripts),

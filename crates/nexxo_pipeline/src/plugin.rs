@@ -179,7 +179,10 @@ impl HookFilter {
             QueryFilter::AnyFlag(flags) => flags.iter().any(|flag| has_query_flag(query, flag)),
         };
         query_ok
-            && self.patterns.as_ref().is_none_or(|patterns| patterns.matches(id, code))
+            && self
+                .patterns
+                .as_ref()
+                .is_none_or(|patterns| patterns.matches(id, code))
             && !(self.skip_packages && is_in_package(id))
             && self.id.as_ref().is_none_or(|pattern| pattern.is_match(id))
             && match (self.code_contains, code) {
@@ -457,6 +460,13 @@ pub trait Plugin: Send + Sync {
     /// beyond those that read the file (a glob importer when a matching file appears).
     fn hot_update(&self, _file: &Path, _change: FileChange) -> Vec<String> {
         Vec::new()
+    }
+
+    /// What, beyond the config and Nexxo's own build, decides this plugin's output (a user
+    /// plugin's code, the files it may read): part of the dev module cache's key. Empty for
+    /// the built-in plugins.
+    fn fingerprint(&self) -> String {
+        String::new()
     }
 }
 

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use nexxo_diagnostics::Diagnostic;
 use nexxo_pipeline::plugins::ChunkCss;
 use nexxo_pipeline::{
-    ChunkHost, Environment, Lang, OutputFile, OutputKind, LoadArgs, LoadedModule, ModuleHost, PluginContainer,
-    ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects, SourcemapMode, TransformArgs,
-    WorkerScript, WorkerType,
+    ChunkHost, Environment, Lang, LoadArgs, LoadedModule, ModuleHost, OutputFile, OutputKind,
+    PluginContainer, ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects, SourcemapMode,
+    TransformArgs, WorkerScript, WorkerType,
 };
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
@@ -410,6 +410,9 @@ impl Plugin for PipelinePlugin {
     }
 
     async fn load(&self, ctx: SharedLoadPluginContext, args: &HookLoadArgs<'_>) -> HookLoadReturn {
+        if is_build_internal(args.id) {
+            return Ok(None);
+        }
         let load_args = LoadArgs {
             id: args.id,
             environment: self.environment,
@@ -430,7 +433,7 @@ impl Plugin for PipelinePlugin {
             ModuleType::Tsx => Lang::Tsx,
             _ => return Ok(None),
         };
-        if !self.container.may_transform(args.id) {
+        if is_build_internal(args.id) || !self.container.may_transform(args.id) {
             return Ok(None);
         }
         let transform_args = TransformArgs {
@@ -461,6 +464,13 @@ impl Plugin for PipelinePlugin {
             ..HookTransformOutput::default()
         }))
     }
+}
+
+/// Modules the build makes for itself: rolldown's runtime and the pages' entry proxies. No
+/// plugin loads or transforms them (the built-ins have nothing to do there), so user plugins see the
+/// same modules as under `nexxo dev`, which has neither.
+fn is_build_internal(id: &str) -> bool {
+    id.starts_with("\0rolldown/") || id.ends_with(crate::html_entry::ENTRY_QUERY)
 }
 
 /// How rolldown parses code of a language.

@@ -20,6 +20,9 @@ use crate::asset_url::{js_string, AssetUrls};
 use crate::assets::emit_asset_file;
 use nexxo_pipeline::plugins::chunk_css::{is_stylesheet, ChunkStyles};
 
+/// Query marking the proxy module of a page (the page's entry in the module graph).
+pub const ENTRY_QUERY: &str = "?nexxo-html-entry";
+
 /// A module script of a page, resolved to what the bundler loads.
 #[derive(Debug, Clone)]
 pub enum PageScript {

@@ -24,22 +24,38 @@ pub fn node_permission_args(policy: &SandboxPolicy, node_major: u32) -> Vec<Stri
     if node_major < 20 {
         return Vec::new();
     }
-    let policy = policy.canonicalized();
+    // Node checks paths as written (a module under a symlinked `node_modules` is looked up by
+    // the link's path first), the kernel the real files: both spellings are granted.
+    let real = policy.canonicalized();
+    let spellings = |written: &[std::path::PathBuf], real: &[std::path::PathBuf]| {
+        let mut all: Vec<String> = Vec::new();
+        // A path that is not UTF-8 cannot be written as a flag: left out, so Node refuses it.
+        for path in written.iter().chain(real).filter_map(|path| path.to_str()) {
+            if !all.iter().any(|seen| seen == path) {
+                all.push(path.to_string());
+            }
+        }
+        all
+    };
     let enable = if node_major >= 22 {
         "--permission"
     } else {
         "--experimental-permission"
     };
     let mut args = vec![enable.to_string()];
-    // A path that is not UTF-8 cannot be written as a flag: left out, so Node refuses it.
-    let read = policy
-        .read
-        .iter()
-        .chain(&policy.write)
-        .filter_map(|path| path.to_str());
-    args.extend(read.map(|path| format!("--allow-fs-read={path}")));
-    let write = policy.write.iter().filter_map(|path| path.to_str());
-    args.extend(write.map(|path| format!("--allow-fs-write={path}")));
+    let read_written: Vec<_> = policy.read.iter().chain(&policy.write).cloned().collect();
+    let read_real: Vec<_> = real.read.iter().chain(&real.write).cloned().collect();
+    args.extend(
+        spellings(&read_written, &read_real)
+            .into_iter()
+            .map(|path| format!("--allow-fs-read={path}")),
+    );
+    args.extend(
+        spellings(&policy.write, &real.write)
+            .into_iter()
+            .map(|path| format!("--allow-fs-write={path}")),
+    );
+    let policy = real;
     if node_major >= 25 && !(policy.connect_tcp.is_empty() && policy.bind_tcp.is_empty()) {
         args.push("--allow-net".to_string());
     }

@@ -34,9 +34,8 @@ pub(crate) fn config_code(file: &Path) -> Result<Option<String>, Diagnostic> {
     ) {
         return Ok(None);
     }
-    let source = nexxo_diagnostics::input::read_regular_to_string(file).map_err(|error| {
-        Diagnostic::error(format!("cannot read {}: {error}", file.display()))
-    })?;
+    let source = nexxo_diagnostics::input::read_regular_to_string(file)
+        .map_err(|error| Diagnostic::error(format!("cannot read {}: {error}", file.display())))?;
     let display = file.to_string_lossy();
     Ok(Some(
         nexxo_frameworks::strip_types::strip_types(&display, &source, false)?.code,
@@ -54,9 +53,10 @@ impl ScriptConfigLoader for NodeScriptConfigLoader {
     fn load(&self, file: &Path, command: Command, mode: &str) -> Result<ScriptConfig, Diagnostic> {
         let code = config_code(file)?;
         let root = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let display = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |name| name.to_string_lossy().into_owned());
+        let display = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
         let mut rights = PluginRights::read_only(&root);
         rights.read.push(file.to_path_buf());
         let mut options = NodeOptions::new(format!("the config file {display}"));
@@ -81,9 +81,15 @@ impl ScriptConfigLoader for NodeScriptConfigLoader {
     }
 }
 
-fn parse_reply(mut reply: Value, code: Option<String>, display: &str) -> Result<ScriptConfig, Diagnostic> {
-    let plugins: Vec<UserPluginSpec> = serde_json::from_value(reply["plugins"].take())
-        .map_err(|error| Diagnostic::error(format!("{display}: unreadable plugin list: {error}")))?;
+fn parse_reply(
+    mut reply: Value,
+    code: Option<String>,
+    display: &str,
+) -> Result<ScriptConfig, Diagnostic> {
+    let plugins: Vec<UserPluginSpec> =
+        serde_json::from_value(reply["plugins"].take()).map_err(|error| {
+            Diagnostic::error(format!("{display}: unreadable plugin list: {error}"))
+        })?;
     let plugin_configs = reply["pluginConfigs"]
         .as_array()
         .into_iter()

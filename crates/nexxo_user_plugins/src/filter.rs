@@ -51,12 +51,12 @@ fn id_pattern(pattern: &Pattern, root: &Path) -> Option<IdPattern> {
     match pattern {
         Pattern::Regex { regex, flags } => js_regex(regex, flags).map(IdPattern::Regex),
         Pattern::Text(glob) => {
-            let absolute = if glob.starts_with('/') || glob.starts_with("**") || glob.starts_with('\0')
-            {
-                glob.clone()
-            } else {
-                format!("{}/{glob}", root.to_string_lossy().trim_end_matches('/'))
-            };
+            let absolute =
+                if glob.starts_with('/') || glob.starts_with("**") || glob.starts_with('\0') {
+                    glob.clone()
+                } else {
+                    format!("{}/{glob}", root.to_string_lossy().trim_end_matches('/'))
+                };
             globset::GlobBuilder::new(&absolute)
                 .literal_separator(true)
                 .build()
@@ -121,7 +121,9 @@ mod tests {
     fn code_filters_and_flags() {
         let root = Path::new("/p");
         let filter = hook_filter(
-            Some(&spec(json!({ "code": { "include": ["__VERSION__", { "regex": "^import", "flags": "im" }] } }))),
+            Some(&spec(
+                json!({ "code": { "include": ["__VERSION__", { "regex": "^import", "flags": "im" }] } }),
+            )),
             root,
         );
         assert!(filter.matches("/p/a.js", Some("const v = __VERSION__")));
@@ -132,7 +134,8 @@ mod tests {
     #[test]
     fn a_regex_rust_cannot_express_leaves_the_hook_to_the_helper() {
         let root = Path::new("/p");
-        let unsupported = spec(json!({ "id": { "include": [{ "regex": "(?<!x)\\.svg$", "flags": "" }] } }));
+        let unsupported =
+            spec(json!({ "id": { "include": [{ "regex": "(?<!x)\\.svg$", "flags": "" }] } }));
         assert!(!fully_checked(&unsupported, root));
         assert!(hook_filter(Some(&unsupported), root).matches("/p/a.ts", None));
         assert!(hook_filter(None, root).matches("/p/a.ts", Some("x")));

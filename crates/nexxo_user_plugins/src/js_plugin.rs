@@ -43,9 +43,15 @@ impl JsPlugin {
             hot_update: spec.has("handleHotUpdate") || spec.has("hotUpdate"),
             render_chunk: spec.has("renderChunk"),
             generate_bundle: true,
-            build_lifecycle: ["buildStart", "buildEnd", "writeBundle", "closeBundle", "options"]
-                .iter()
-                .any(|hook| spec.has(hook)),
+            build_lifecycle: [
+                "buildStart",
+                "buildEnd",
+                "writeBundle",
+                "closeBundle",
+                "options",
+            ]
+            .iter()
+            .any(|hook| spec.has(hook)),
             transform_html: spec.has("transformIndexHtml"),
         };
         Self {
@@ -66,7 +72,7 @@ impl JsPlugin {
         &self,
         hook: &str,
         args: Value,
-        resolve: Option<&(dyn Fn(&str, Option<&str>) -> Option<String> + Sync)>,
+        resolve: Option<&ResolveCallback<'_>>,
         host: Option<&dyn ModuleHost>,
     ) -> Result<Value, Diagnostic> {
         let mut request = Map::new();
@@ -142,10 +148,8 @@ impl JsPlugin {
     fn diagnostic(&self, hook: &str, error: &NodeError) -> Diagnostic {
         let mut diagnostic = error.to_diagnostic();
         if !diagnostic.message.starts_with("plugin '") {
-            diagnostic.message = format!(
-                "[plugin {}] {hook}: {}",
-                self.spec.name, diagnostic.message
-            );
+            diagnostic.message =
+                format!("[plugin {}] {hook}: {}", self.spec.name, diagnostic.message);
         }
         if let Some(location) = diagnostic.location.as_mut() {
             if let Ok(relative) = location.file.strip_prefix(&self.root) {
@@ -157,7 +161,10 @@ impl JsPlugin {
 
     fn code_result(result: &Value) -> Option<(String, Option<String>)> {
         let code = result.get("code")?.as_str()?.to_string();
-        let map = result.get("map").and_then(Value::as_str).map(str::to_string);
+        let map = result
+            .get("map")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         Some((code, map))
     }
 
@@ -278,7 +285,9 @@ impl Plugin for JsPlugin {
         args: &ResolveArgs,
         host: &dyn ModuleHost,
     ) -> Result<Option<ResolvedId>, Diagnostic> {
-        let importer = args.importer.map(|path| path.to_string_lossy().into_owned());
+        let importer = args
+            .importer
+            .map(|path| path.to_string_lossy().into_owned());
         let resolve = |source: &str, importer: Option<&str>| {
             let from = importer
                 .map(PathBuf::from)
@@ -307,10 +316,7 @@ impl Plugin for JsPlugin {
         };
         // Relative answers are from the importer, as Rollup resolves them.
         let id = if id.starts_with("./") || id.starts_with("../") {
-            let base = args
-                .importer
-                .and_then(Path::parent)
-                .unwrap_or(&self.root);
+            let base = args.importer.and_then(Path::parent).unwrap_or(&self.root);
             base.join(id).to_string_lossy().into_owned()
         } else {
             id.to_string()
@@ -318,7 +324,11 @@ impl Plugin for JsPlugin {
         Ok(Some(ResolvedId { id }))
     }
 
-    fn load(&self, args: &LoadArgs, host: &dyn ModuleHost) -> Result<Option<LoadedModule>, Diagnostic> {
+    fn load(
+        &self,
+        args: &LoadArgs,
+        host: &dyn ModuleHost,
+    ) -> Result<Option<LoadedModule>, Diagnostic> {
         let result = self.call(
             "load",
             json!({ "id": args.id, "environment": environment_name(args.environment) }),
@@ -451,7 +461,10 @@ impl Plugin for JsPlugin {
             None,
             None,
         )?;
-        Ok(result["html"].as_str().filter(|changed| *changed != html).map(str::to_string))
+        Ok(result["html"]
+            .as_str()
+            .filter(|changed| *changed != html)
+            .map(str::to_string))
     }
 
     fn hot_update(&self, file: &Path, change: FileChange) -> Vec<String> {
@@ -479,13 +492,17 @@ impl Plugin for JsPlugin {
 impl JsPlugin {
     /// Files emitted with `this.emitFile` so far go into the output.
     fn flush_files(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
-        let files = std::mem::take(&mut *self.pending_files.lock().unwrap_or_else(|e| e.into_inner()));
+        let files =
+            std::mem::take(&mut *self.pending_files.lock().unwrap_or_else(|e| e.into_inner()));
         for (name, bytes) in files {
             host.emit_file(&name, bytes)?;
         }
         Ok(())
     }
 }
+
+/// Answers a plugin's `this.resolve(source, importer)`: the resolved id, or `None`.
+type ResolveCallback<'a> = dyn Fn(&str, Option<&str>) -> Option<String> + Sync + 'a;
 
 /// Shared so the drivers and the dev server's middleware route hold the same helpers.
 pub type SharedJsPlugin = Arc<JsPlugin>;

@@ -104,7 +104,11 @@ impl UserPluginSet {
                     }),
                 ));
                 confinement.apply(&mut options, &rights);
-                Arc::new(JsPlugin::new(spec.clone(), &config.root, NodePool::new(options)))
+                Arc::new(JsPlugin::new(
+                    spec.clone(),
+                    &config.root,
+                    NodePool::new(options),
+                ))
             })
             .collect();
         Self {

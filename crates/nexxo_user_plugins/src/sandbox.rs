@@ -46,7 +46,11 @@ impl Confinement {
             read: rights.read.clone(),
             write: rights.write.clone(),
             exec: rights.exec.clone(),
-            connect_tcp: rights.net.iter().filter_map(|entry| port_of(entry)).collect(),
+            connect_tcp: rights
+                .net
+                .iter()
+                .filter_map(|entry| port_of(entry))
+                .collect(),
             bind_tcp: Vec::new(),
         };
         options.node_args = nexxo_sandbox::node_permission_args(&policy, NODE_MAJOR);
@@ -61,7 +65,10 @@ impl Confinement {
         };
         warn_once_without_landlock();
         options.command = Some(Arc::new(move |node: &Path| {
-            let policy = policy.clone().with_runtime(node).unwrap_or_else(|_| policy.clone());
+            let policy = policy
+                .clone()
+                .with_runtime(node)
+                .unwrap_or_else(|_| policy.clone());
             nexxo_sandbox::confined_command(&launcher, &policy, node)
                 .unwrap_or_else(|_| std::process::Command::new(node))
         }));
@@ -101,10 +108,19 @@ mod tests {
         let mut options = NodeOptions::new("test");
         let mut rights = PluginRights::read_only(dir.path());
         Confinement::default().apply(&mut options, &rights);
-        assert!(!options.node_args.iter().any(|a| a == "--allow-child-process"));
-        assert!(options.node_args.iter().any(|a| a == "--experimental-permission"));
+        assert!(!options
+            .node_args
+            .iter()
+            .any(|a| a == "--allow-child-process"));
+        assert!(options
+            .node_args
+            .iter()
+            .any(|a| a == "--experimental-permission"));
         rights.exec.push(PathBuf::from("/bin/true"));
         Confinement::default().apply(&mut options, &rights);
-        assert!(options.node_args.iter().any(|a| a == "--allow-child-process"));
+        assert!(options
+            .node_args
+            .iter()
+            .any(|a| a == "--allow-child-process"));
     }
 }

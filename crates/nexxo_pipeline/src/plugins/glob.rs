@@ -987,6 +987,7 @@ mod tests {
                 )),
                 json_in_packages_to_bundler: false,
                 frameworks: Vec::new(),
+                user: Default::default(),
                 alias: &[],
             }));
         let id = root.join("src/main.js").display().to_string();
