@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot, buildOrThrow, nexxo, serve, openPage, sharedBrowser, copyProject } from './harness.mjs';
+import { repoRoot, buildOrThrow, nexxo, serve, openPage, sharedBrowser, copyProject, startDev } from './harness.mjs';
 
 const browser = sharedBrowser();
 
@@ -23,6 +23,21 @@ test('a TypeScript config with npm Rollup plugins and an HTML plugin builds an a
     assert.deepEqual(problems, []);
   } finally {
     await server.close();
+  }
+});
+
+test('the same plugins run under nexxo dev', async () => {
+  const root = await copyProject(path.join(repoRoot, 'tests/fixtures/user-plugins'));
+  const dev = await startDev(root);
+  try {
+    const { page, problems } = await openPage(await browser(), dev.url);
+    await page.locator('#app').waitFor();
+    await page.waitForFunction(() => document.querySelector('#app').textContent.length > 0);
+    assert.equal(await page.title(), 'Plugins work');
+    assert.equal(await page.textContent('#app'), 'Hello from YAML (2 items, nexxo serve)');
+    assert.deepEqual(problems, []);
+  } finally {
+    await dev.stop();
   }
 });
 

@@ -374,6 +374,15 @@ async fn file_response(file: &Path) -> Response {
     }
 }
 
+/// The page's HTML after the plugins' `transformIndexHtml` hooks (which may wait on Node).
+fn transformed_page(
+    session: &nexxo_dev_modules::Session,
+    file: &Path,
+    html: String,
+) -> Result<String, nexxo_diagnostics::Diagnostic> {
+    tokio::task::block_in_place(|| session.page_html(file, html))
+}
+
 /// A page: its modules compiled first (so the dependency bundle is ready), then the HTML with
 /// the client, dependency and page scripts added.
 async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
@@ -385,6 +394,13 @@ async fn html_page(server: &Arc<DevServer>, file: &Path) -> Response {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &format!("cannot read the page: {err}"),
             )
+        }
+    };
+    let html = match transformed_page(&session, file, html) {
+        Ok(html) => html,
+        Err(error) => {
+            eprintln!("{}", error.render(false));
+            return status(StatusCode::INTERNAL_SERVER_ERROR, &error.render(false));
         }
     };
     let mut entries = page_entries(&session, file, &html).unwrap_or_default();
@@ -443,6 +459,7 @@ async fn page_script(server: &Arc<DevServer>, page: &str, query: &str) -> Respon
         Err(refused) => return refusal(refused),
     };
     let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+    let html = transformed_page(&session, &file, html).unwrap_or_default();
     let entries = match page_entries(&session, &file, &html) {
         Ok(entries) => entries,
         Err(error) => return failure_script(&error),
@@ -520,6 +537,7 @@ async fn lazy_script(server: &Arc<DevServer>, query: &str, is_map: bool) -> Resp
                 return refusal(refused);
             }
             let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+            let html = transformed_page(&session, &file, html).unwrap_or_default();
             page_entries(&session, &file, &html).unwrap_or_default()
         }
         _ => Vec::new(),

@@ -62,6 +62,8 @@ pub struct DevPlugins {
     /// The config's JS plugins (also in `container`): their `configureServer` middlewares and
     /// `transformIndexHtml` hooks run outside the module pipeline.
     pub js_plugins: nexxo_user_plugins::UserPluginSet,
+    /// Whether there are user plugins (JS or WASM) that may make modules of any file type.
+    pub has_user_plugins: bool,
 }
 
 impl DevPlugins {
@@ -76,6 +78,7 @@ impl DevPlugins {
             config,
             &nexxo_user_plugins::Confinement::current_exe(),
         );
+        let has_user_plugins = !js_plugins.is_empty() || !wasm_plugins.is_empty();
         let mut user = js_plugins.pipeline();
         user.normal.extend(wasm_plugins);
         let compilers = nexxo_frameworks::ProjectCompilers::new(
@@ -110,6 +113,7 @@ impl DevPlugins {
             container,
             node_compilers: compilers.node().cloned(),
             js_plugins,
+            has_user_plugins,
         })
     }
 }
@@ -217,14 +221,25 @@ pub fn load_module(
         id: &absolute_id,
         environment: Environment::Page,
     };
+    let unknown_type = || {
+        Diagnostic::error(format!(
+            "{display}: cannot import a file of this type; add `?url` or `?raw` to get its URL or text"
+        ))
+    };
+    // A file of no type Nexxo knows is read as text when user plugins may turn it into
+    // JavaScript in `transform` (@rollup/plugin-yaml), as the build's bundler reads it.
+    let mut needs_plugin_transform = false;
     let (source, lang, mut files) = match plugins.container.load(&load_args, &host)? {
         Some(loaded) => (loaded.code, loaded.lang, loaded.files),
         None => {
-            let lang = Lang::of(&path.to_string_lossy()).ok_or_else(|| {
-                Diagnostic::error(format!(
-                    "{display}: cannot import a file of this type; add `?url` or `?raw` to get its URL or text"
-                ))
-            })?;
+            let lang = match Lang::of(&path.to_string_lossy()) {
+                Some(lang) => lang,
+                None if plugins.has_user_plugins => {
+                    needs_plugin_transform = true;
+                    Lang::Js
+                }
+                None => return Err(unknown_type()),
+            };
             let source =
                 nexxo_diagnostics::input::read_regular_to_string(path).map_err(read_error)?;
             (source, lang, vec![path.to_path_buf()])
@@ -244,6 +259,9 @@ pub fn load_module(
     } else {
         None
     };
+    if needs_plugin_transform && transformed.is_none() {
+        return Err(unknown_type());
+    }
     let code = transformed.as_ref().map_or(&source, |t| &t.code);
     let lang = transformed.as_ref().and_then(|t| t.lang).unwrap_or(lang);
     let with_tsconfig = |files: &mut Vec<PathBuf>| -> Result<_, Diagnostic> {

@@ -38,6 +38,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// A page's HTML as the plugins' `transformIndexHtml` hooks make it (the text the page's
+    /// scripts are read from and the browser gets). Blocks while plugins run in Node.
+    pub fn page_html(&self, file: &Path, html: String) -> Result<String, Diagnostic> {
+        self.plugins.container.transform_html(html, file)
+    }
+
     pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
         let plugins = DevPlugins::new(&config, Some(store.clone()))?;
         let resolver = ModuleResolver::new(&config, plugins.container.clone());
