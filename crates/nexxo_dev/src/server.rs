@@ -202,8 +202,74 @@ pub async fn check_host(
     next.run(request).await
 }
 
+/// The largest request body handed to plugin middlewares.
+const MAX_MIDDLEWARE_BODY: usize = 16 << 20;
+
+/// Offers `request` to the user plugins' middlewares: `Ok` with their answer, or `Err` with the
+/// request for Nexxo's own routes. Nexxo's code routes and cross-site requests never reach them
+/// (the Host and Origin checks ran before this).
+async fn plugin_middlewares(
+    server: &Arc<DevServer>,
+    request: Request,
+) -> Result<Response, Request> {
+    let session = server.session();
+    let plugins = &session.plugins.js_plugins;
+    let cross_site = request
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() == b"cross-site");
+    if !plugins.has_middlewares() || cross_site || request.uri().path().contains("/@nexxo/") {
+        return Err(request);
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_MIDDLEWARE_BODY)
+        .await
+        .unwrap_or_default();
+    let offered = nexxo_user_plugins::MiddlewareRequest {
+        method: parts.method.to_string(),
+        url: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_string(), |pq| pq.to_string()),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.to_string(), value.to_str().ok()?.to_string().into()))
+            })
+            .collect(),
+        body: body.to_vec(),
+    };
+    match tokio::task::block_in_place(|| plugins.handle_request(&offered)) {
+        Ok(Some(answer)) => {
+            let mut response = Response::new(axum::body::Body::from(answer.body));
+            *response.status_mut() =
+                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            for (name, value) in answer.headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    header::HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            Ok(response)
+        }
+        Ok(None) => Err(Request::from_parts(parts, axum::body::Body::from(body))),
+        Err(error) => {
+            eprintln!("{}", error.render(false));
+            Ok(status(StatusCode::INTERNAL_SERVER_ERROR, &error.message))
+        }
+    }
+}
+
 /// Every request except the WebSocket.
 pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> Response {
+    // Plugins' `configureServer` middlewares come first, as Vite's do.
+    let request = match plugin_middlewares(&server, request).await {
+        Ok(response) => return response,
+        Err(request) => request,
+    };
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return status(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -74,10 +74,12 @@ impl DevPlugins {
         store: Option<Arc<nexxo_cache::CacheStore>>,
     ) -> Result<Self, Diagnostic> {
         let wasm_plugins = nexxo_wasm_plugins::wasm_plugins(config)?;
-        let js_plugins = nexxo_user_plugins::UserPluginSet::new(
+        let mut js_plugins = nexxo_user_plugins::UserPluginSet::new(
             config,
             &nexxo_user_plugins::Confinement::current_exe(),
         );
+        // The dev server's middlewares are added when the session starts, as Vite's.
+        js_plugins.configure_server()?;
         let has_user_plugins = !js_plugins.is_empty() || !wasm_plugins.is_empty();
         let mut user = js_plugins.pipeline();
         user.normal.extend(wasm_plugins);

@@ -90,6 +90,9 @@ mod tests {
             vec![
                 "--experimental-permission".to_string(),
                 format!("--allow-fs-read={}", project.display()),
+                // Kept as written: Node checks names, and a folder made later (outDir) is then
+                // allowed by this layer; Landlock, which needs the folder, decides for itself.
+                format!("--allow-fs-read={}", project.join("missing").display()),
                 format!("--allow-fs-read={}", out.display()),
                 format!("--allow-fs-write={}", out.display()),
             ]

@@ -413,10 +413,56 @@ function outputBundle(files) {
   return bundle;
 }
 
+// A glob as a RegExp (`**` any folders, `*` and `?` within one), for filters checked here.
+function globRegExp(glob) {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const char = glob[i];
+    if (char === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (char === '*') source += '[^/]*';
+    else if (char === '?') source += '[^/]';
+    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+function patternMatches(pattern, text, isId) {
+  if (pattern instanceof RegExp) {
+    pattern.lastIndex = 0;
+    return pattern.test(text);
+  }
+  if (!isId) return text.includes(String(pattern));
+  const glob = String(pattern);
+  const absolute = glob.startsWith('/') || glob.startsWith('**') ? glob : `${activeConfig?.root ?? ''}/${glob}`;
+  return globRegExp(absolute).test(text.split('?')[0]);
+}
+
+function partPasses(part, text, isId) {
+  if (part === undefined || part === null || text === undefined) return true;
+  const list = (value) => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
+  const simple = typeof part === 'string' || part instanceof RegExp || Array.isArray(part);
+  const include = simple ? list(part) : list(part.include);
+  const exclude = simple ? [] : list(part.exclude);
+  if (exclude.some((pattern) => patternMatches(pattern, text, isId))) return false;
+  return include.length === 0 || include.some((pattern) => patternMatches(pattern, text, isId));
+}
+
+// The hook's filter, checked again here: the Rust side skips patterns its `regex` cannot
+// express, and a handler may rely on its filter.
+function filterPasses(plugin, hook, args) {
+  const filter = plugin[hook]?.filter;
+  if (!filter || typeof plugin[hook] !== 'object') return true;
+  const id = hook === 'resolveId' ? args.source : args.id;
+  return partPasses(filter.id, id, true) && partPasses(filter.code, hook === 'transform' ? args.code : undefined, false);
+}
+
 async function callHook(request, hook, args) {
   const plugin = activePlugin;
   const handler = hookHandler(plugin, hook);
   if (!handler) return null;
+  if (!filterPasses(plugin, hook, args)) return { result: null, emitted: [], warnings: [], watchFiles: [] };
   const collected = { emitted: [], warnings: [], watchFiles: [] };
   const context = pluginContext(request.id, collected);
   let result;
@@ -589,7 +635,8 @@ tasks['plugin.middleware'] = async ({ method, url, headers, body }) => {
           const requestPath = pathOf(url);
           if (path && !(requestPath === path || requestPath.startsWith(`${path}/`))) continue;
           // connect strips the mount path from req.url while the middleware runs.
-          request.url = path ? url.slice(path.length) || '/' : url;
+          const rest = path ? url.slice(path.length) : url;
+          request.url = rest.startsWith('/') ? rest : `/${rest}`;
           try {
             const returned = handler(request, response, next);
             if (returned && typeof returned.catch === 'function') returned.catch(rejectPromise);
