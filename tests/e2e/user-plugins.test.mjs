@@ -20,7 +20,7 @@ test('a TypeScript config with npm Rollup plugins and an HTML plugin builds an a
     await page.locator('#app').waitFor();
     assert.equal(await page.title(), 'Plugins work');
     assert.equal(await page.textContent('#app'), 'Hello from YAML (2 items, nexxo build)');
-    assert.equal(await page.textContent('#marker'), 'marked untouched');
+    assert.equal(await page.textContent('#marker'), 'marked untouched found');
     assert.deepEqual(problems, []);
   } finally {
     await server.close();
@@ -36,7 +36,7 @@ test('the same plugins run under nexxo dev', async () => {
     await page.waitForFunction(() => document.querySelector('#app').textContent.length > 0);
     assert.equal(await page.title(), 'Plugins work');
     assert.equal(await page.textContent('#app'), 'Hello from YAML (2 items, nexxo serve)');
-    assert.equal(await page.textContent('#marker'), 'marked untouched');
+    assert.equal(await page.textContent('#marker'), 'marked untouched found');
     // The `api` plugin's middleware answers, with connect's mount path stripped from req.url.
     await page.waitForFunction(() => document.querySelector('#api').textContent.length > 0);
     assert.equal(await page.textContent('#api'), 'from a plugin, GET /?x=1');
