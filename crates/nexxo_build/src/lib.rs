@@ -100,6 +100,7 @@ async fn build_with_cache(
                 store,
                 &fingerprint,
                 &user_plugins,
+                &lifecycle,
             ))
             .await;
             let bundled = bundled.inspect_err(|_| {
@@ -142,8 +143,8 @@ async fn bundle_with_plugins(
     store: &Arc<CacheStore>,
     fingerprint: &cache::Fingerprint,
     user_plugins: &UserPluginSet,
+    lifecycle: &PluginContainer,
 ) -> Result<cache::BuildOutput, Diagnostics> {
-    let lifecycle = PluginContainer::new(user_plugins.pipeline().all());
     if lifecycle.has_build_lifecycle() {
         lifecycle.build_start().map_err(Diagnostics::from)?;
     }
