@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot, buildOrThrow, nexxo, serve, openPage, sharedBrowser, copyProject, startDev } from './harness.mjs';
@@ -25,6 +26,11 @@ test('a TypeScript config with npm Rollup plugins and an HTML plugin builds an a
   } finally {
     await server.close();
   }
+  // `moduleParsed` saw the modules after the YAML plugin's transform; `getModuleInfo` their importers.
+  const graph = JSON.parse(fs.readFileSync(path.join(root, 'dist/module-graph.json'), 'utf8'));
+  assert.deepEqual(graph.parsed['src/main.js'], { exportsDefault: false, imports: 3 });
+  assert.deepEqual(graph.parsed['src/data.yaml'], { exportsDefault: true, imports: 0 });
+  assert.deepEqual(graph.yamlImporters, ['src/main.js']);
 });
 
 test('the same plugins run under nexxo dev', async () => {
@@ -52,6 +58,7 @@ async function hostileProject(body, permissions) {
   fs.writeFileSync(
     path.join(root, 'nexxo.config.mjs'),
     `import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 export default {
   permissions: ${JSON.stringify(permissions ?? {})},
@@ -88,6 +95,17 @@ test('a plugin cannot read outside the project until the config allows it', asyn
     hostile: { read: [secret] },
   });
   buildOrThrow(allowed);
+});
+
+test('a plugin cannot read ~/.ssh or load a native addon', async () => {
+  const key = path.join(os.homedir(), '.ssh', 'id_rsa');
+  denied(nexxo(['build', await hostileProject(`fs.readFileSync(${JSON.stringify(key)}, 'utf8');`)]), /reading .*\.ssh\/id_rsa/);
+  // Refused before the file is opened, whatever it holds: addons are never granted.
+  const root = await hostileProject("createRequire(import.meta.url)('./addon.node');");
+  fs.writeFileSync(path.join(root, 'addon.node'), 'not really an addon');
+  const addon = nexxo(['build', root]);
+  assert.notEqual(addon.status, 0);
+  assert.match(`${addon.stdout}${addon.stderr}`, /plugin 'hostile' was denied loading a native addon/);
 });
 
 test('a plugin cannot write outside outDir, run programs or start workers', async () => {

@@ -249,16 +249,59 @@ pub fn emit(
     Ok((warnings, public_files))
 }
 
+/// The staging folder made before the build runs, for builds whose plugins write into outDir
+/// after it is put in place (`writeBundle`): their sandbox (Landlock) grants writing by folder
+/// identity, not path, so the folder that becomes outDir must exist when their helpers start.
+/// Removed on drop unless it became outDir.
+pub struct PreparedStaging {
+    path: PathBuf,
+}
+
+impl PreparedStaging {
+    /// Creates the (empty, marked) staging folder `emit` will fill for `config`.
+    pub fn create(config: &ResolvedConfig) -> Result<Self, Diagnostic> {
+        let out = check_out_dir(config)?;
+        let parent = out.real.parent().unwrap_or(&out.real);
+        std::fs::create_dir_all(parent).map_err(|err| {
+            Diagnostic::error(format!("cannot create {}: {err}", parent.display()))
+        })?;
+        let path = sibling_path(&out.real, "staging");
+        create_staging(&path)?;
+        Ok(Self { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PreparedStaging {
+    fn drop(&mut self) {
+        // Still there after the build: it failed before `place` (or holds the replaced output,
+        // which `place` removes itself). Only a folder with this build's marker is removed.
+        if self.path.join(OUTPUT_MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn create_staging(staging: &Path) -> Result<(), Diagnostic> {
+    std::fs::create_dir(staging).map_err(|err| {
+        Diagnostic::error(format!("cannot create folder {}: {err}", staging.display()))
+    })?;
+    write_file(&staging.join(OUTPUT_MARKER), MARKER_TEXT.as_bytes())
+}
+
 fn write_staging(
     config: &ResolvedConfig,
     staging: &Path,
     files: &[EmittedFile],
     warnings: &mut Vec<String>,
 ) -> Result<usize, Diagnostic> {
-    std::fs::create_dir(staging).map_err(|err| {
-        Diagnostic::error(format!("cannot create folder {}: {err}", staging.display()))
-    })?;
-    write_file(&staging.join(OUTPUT_MARKER), MARKER_TEXT.as_bytes())?;
+    // A folder prepared by this process (its pid is in the name) holds our marker.
+    if !staging.join(OUTPUT_MARKER).is_file() {
+        create_staging(staging)?;
+    }
     let public_files = copy_public_dir(config, staging, warnings)?;
     // Bundle output wins over a public file of the same name.
     write_files(staging, files)?;

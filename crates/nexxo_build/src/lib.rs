@@ -79,7 +79,14 @@ async fn build_with_cache(
     // Check outDir before doing any work; the output replaces it only once it is written whole,
     // so a failed build leaves the previous output in place.
     emit::check_out_dir(config)?;
-    let user_plugins = UserPluginSet::new(config, &Confinement::current_exe());
+    // JS plugins may write into outDir once it is in place (`writeBundle`): the folder that will
+    // become outDir exists before their helpers start, so their sandbox can grant it.
+    let staging = match &config.script_config {
+        Some(_) => Some(emit::PreparedStaging::create(config)?),
+        None => None,
+    };
+    let output_folders: Vec<_> = staging.iter().map(|s| s.path().to_path_buf()).collect();
+    let user_plugins = UserPluginSet::new(config, &Confinement::current_exe(), &output_folders);
     let lifecycle = PluginContainer::new(user_plugins.pipeline().all());
     let restore = Phase::start("cache-restore");
     let fingerprint = cache::fingerprint(config);

@@ -77,6 +77,7 @@ impl DevPlugins {
         let mut js_plugins = nexxo_user_plugins::UserPluginSet::new(
             config,
             &nexxo_user_plugins::Confinement::current_exe(),
+            &[],
         );
         // The dev server's middlewares are added when the session starts, as Vite's.
         js_plugins.configure_server()?;

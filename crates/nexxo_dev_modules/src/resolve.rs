@@ -109,7 +109,20 @@ impl ModuleResolver {
 
     /// The file `specifier` names from `importer`, with the project's rules (no hooks).
     pub fn resolve_file(&self, importer: &Path, specifier: &str) -> Option<PathBuf> {
-        self.resolver.resolve_from_file(importer, specifier).ok()
+        self.resolver
+            .resolve_from_file(&self.file_importer(importer), specifier)
+            .ok()
+    }
+
+    /// `importer`, or for a plugin's virtual module (an id that is no absolute path, such as
+    /// unplugin-icons' `~icons/mdi/account.jsx`) a file at the root: its imports resolve from
+    /// the root, as in Vite and the build.
+    fn file_importer(&self, importer: &Path) -> PathBuf {
+        if importer.is_absolute() {
+            importer.to_path_buf()
+        } else {
+            self.config.root.join("index.html")
+        }
     }
 
     /// Resolves `specifier` imported from the file `importer`.
@@ -142,7 +155,9 @@ impl ModuleResolver {
                 query: query.map(String::from),
             });
         }
-        let path = self.resolver.resolve_from_file(importer, request)?;
+        let path = self
+            .resolver
+            .resolve_from_file(&self.file_importer(importer), request)?;
         let bare = !(request.starts_with('.') || request.starts_with('/'));
         let in_node_modules = path.components().any(|c| c.as_os_str() == "node_modules");
         if bare && in_node_modules && query.is_none() && crate::transform::is_script(&path) {

@@ -12,12 +12,13 @@
 // adding entries to `tasks` and using the core's helpers, then `main.mjs`, which starts reading
 // stdin once every task is registered. All files share one module scope, so only this core
 // imports Node built-ins and top-level names must not repeat across files.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import fsModule, { existsSync, readFileSync, statSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { basename, dirname, extname, isAbsolute, join, posix as posixPath, relative, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
 // The oldest Node this script runs on (Object.hasOwn and friends need 16.9; 18 is the oldest

@@ -34,6 +34,10 @@ pub(crate) const HELPER_SCRIPT: &str = concat!(
     "\n",
     include_str!("../helper/tasks/plugins.mjs"),
     "\n",
+    include_str!("../helper/tasks/plugin_modules.mjs"),
+    "\n",
+    include_str!("../helper/tasks/plugin_fs.mjs"),
+    "\n",
     include_str!("../helper/main.mjs"),
 );
 

@@ -203,6 +203,21 @@ impl PluginContainer {
             .any(|(_, hooks)| hooks.render_chunk || hooks.generate_bundle)
     }
 
+    /// Whether any plugin reads modules once parsed.
+    pub fn has_module_parsed(&self) -> bool {
+        self.plugins.iter().any(|(_, hooks)| hooks.module_parsed)
+    }
+
+    /// Runs every `module_parsed` hook, in order; the first error stops.
+    pub fn module_parsed(&self, info: &crate::plugin::ModuleInfo) -> Result<(), Diagnostic> {
+        for (plugin, hooks) in &self.plugins {
+            if hooks.module_parsed {
+                plugin.module_parsed(info)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether any plugin has build start/end hooks or changes pages' HTML.
     pub fn has_build_lifecycle(&self) -> bool {
         self.plugins.iter().any(|(_, hooks)| hooks.build_lifecycle)

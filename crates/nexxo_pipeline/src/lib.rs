@@ -30,8 +30,9 @@ pub use container::{PluginContainer, TransformChain};
 pub use host::{ModuleHost, WorkerScript, WorkerType};
 pub use plugin::{
     ChunkHost, CodePattern, Environment, FileChange, HookFilter, Hooks, IdPattern, Lang, LoadArgs,
-    LoadedModule, OutputFile, OutputKind, PatternFilter, Plugin, QueryFilter, RenderChunkArgs,
-    ResolveArgs, ResolvedId, SideEffects, SourcemapMode, TransformArgs, Transformed,
+    LoadedModule, ModuleInfo, OutputFile, OutputKind, PatternFilter, Plugin, QueryFilter,
+    RenderChunkArgs, ResolveArgs, ResolvedId, SideEffects, SourcemapMode, TransformArgs,
+    Transformed,
 };
 pub use resolver::ProjectResolver;
 

@@ -209,6 +209,8 @@ pub struct Hooks {
     pub build_lifecycle: bool,
     /// The plugin changes pages' HTML (Vite's `transformIndexHtml`).
     pub transform_html: bool,
+    /// Build only: the plugin reads each module once it is parsed (Rollup's `moduleParsed`).
+    pub module_parsed: bool,
 }
 
 pub struct ResolveArgs<'a> {
@@ -330,6 +332,23 @@ pub trait ChunkHost {
     fn outputs(&self) -> Vec<OutputFile> {
         Vec::new()
     }
+    /// The build's modules and how they import each other (Rollup's `this.getModuleInfo`).
+    fn module_infos(&self) -> Vec<ModuleInfo> {
+        Vec::new()
+    }
+}
+
+/// One module of a build's graph, as Rollup's `this.getModuleInfo` describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    pub id: String,
+    /// The module's code after every transform; only `moduleParsed` gets it.
+    pub code: Option<String>,
+    pub is_entry: bool,
+    pub imported_ids: Vec<String>,
+    pub dynamically_imported_ids: Vec<String>,
+    pub importers: Vec<String>,
+    pub dynamic_importers: Vec<String>,
 }
 
 /// One file of a build's output, as Rollup's `generateBundle` and `writeBundle` see it.
@@ -426,6 +445,11 @@ pub trait Plugin: Send + Sync {
 
     /// Build only: every chunk is rendered; files that depend on all of them are emitted now.
     fn generate_bundle(&self, _host: &dyn ChunkHost) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// Build only, with `Hooks::module_parsed`: `info`'s module is parsed (its importers so far).
+    fn module_parsed(&self, _info: &ModuleInfo) -> Result<(), Diagnostic> {
         Ok(())
     }
 

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use nexxo_diagnostics::Diagnostic;
 use nexxo_pipeline::plugins::ChunkCss;
 use nexxo_pipeline::{
-    ChunkHost, Environment, Lang, LoadArgs, LoadedModule, ModuleHost, OutputFile, OutputKind,
-    PluginContainer, ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects, SourcemapMode,
-    TransformArgs, WorkerScript, WorkerType,
+    ChunkHost, Environment, Lang, LoadArgs, LoadedModule, ModuleHost, ModuleInfo, OutputFile,
+    OutputKind, PluginContainer, ProjectResolver, RenderChunkArgs, ResolveArgs, SideEffects,
+    SourcemapMode, TransformArgs, WorkerScript, WorkerType,
 };
 use rolldown_common::side_effects::HookSideEffects;
 use rolldown_common::{ModuleType, Output, OutputAsset, SourceMapType, StrOrBytes};
@@ -207,11 +207,11 @@ impl ChunkHost for EmitInContext<'_> {
 }
 
 /// `generate_bundle` adds files straight to the bundle (rolldown emits no more files then).
-#[derive(Default)]
 struct AddToBundle<'a> {
     added: Mutex<Vec<(String, Vec<u8>)>>,
     /// The bundle so far, for hooks that read it (a user plugin's `generateBundle`).
     bundle: &'a [Output],
+    ctx: &'a PluginContext,
 }
 
 impl ChunkHost for AddToBundle<'_> {
@@ -225,6 +225,34 @@ impl ChunkHost for AddToBundle<'_> {
 
     fn outputs(&self) -> Vec<OutputFile> {
         self.bundle.iter().map(output_file).collect()
+    }
+
+    fn module_infos(&self) -> Vec<ModuleInfo> {
+        self.ctx
+            .get_module_ids()
+            .iter()
+            .filter_map(|id| self.ctx.get_module_info(id))
+            .map(|info| module_info(&info, false))
+            .collect()
+    }
+}
+
+/// Rolldown's module info as the pipeline's plain data (`with_code`: Rollup's `code`, for
+/// `moduleParsed`).
+fn module_info(info: &rolldown_common::ModuleInfo, with_code: bool) -> ModuleInfo {
+    fn ids<'s>(set: impl IntoIterator<Item = &'s rolldown_common::ModuleId>) -> Vec<String> {
+        set.into_iter().map(|id| id.to_string()).collect()
+    }
+    ModuleInfo {
+        id: info.id.to_string(),
+        code: with_code
+            .then(|| info.code.as_ref().map(|code| code.to_string()))
+            .flatten(),
+        is_entry: info.is_entry,
+        imported_ids: ids(&info.imported_ids),
+        dynamically_imported_ids: ids(&info.dynamically_imported_ids),
+        importers: ids(&info.importers),
+        dynamic_importers: ids(&info.dynamic_importers),
     }
 }
 
@@ -312,12 +340,26 @@ impl Plugin for PipelinePlugin {
     }
 
     fn register_hook_usage(&self) -> HookUsage {
-        let modules = HookUsage::ResolveId | HookUsage::Load | HookUsage::Transform;
+        let mut usage = HookUsage::ResolveId | HookUsage::Load | HookUsage::Transform;
         if self.container.has_chunk_hooks() {
-            modules | HookUsage::RenderChunk | HookUsage::GenerateBundle
-        } else {
-            modules
+            usage |= HookUsage::RenderChunk | HookUsage::GenerateBundle;
         }
+        if self.container.has_module_parsed() {
+            usage |= HookUsage::ModuleParsed;
+        }
+        usage
+    }
+
+    async fn module_parsed(
+        &self,
+        _ctx: &PluginContext,
+        info: Arc<rolldown_common::ModuleInfo>,
+        _module: &rolldown_common::NormalModule,
+    ) -> HookNoopReturn {
+        if let Err(diagnostic) = self.container.module_parsed(&module_info(&info, true)) {
+            self.errors.push(diagnostic);
+        }
+        Ok(())
     }
 
     async fn render_chunk(
@@ -367,12 +409,13 @@ impl Plugin for PipelinePlugin {
 
     async fn generate_bundle(
         &self,
-        _ctx: &PluginContext,
+        ctx: &PluginContext,
         args: &mut HookGenerateBundleArgs<'_>,
     ) -> HookNoopReturn {
         let files = AddToBundle {
             added: Mutex::default(),
             bundle: args.bundle,
+            ctx,
         };
         if let Err(diagnostic) = self.container.generate_bundle(&files) {
             self.errors.push(diagnostic);

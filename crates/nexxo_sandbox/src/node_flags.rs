@@ -9,7 +9,8 @@ use crate::SandboxPolicy;
 ///   Node has no permission model: no flags (Landlock alone confines it).
 /// - `--allow-fs-read=<path>` for each `read` and `write` path, `--allow-fs-write=<path>` for
 ///   each `write` path, one flag per path (Node 20.20 ignores a comma-separated list and warns).
-///   Paths are resolved first, as for the Landlock rules; missing ones are left out.
+///   Paths are resolved first, as for the Landlock rules; missing ones are left out. A path
+///   inside another granted one is left out (see `spellings`).
 /// - No `--allow-child-process`, `--allow-worker`, `--allow-addons` or `--allow-wasi`: those
 ///   stay refused (`ERR_ACCESS_DENIED`; native addons `ERR_DLOPEN_DISABLED`), as does
 ///   `process.binding`.
@@ -35,7 +36,23 @@ pub fn node_permission_args(policy: &SandboxPolicy, node_major: u32) -> Vec<Stri
                 all.push(path.to_string());
             }
         }
-        all
+        // A folder's grant covers what is inside it, and Node 20 denies a granted folder itself
+        // once a folder inside it is granted too (`stat` of the project root failed with outDir
+        // granted): only the outermost paths are passed.
+        let covered = |path: &str| {
+            all.iter()
+                .any(|other| other != path && std::path::Path::new(path).starts_with(other))
+        };
+        // Node 20 grants a folder's contents only if the folder exists when Node starts; a
+        // path that does not exist yet (outDir, made by the build) also gets its `/*` form.
+        all.iter()
+            .filter(|path| !covered(path))
+            .flat_map(|path| {
+                let later = (!std::path::Path::new(path).exists())
+                    .then(|| format!("{}/*", path.trim_end_matches('/')));
+                std::iter::once(path.clone()).chain(later)
+            })
+            .collect::<Vec<_>>()
     };
     let enable = if node_major >= 22 {
         "--permission"
@@ -79,7 +96,7 @@ mod tests {
     fn node_20_uses_the_experimental_flag_and_one_flag_per_path() {
         let (_dir, project, out) = folders();
         let policy = SandboxPolicy {
-            read: vec![project.clone(), project.join("missing")],
+            read: vec![project.clone(), project.with_file_name("missing")],
             write: vec![out.clone()],
             exec: vec![PathBuf::from("/bin/true")],
             connect_tcp: vec![80],
@@ -92,7 +109,14 @@ mod tests {
                 format!("--allow-fs-read={}", project.display()),
                 // Kept as written: Node checks names, and a folder made later (outDir) is then
                 // allowed by this layer; Landlock, which needs the folder, decides for itself.
-                format!("--allow-fs-read={}", project.join("missing").display()),
+                format!(
+                    "--allow-fs-read={}",
+                    project.with_file_name("missing").display()
+                ),
+                format!(
+                    "--allow-fs-read={}/*",
+                    project.with_file_name("missing").display()
+                ),
                 format!("--allow-fs-read={}", out.display()),
                 format!("--allow-fs-write={}", out.display()),
             ]
@@ -100,6 +124,25 @@ mod tests {
         assert_eq!(
             node_permission_args(&policy, 21)[0],
             "--experimental-permission"
+        );
+    }
+
+    #[test]
+    fn a_path_inside_a_granted_folder_is_not_passed_again() {
+        let (_dir, project, _out) = folders();
+        let policy = SandboxPolicy {
+            read: vec![project.clone(), project.join("node_modules")],
+            write: vec![project.join("dist")],
+            ..SandboxPolicy::default()
+        };
+        std::fs::create_dir(project.join("dist")).unwrap();
+        assert_eq!(
+            node_permission_args(&policy, 20),
+            vec![
+                "--experimental-permission".to_string(),
+                format!("--allow-fs-read={}", project.display()),
+                format!("--allow-fs-write={}", project.join("dist").display()),
+            ]
         );
     }
 

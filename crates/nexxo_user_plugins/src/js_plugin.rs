@@ -9,8 +9,8 @@ use nexxo_diagnostics::Diagnostic;
 use nexxo_node::{NodeError, NodePool, NodeTask};
 use nexxo_pipeline::{
     ChunkHost, Environment, FileChange, Hooks, Lang, LoadArgs, LoadedModule, ModuleHost,
-    OutputFile, OutputKind, Plugin, RenderChunkArgs, ResolveArgs, ResolvedId, TransformArgs,
-    Transformed,
+    ModuleInfo, OutputFile, OutputKind, Plugin, RenderChunkArgs, ResolveArgs, ResolvedId,
+    TransformArgs, Transformed,
 };
 use serde_json::{json, Map, Value};
 
@@ -53,6 +53,7 @@ impl JsPlugin {
             .iter()
             .any(|hook| spec.has(hook)),
             transform_html: spec.has("transformIndexHtml"),
+            module_parsed: spec.has("moduleParsed"),
         };
         Self {
             spec,
@@ -92,6 +93,7 @@ impl JsPlugin {
                         .and_then(|resolve| resolve(source, importer))
                         .map_or(Value::Null, |id| json!({ "id": id, "external": false })))
                 }
+                "transformScript" => crate::vite_api::transform_script(args),
                 other => Err(format!("unknown callback `{other}`")),
             }
         };
@@ -233,6 +235,25 @@ fn environment_name(environment: Environment) -> &'static str {
 /// unplugin-icons, `.ts`), else JavaScript (virtual modules, `.svg?react` compiled by the plugin).
 fn lang_of(id: &str) -> Lang {
     Lang::of(id).unwrap_or(Lang::Js)
+}
+
+/// The build's module graph for `this.getModuleInfo` in `generateBundle`.
+fn module_infos_json(modules: &[ModuleInfo]) -> Value {
+    Value::Array(
+        modules
+            .iter()
+            .map(|module| {
+                json!({
+                    "id": module.id,
+                    "isEntry": module.is_entry,
+                    "importedIds": module.imported_ids,
+                    "dynamicallyImportedIds": module.dynamically_imported_ids,
+                    "importers": module.importers,
+                    "dynamicImporters": module.dynamic_importers,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn output_json(outputs: &[OutputFile]) -> Value {
@@ -406,12 +427,34 @@ impl Plugin for JsPlugin {
         if self.spec.has("generateBundle") {
             self.call(
                 "generateBundle",
-                json!({ "outputOptions": { "format": "es" }, "files": output_json(&host.outputs()) }),
+                json!({
+                    "outputOptions": { "format": "es" },
+                    "files": output_json(&host.outputs()),
+                    "modules": module_infos_json(&host.module_infos()),
+                }),
                 None,
                 None,
             )?;
         }
         self.flush_files(host)
+    }
+
+    fn module_parsed(&self, info: &ModuleInfo) -> Result<(), Diagnostic> {
+        self.call(
+            "moduleParsed",
+            json!({
+                "id": info.id,
+                "code": info.code,
+                "isEntry": info.is_entry,
+                "importedIds": info.imported_ids,
+                "dynamicallyImportedIds": info.dynamically_imported_ids,
+                "importers": info.importers,
+                "dynamicImporters": info.dynamic_importers,
+            }),
+            None,
+            None,
+        )?;
+        Ok(())
     }
 
     fn build_start(&self) -> Result<(), Diagnostic> {

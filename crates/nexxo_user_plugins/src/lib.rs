@@ -8,6 +8,8 @@
 //!   helper (one per plugin, so one plugin's rights are not another's), started on first use.
 //! - [`filter`]: hook filters checked in Rust, so modules no plugin wants never reach Node.
 //! - [`rights`] and [`sandbox`]: what each helper may reach and how it is confined.
+//! - [`vite_api`]: the parts of Vite's JavaScript API (`transformWithOxc`, …) that plugins call
+//!   and that need a compiler, answered by Rust during the hook.
 //!
 //! A project without a script config never starts Node for plugins.
 
@@ -16,6 +18,7 @@ pub mod filter;
 pub mod js_plugin;
 pub mod rights;
 pub mod sandbox;
+pub mod vite_api;
 
 use std::sync::Arc;
 
@@ -59,7 +62,13 @@ pub struct UserPluginSet {
 
 impl UserPluginSet {
     /// The config's plugins, each with its own helper (started when first needed).
-    pub fn new(config: &ResolvedConfig, confinement: &Confinement) -> Self {
+    /// `output_folders`: folders besides outDir the build writes its output into (the staging
+    /// folder that becomes outDir), which plugins may write too.
+    pub fn new(
+        config: &ResolvedConfig,
+        confinement: &Confinement,
+        output_folders: &[std::path::PathBuf],
+    ) -> Self {
         let Some(script) = &config.script_config else {
             return Self::default();
         };
@@ -77,14 +86,14 @@ impl UserPluginSet {
             "define": config.define.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "resolve": { "alias": config.alias.iter().map(|(find, replacement)| json!({ "find": find, "replacement": replacement })).collect::<Vec<_>>() },
             "server": {},
-            "logger": {},
         });
         let plugins = config
             .plugins
             .iter()
             .map(|spec| {
-                let rights =
+                let mut rights =
                     PluginRights::for_project(config, config.plugin_permissions.get(&spec.name));
+                rights.write.extend(output_folders.iter().cloned());
                 let mut options = NodeOptions::new(format!("the plugin '{}'", spec.name));
                 // One helper per plugin: a plugin's state (what `buildStart` saw, what
                 // `moduleParsed` collected) lives in one process, as under Vite.

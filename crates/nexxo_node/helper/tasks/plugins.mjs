@@ -22,38 +22,11 @@
 
 const ROLLUP_VERSION = '4.40.0';
 
-// Evaluates the config module and returns its (awaited) default export.
+// Evaluates the config module and returns its (awaited) default export. TypeScript configs
+// arrive as `code`, stripped by the Rust side; imports resolve from the config's folder, with ES
+// module conditions, through the helper's own module graph (see plugin_modules.mjs).
 async function evaluateConfigFile(file, code) {
-  const url = pathToFileURL(file).href;
-  if (code === undefined || code === null) {
-    return (await import(`${url}?t=${Date.now()}`)).default;
-  }
-  // TypeScript configs arrive stripped; they are evaluated as a module with the file's own URL so
-  // that relative and bare imports resolve from the config's folder, with ES module conditions.
-  const resolveFrom = (specifier) => import.meta.resolve(specifier, url);
-  const importDependency = async (specifier) => import(resolveFrom(specifier));
-  const module = new vm.SourceTextModule(code, {
-    identifier: url,
-    initializeImportMeta(meta) {
-      meta.url = url;
-      meta.dirname = dirname(file);
-      meta.filename = file;
-    },
-    importModuleDynamically: importDependency,
-  });
-  await module.link(async (specifier) => {
-    const namespace = await importDependency(specifier);
-    const names = Object.keys(namespace);
-    return new vm.SyntheticModule(
-      names,
-      function () {
-        for (const name of names) this.setExport(name, namespace[name]);
-      },
-      { identifier: resolveFrom(specifier) },
-    );
-  });
-  await module.evaluate();
-  return module.namespace.default;
+  return (await importConfigModule(file, code)).default;
 }
 
 async function flattenPlugins(list) {
@@ -68,7 +41,9 @@ async function flattenPlugins(list) {
 }
 
 // The user's config and its plugins (every one, before `apply` is checked).
-async function loadUserConfig({ file, code, command, mode }) {
+async function loadUserConfig({ root, file, code, command, mode }) {
+  // Configs and plugins run sandboxed (plugin_fs.mjs).
+  hideFoldersAboveRoot(root);
   let exported = await evaluateConfigFile(file, code);
   if (typeof exported === 'function') exported = await exported({ command, mode, isSsrBuild: false, isPreview: false });
   if (exported === undefined || exported === null) exported = {};
@@ -209,7 +184,7 @@ tasks['plugin.init'] = async (request) => {
   activeEnv = env;
   const configHook = hookHandler(plugin, 'config');
   if (configHook) await configHook.call(plugin, config, env);
-  activeConfig = { ...request.resolvedConfig, command: env.command, mode: env.mode, plugins, env: request.resolvedConfig?.env ?? {} };
+  activeConfig = { ...request.resolvedConfig, command: env.command, mode: env.mode, plugins, env: request.resolvedConfig?.env ?? {}, logger: viteModule().createLogger() };
   const configResolved = hookHandler(plugin, 'configResolved');
   if (configResolved) await configResolved.call(plugin, activeConfig);
   return { name: plugin.name };
@@ -413,7 +388,8 @@ function outputBundle(files) {
   return bundle;
 }
 
-// A glob as a RegExp (`**` any folders, `*` and `?` within one), for filters checked here.
+// A glob as a RegExp (`**` any folders, `*` and `?` within one, `{a,b}` either), for filters
+// checked here and `createFilter`.
 function globRegExp(glob) {
   let source = '';
   for (let i = 0; i < glob.length; i++) {
@@ -421,6 +397,10 @@ function globRegExp(glob) {
     if (char === '*' && glob[i + 1] === '*') {
       source += '.*';
       i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (char === '{' && glob.indexOf('}', i) > i) {
+      const end = glob.indexOf('}', i);
+      source += `(?:${glob.slice(i + 1, end).split(',').map((part) => globRegExp(part).source.slice(1, -1)).join('|')})`;
+      i = end;
     } else if (char === '*') source += '[^/]*';
     else if (char === '?') source += '[^/]';
     else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
@@ -477,7 +457,7 @@ async function callHook(request, hook, args) {
       result = normalizeCodeResult(await handler.call(context, args.code, args.id));
       break;
     case 'moduleParsed': {
-      const info = { id: args.id, code: args.code ?? null, importedIds: args.importedIds ?? [], dynamicallyImportedIds: args.dynamicallyImportedIds ?? [], importers: args.importers ?? [], dynamicImporters: [], isEntry: Boolean(args.isEntry), isExternal: false, meta: {} };
+      const info = { id: args.id, code: args.code ?? null, importedIds: args.importedIds ?? [], dynamicallyImportedIds: args.dynamicallyImportedIds ?? [], importers: args.importers ?? [], dynamicImporters: args.dynamicImporters ?? [], isEntry: Boolean(args.isEntry), isExternal: false, meta: {} };
       parsedModules.set(args.id, info);
       await handler.call(context, info);
       break;
@@ -487,6 +467,9 @@ async function callHook(request, hook, args) {
       break;
     case 'generateBundle':
     case 'writeBundle':
+      for (const module of args.modules ?? []) {
+        parsedModules.set(module.id, { code: null, isExternal: false, meta: {}, ...parsedModules.get(module.id), ...module });
+      }
       await handler.call(context, args.outputOptions ?? {}, outputBundle(args.files), false);
       break;
     case 'transformIndexHtml':
@@ -510,7 +493,7 @@ async function callHook(request, hook, args) {
 tasks['plugin.hook'] = async (request) => {
   if (!activePlugin) throw new TaskError('plugin.hook before plugin.init');
   try {
-    return await callHook(request, request.hook, request.args ?? {});
+    return await runningHooks.run(request.id, () => callHook(request, request.hook, request.args ?? {}));
   } catch (error) {
     throw withDeniedMessage(error, activePlugin.name);
   }
