@@ -29,7 +29,7 @@ pub use frameworks::Frameworks;
 pub use package::RootPackage;
 pub use resolve::{
     resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,
-    ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,
+    ResolvedBudget, ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,
 };
 pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;
