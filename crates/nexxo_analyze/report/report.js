@@ -187,6 +187,8 @@
       let light = 92 - rect.depth * 12;
       let saturation = rect.depth === 1 ? 10 : 55;
       if (node.unattributed) saturation = 0;
+      // Neighbouring modules of one package differ a little, so their borders read as tiles.
+      if (node.module != null) light += (node.module % 5) * 3 - 6;
       if (node.module != null && node.module === selectedId) { saturation = 90; light = 45; }
       ctx.fillStyle = `hsl(${rect.hue}, ${saturation}%, ${light}%)`;
       ctx.fillRect(rect.x, rect.y, rect.w, rect.h);
@@ -262,6 +264,7 @@
   // --- module list (virtualised) -----------------------------------------------------------
 
   function applySearch() {
+    if (!stats) return;
     const query = $("search").value.trim().toLowerCase();
     const order = stats.modules.map((_, at) => at);
     filtered = query
@@ -276,6 +279,7 @@
 
   const rowPool = [];
   function renderRows() {
+    if (!stats) return;
     const list = $("module-list");
     const first = Math.floor(list.scrollTop / ROW_HEIGHT);
     const count = Math.ceil(list.clientHeight / ROW_HEIGHT) + 2;
@@ -360,7 +364,7 @@
     const module = stats.modules[selected];
     const left = (importers[selected] || []).slice(0, 12);
     const right = module.imports.concat(module.dynamicImports).slice(0, 12);
-    const name = (at) => stats.modules[at].id.split("/").slice(-2).join("/");
+    const name = (at) => stats.modules[at].id.split("/").pop();
     const centre = { x: box.width / 2, y: box.height / 2 };
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "middle";

@@ -54,8 +54,12 @@ pub struct ModuleStats {
     /// Imports from the nearest entry; `None` when no entry reaches it.
     pub depth: Option<u32>,
     /// Not in the module graph: a source map source no module id matched.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub map_only: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,7 +297,7 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
     }
     let versions: Vec<Option<String>> = package_dirs
         .par_iter()
-        .map(|dir| (options.version_of)(dir))
+        .map(|dir| (options.version_of)(dir.as_path()))
         .collect();
     for (package, version) in packages.iter_mut().zip(versions) {
         package.version = version;
@@ -422,7 +426,7 @@ fn find_duplicates(modules: &[ModuleStats], packages: &[PackageStats]) -> Vec<Du
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::graph::{ChunkInput, ModuleInput, OutputInput};
 
@@ -489,16 +493,19 @@ mod tests {
         }
     }
 
+    /// The nested copy is 2.0.0, the top one 1.0.0.
+    fn version_of(dir: &Path) -> Option<String> {
+        Some(if dir.to_string_lossy().contains("lib/node_modules") {
+            "2.0.0".into()
+        } else {
+            "1.0.0".into()
+        })
+    }
+
     fn options() -> StatsOptions<'static> {
         StatsOptions {
             tool: "nexxo test".into(),
-            version_of: &|dir| {
-                Some(if dir.to_string_lossy().contains("lib/node_modules") {
-                    "2.0.0".into()
-                } else {
-                    "1.0.0".into()
-                })
-            },
+            version_of: &version_of,
         }
     }
 
