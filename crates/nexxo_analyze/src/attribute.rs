@@ -132,15 +132,16 @@ mod tests {
     fn map_of(sources: &[&str], mappings: &[(u32, u32, Option<u32>)]) -> String {
         let tokens = mappings
             .iter()
-            .map(|&(line, col, source)| {
-                oxc_sourcemap::Token::new(line, col, 0, 0, source, None)
-            })
+            .map(|&(line, col, source)| oxc_sourcemap::Token::new(line, col, 0, 0, source, None))
             .collect::<Vec<_>>();
         let map = SourceMap::new(
             None,
             vec![],
             None,
-            sources.iter().map(|s| std::borrow::Cow::Borrowed(*s)).collect(),
+            sources
+                .iter()
+                .map(|s| std::borrow::Cow::Borrowed(*s))
+                .collect(),
             vec![],
             tokens.into_boxed_slice(),
             None,
@@ -183,7 +184,10 @@ mod tests {
         let attribution = attribute(b"abc", "{not json");
         assert_eq!(attribution.unattributed, 3);
         // Columns past the end of a line and unsorted tokens do not panic.
-        let map = map_of(&["a"], &[(0, 99, Some(0)), (0, 0, Some(0)), (7, 0, Some(0))]);
+        let map = map_of(
+            &["a"],
+            &[(0, 99, Some(0)), (0, 0, Some(0)), (7, 0, Some(0))],
+        );
         let attribution = attribute(b"ab\n", &map);
         assert_eq!(attribution.bytes[0] + attribution.unattributed, 3);
     }

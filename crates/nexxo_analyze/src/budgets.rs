@@ -102,20 +102,48 @@ mod tests {
     #[test]
     fn reports_files_over_their_budget() {
         let files = [
-            MeasuredFile { name: "assets/index-a.js", bytes: 2000, gzip_bytes: Some(700) },
-            MeasuredFile { name: "assets/small-b.js", bytes: 100, gzip_bytes: Some(90) },
-            MeasuredFile { name: "assets/deep/x.js", bytes: 9000, gzip_bytes: Some(9000) },
-            MeasuredFile { name: "index.html", bytes: 5000, gzip_bytes: Some(500) },
+            MeasuredFile {
+                name: "assets/index-a.js",
+                bytes: 2000,
+                gzip_bytes: Some(700),
+            },
+            MeasuredFile {
+                name: "assets/small-b.js",
+                bytes: 100,
+                gzip_bytes: Some(90),
+            },
+            MeasuredFile {
+                name: "assets/deep/x.js",
+                bytes: 9000,
+                gzip_bytes: Some(9000),
+            },
+            MeasuredFile {
+                name: "index.html",
+                bytes: 5000,
+                gzip_bytes: Some(500),
+            },
         ];
         let violations = check(
-            &[budget("assets/*.js", 1000, false), budget("assets/*.js", 600, true)],
+            &[
+                budget("assets/*.js", 1000, false),
+                budget("assets/*.js", 600, true),
+            ],
             &files,
         )
         .unwrap();
-        let found: Vec<_> = violations.iter().map(|v| (v.file.as_str(), v.size)).collect();
-        assert_eq!(found, vec![("assets/index-a.js", 2000), ("assets/index-a.js", 700)]);
+        let found: Vec<_> = violations
+            .iter()
+            .map(|v| (v.file.as_str(), v.size))
+            .collect();
+        assert_eq!(
+            found,
+            vec![("assets/index-a.js", 2000), ("assets/index-a.js", 700)]
+        );
         let message = violations[1].message();
-        assert!(message.contains("assets/index-a.js is 700 B gzipped, over its budget of 600 B"), "{message}");
+        assert!(
+            message.contains("assets/index-a.js is 700 B gzipped, over its budget of 600 B"),
+            "{message}"
+        );
         // `**` crosses folders.
         let deep = check(&[budget("**/*.js", 5000, false)], &files).unwrap();
         assert_eq!(deep.len(), 1);

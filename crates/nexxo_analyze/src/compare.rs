@@ -51,9 +51,7 @@ pub fn compare(old: &Stats, new: &Stats) -> Comparison {
                 OutputKind::Chunk => "chunk",
                 OutputKind::Asset => "asset",
             };
-            *sizes
-                .entry(format!("{kind} {}", output.name))
-                .or_default() += output.bytes;
+            *sizes.entry(format!("{kind} {}", output.name)).or_default() += output.bytes;
         }
         sizes
     };
@@ -205,8 +203,14 @@ mod tests {
 
     #[test]
     fn lists_each_kind_of_change() {
-        let old = stats(&[("index", 1000), ("about", 300), ("gone", 50)], &[("react", 600), ("left-pad", 10)]);
-        let new = stats(&[("index", 1500), ("about", 200), ("admin", 70)], &[("react", 600), ("lodash", 400)]);
+        let old = stats(
+            &[("index", 1000), ("about", 300), ("gone", 50)],
+            &[("react", 600), ("left-pad", 10)],
+        );
+        let new = stats(
+            &[("index", 1500), ("about", 200), ("admin", 70)],
+            &[("react", 600), ("lodash", 400)],
+        );
         let comparison = compare(&old, &new);
         let outputs: Vec<_> = comparison
             .outputs
@@ -227,7 +231,10 @@ mod tests {
             .iter()
             .map(|c| (c.name.as_str(), c.change))
             .collect();
-        assert_eq!(packages, vec![("lodash", Change::Appeared), ("left-pad", Change::Left)]);
+        assert_eq!(
+            packages,
+            vec![("lodash", Change::Appeared), ("left-pad", Change::Left)]
+        );
         let text = render(&comparison);
         assert!(text.contains("+500 B  grew      chunk index"), "{text}");
         assert!(text.contains("1.35 kB → 1.77 kB"), "{text}");

@@ -112,7 +112,10 @@ mod tests {
     fn shows_ids_relative_to_the_root() {
         let root = Path::new("/p");
         assert_eq!(display_id(root, "/p/src/a.ts"), "src/a.ts");
-        assert_eq!(display_id(root, "/p/index.html?html-proxy"), "index.html?html-proxy");
+        assert_eq!(
+            display_id(root, "/p/index.html?html-proxy"),
+            "index.html?html-proxy"
+        );
         assert_eq!(display_id(root, "/elsewhere/b.js"), "/elsewhere/b.js");
         assert_eq!(display_id(root, "\0virtual:x"), "\\0virtual:x");
     }

@@ -13,9 +13,17 @@ pub fn metafile(stats: &Stats) -> Value {
             .imports
             .iter()
             .map(|&at| (at, "import-statement"))
-            .chain(module.dynamic_imports.iter().map(|&at| (at, "dynamic-import")))
+            .chain(
+                module
+                    .dynamic_imports
+                    .iter()
+                    .map(|&at| (at, "dynamic-import")),
+            )
             .filter_map(|(at, kind)| {
-                stats.modules.get(at).map(|m| json!({"path": m.id, "kind": kind}))
+                stats
+                    .modules
+                    .get(at)
+                    .map(|m| json!({"path": m.id, "kind": kind}))
             })
             .collect();
         inputs.insert(

@@ -26,9 +26,7 @@ pub fn package_of(path: &str) -> Option<(String, String)> {
         first.to_string()
     };
     // A file directly in node_modules (`node_modules/x.js`) belongs to no package.
-    if segments.next().is_none() {
-        return None;
-    }
+    segments.next()?;
     let dir = format!("{}{name}", &path[..at]);
     Some((name, dir))
 }
@@ -56,7 +54,10 @@ mod tests {
         );
         assert_eq!(
             package_of("/p/node_modules/.pnpm/c@1.0.0/node_modules/c/i.js"),
-            Some(("c".into(), "/p/node_modules/.pnpm/c@1.0.0/node_modules/c".into()))
+            Some((
+                "c".into(),
+                "/p/node_modules/.pnpm/c@1.0.0/node_modules/c".into()
+            ))
         );
         assert_eq!(package_of("/p/src/main.ts"), None);
         assert_eq!(

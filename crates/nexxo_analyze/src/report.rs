@@ -12,10 +12,18 @@ const SCRIPT: &str = include_str!("../report/report.js");
 pub fn render_report(stats: &Stats, comparison: Option<&Comparison>) -> String {
     let stats_json = script_safe_json(&serde_json::to_string(stats).unwrap_or_default());
     let compare_json = match comparison {
-        Some(comparison) => script_safe_json(&serde_json::to_string(comparison).unwrap_or_default()),
+        Some(comparison) => {
+            script_safe_json(&serde_json::to_string(comparison).unwrap_or_default())
+        }
         None => "null".to_string(),
     };
-    fill(TEMPLATE, "", "Nexxo bundle report", &stats_json, &compare_json)
+    fill(
+        TEMPLATE,
+        "",
+        "Nexxo bundle report",
+        &stats_json,
+        &compare_json,
+    )
 }
 
 /// The same page for `nexxo dev`: no data inside; the script polls `data_url` for

@@ -137,6 +137,13 @@ pub struct StatsOptions<'a> {
 /// compressed sizes (in parallel), groups modules into packages, finds chains and duplicates.
 pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
     let root = graph.root.as_path();
+    // Source maps are written but never loaded by the app's users: they would only crowd the
+    // treemap (as the build's size table, which leaves them out too).
+    let graph_outputs: Vec<&crate::graph::OutputInput> = graph
+        .outputs
+        .iter()
+        .filter(|output| !output.file.ends_with(".map"))
+        .collect();
     let mut modules: Vec<ModuleStats> = graph
         .modules
         .iter()
@@ -155,7 +162,9 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
         .collect();
     for (at, module) in graph.modules.iter().enumerate() {
         let resolve = |ids: &[String]| -> Vec<usize> {
-            ids.iter().filter_map(|id| index.get(id.as_str()).copied()).collect()
+            ids.iter()
+                .filter_map(|id| index.get(id.as_str()).copied())
+                .collect()
         };
         modules[at].imports = resolve(&module.imports);
         modules[at].dynamic_imports = resolve(&module.dynamic_imports);
@@ -178,27 +187,26 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
         gzip: Option<usize>,
         brotli: Option<usize>,
     }
-    let measured: Vec<Measured> = graph
-        .outputs
+    let measured: Vec<Measured> = graph_outputs
         .par_iter()
         .map(|output| {
             let text = is_text_file(&output.file);
-            let (shares, unattributed) = match output.chunk.as_ref().and_then(|c| c.map_json.as_ref())
-            {
-                Some(map) => {
-                    let attribution = attribute(&output.bytes, map);
-                    let folder = Path::new(&output.file).parent().unwrap_or(Path::new(""));
-                    let base = graph.out_dir.join(folder);
-                    let shares = attribution
-                        .sources
-                        .iter()
-                        .zip(attribution.bytes)
-                        .map(|(source, bytes)| (source_to_id(&base, source), bytes))
-                        .collect();
-                    (shares, attribution.unattributed)
-                }
-                None => (Vec::new(), output.bytes.len()),
-            };
+            let (shares, unattributed) =
+                match output.chunk.as_ref().and_then(|c| c.map_json.as_ref()) {
+                    Some(map) => {
+                        let attribution = attribute(&output.bytes, map);
+                        let folder = Path::new(&output.file).parent().unwrap_or(Path::new(""));
+                        let base = graph.out_dir.join(folder);
+                        let shares = attribution
+                            .sources
+                            .iter()
+                            .zip(attribution.bytes)
+                            .map(|(source, bytes)| (source_to_id(&base, source), bytes))
+                            .collect();
+                        (shares, attribution.unattributed)
+                    }
+                    None => (Vec::new(), output.bytes.len()),
+                };
             Measured {
                 shares,
                 unattributed,
@@ -208,8 +216,8 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
         })
         .collect();
 
-    let mut outputs = Vec::with_capacity(graph.outputs.len());
-    for (output, measured) in graph.outputs.iter().zip(measured) {
+    let mut outputs = Vec::with_capacity(graph_outputs.len());
+    for (output, measured) in graph_outputs.iter().zip(measured) {
         let mut per_module: BTreeMap<usize, usize> = BTreeMap::new();
         for (source_id, bytes) in measured.shares {
             if bytes == 0 {
@@ -384,7 +392,8 @@ fn asset_name(file: &str) -> String {
         None => (name, ""),
     };
     let stem = match stem.rfind('-') {
-        Some(at) if stem.len() - at - 1 >= 8 => &stem[..at],
+        // At least 8 characters after the `-`: a hash, not part of the name.
+        Some(at) if stem.len() - at > 8 => &stem[..at],
         _ => stem,
     };
     format!("{folder}{stem}{extension}")
@@ -450,7 +459,10 @@ pub(crate) mod tests {
             None,
             vec![],
             None,
-            sources.iter().map(|s| std::borrow::Cow::Borrowed(*s)).collect(),
+            sources
+                .iter()
+                .map(|s| std::borrow::Cow::Borrowed(*s))
+                .collect(),
             vec![],
             tokens.into_boxed_slice(),
             None,
@@ -464,8 +476,16 @@ pub(crate) mod tests {
             root: "/p".into(),
             out_dir: "/p/dist".into(),
             modules: vec![
-                module("/p/src/main.ts", &["/p/src/a.ts", "/p/node_modules/dup/index.js"], true),
-                module("/p/src/a.ts", &["/p/node_modules/lib/node_modules/dup/index.js"], false),
+                module(
+                    "/p/src/main.ts",
+                    &["/p/src/a.ts", "/p/node_modules/dup/index.js"],
+                    true,
+                ),
+                module(
+                    "/p/src/a.ts",
+                    &["/p/node_modules/lib/node_modules/dup/index.js"],
+                    false,
+                ),
                 module("/p/node_modules/dup/index.js", &[], false),
                 module("/p/node_modules/lib/node_modules/dup/index.js", &[], false),
             ],
@@ -478,7 +498,11 @@ pub(crate) mod tests {
                         is_entry: true,
                         entry_module: Some("/p/src/main.ts".into()),
                         map_json: Some(map(
-                            &["../../src/main.ts", "../../node_modules/dup/index.js", "../../src/a.ts"],
+                            &[
+                                "../../src/main.ts",
+                                "../../node_modules/dup/index.js",
+                                "../../src/a.ts",
+                            ],
                             &[(0, 0), (4, 1), (10, 2)],
                         )),
                         ..ChunkInput::default()
@@ -487,6 +511,11 @@ pub(crate) mod tests {
                 OutputInput {
                     file: "assets/logo-12345678.png".into(),
                     bytes: vec![0; 50],
+                    chunk: None,
+                },
+                OutputInput {
+                    file: "assets/index-abcdefgh.js.map".into(),
+                    bytes: vec![b' '; 500],
                     chunk: None,
                 },
             ],
@@ -515,7 +544,11 @@ pub(crate) mod tests {
         let chunk = &stats.outputs[0];
         let attributed: usize = chunk.modules.iter().map(|m| m.bytes).sum();
         assert_eq!(attributed + chunk.unattributed, chunk.bytes);
-        let main = stats.modules.iter().position(|m| m.id == "src/main.ts").unwrap();
+        let main = stats
+            .modules
+            .iter()
+            .position(|m| m.id == "src/main.ts")
+            .unwrap();
         let dup = stats
             .modules
             .iter()
@@ -530,6 +563,11 @@ pub(crate) mod tests {
         assert_eq!(stats.outputs[1].name, "assets/logo.png");
         assert_eq!(stats.outputs[1].gzip, None);
         assert_eq!(stats.outputs[1].unattributed, 50);
+        assert_eq!(
+            stats.outputs.len(),
+            2,
+            "source maps are not outputs of the report"
+        );
     }
 
     #[test]
@@ -541,13 +579,22 @@ pub(crate) mod tests {
         let chains: Vec<Vec<&str>> = duplicate
             .instances
             .iter()
-            .map(|i| i.chain.iter().map(|&m| stats.modules[m].id.as_str()).collect())
+            .map(|i| {
+                i.chain
+                    .iter()
+                    .map(|&m| stats.modules[m].id.as_str())
+                    .collect()
+            })
             .collect();
         assert_eq!(
             chains,
             vec![
                 vec!["src/main.ts", "node_modules/dup/index.js"],
-                vec!["src/main.ts", "src/a.ts", "node_modules/lib/node_modules/dup/index.js"],
+                vec![
+                    "src/main.ts",
+                    "src/a.ts",
+                    "node_modules/lib/node_modules/dup/index.js"
+                ],
             ]
         );
         let versions: Vec<_> = duplicate
@@ -564,7 +611,10 @@ pub(crate) mod tests {
         graph.modules.truncate(1);
         graph.modules[0].imports.clear();
         let stats = build_stats(&graph, &options());
-        assert!(stats.modules.iter().any(|m| m.map_only && m.id == "src/a.ts"));
+        assert!(stats
+            .modules
+            .iter()
+            .any(|m| m.map_only && m.id == "src/a.ts"));
         let json = serde_json::to_string(&stats).unwrap();
         let back: Stats = serde_json::from_str(&json).unwrap();
         assert_eq!(back, stats);

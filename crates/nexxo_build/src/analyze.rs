@@ -142,6 +142,7 @@ pub fn write_analysis(
         .map(nexxo_analyze::read_stats)
         .transpose()
         .map_err(|why| nexxo_diagnostics::Diagnostic::error(format!("--compare: {why}")))?;
+    let phase = nexxo_diagnostics::events::Phase::start("analyze");
     let stats = nexxo_analyze::build_stats(
         graph,
         &nexxo_analyze::StatsOptions {
@@ -156,7 +157,9 @@ pub fn write_analysis(
             "cannot write the analysis to {}: {err}",
             config.display_path(&dir)
         ))
-    })?;
+    });
+    phase.end_with(&files);
+    let files = files?;
     Ok(AnalysisOutcome {
         files,
         stats,

@@ -132,7 +132,9 @@ impl std::fmt::Display for MissReason {
             MissReason::JsPlugins => {
                 write!(f, "the config has JS plugins, which run on every build")
             }
-            MissReason::Analyze => write!(f, "--analyze needs the module graph of a real bundling run"),
+            MissReason::Analyze => {
+                write!(f, "--analyze needs the module graph of a real bundling run")
+            }
         }
     }
 }

@@ -381,8 +381,9 @@ async fn build(args: BuildArgs, color: bool) -> Result<(), Diagnostics> {
     if args.analyze {
         let (report, graph) = build_analyzed_once(&config, &store).await?;
         print_report(&report, args.explain);
-        let outcome = nexxo_build::analyze::write_analysis(&config, &graph, args.compare.as_deref())
-            .map_err(|d| Diagnostics(vec![d]))?;
+        let outcome =
+            nexxo_build::analyze::write_analysis(&config, &graph, args.compare.as_deref())
+                .map_err(|d| Diagnostics(vec![d]))?;
         print_analysis(&config, &outcome);
         return nexxo_build::check_budgets(&config, &report);
     }
@@ -411,7 +412,10 @@ async fn build_analyzed_once(
 }
 
 /// Where the analysis went, and the comparison when one was asked for.
-fn print_analysis(config: &nexxo_config::ResolvedConfig, outcome: &nexxo_build::analyze::AnalysisOutcome) {
+fn print_analysis(
+    config: &nexxo_config::ResolvedConfig,
+    outcome: &nexxo_build::analyze::AnalysisOutcome,
+) {
     let files = &outcome.files;
     events::event(
         "analyze",
@@ -435,7 +439,11 @@ fn print_analysis(config: &nexxo_config::ResolvedConfig, outcome: &nexxo_build::
             .filter_map(|i| outcome.stats.packages.get(i.package))
             .map(|p| format!("{} ({})", p.dir, p.version.as_deref().unwrap_or("?")))
             .collect();
-        say!("  duplicate package {}: {}", duplicate.name, copies.join(", "));
+        say!(
+            "  duplicate package {}: {}",
+            duplicate.name,
+            copies.join(", ")
+        );
     }
     if let Some(comparison) = &outcome.comparison {
         say!("{}", nexxo_analyze::compare::render(comparison).trim_end());
@@ -445,10 +453,11 @@ fn print_analysis(config: &nexxo_config::ResolvedConfig, outcome: &nexxo_build::
 /// `nexxo why <package-or-file> [root]`: chains from the last analysis's stats.json.
 fn why(args: WhyArgs) -> Result<(), Diagnostics> {
     let error = |message: String| Diagnostics(vec![nexxo_diagnostics::Diagnostic::error(message)]);
-    let path = args
-        .stats
-        .clone()
-        .unwrap_or_else(|| args.root.join(nexxo_analyze::ANALYZE_DIR).join("stats.json"));
+    let path = args.stats.clone().unwrap_or_else(|| {
+        args.root
+            .join(nexxo_analyze::ANALYZE_DIR)
+            .join("stats.json")
+    });
     if !path.exists() {
         return Err(error(format!(
             "no {} yet: run `nexxo build --analyze` first (nexxo why reads the last analysis)",
@@ -464,7 +473,10 @@ fn why(args: WhyArgs) -> Result<(), Diagnostics> {
         )));
     }
     let chain_ids = |chain: &Vec<usize>| -> Vec<String> {
-        chain.iter().map(|&at| stats.modules[at].id.clone()).collect()
+        chain
+            .iter()
+            .map(|&at| stats.modules[at].id.clone())
+            .collect()
     };
     events::event(
         "why",

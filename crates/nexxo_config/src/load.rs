@@ -224,8 +224,13 @@ mod schema_tests {
             BTreeSet::from(["alias".to_string()])
         );
         assert_eq!(
-            schema_keys(&schema, "/properties/build/properties/budgets/items/properties"),
-            accepted_keys(r#"{ "build": { "budgets": [{ "path": "x", "maxSize": 1, "__probe": 1 }] } }"#)
+            schema_keys(
+                &schema,
+                "/properties/build/properties/budgets/items/properties"
+            ),
+            accepted_keys(
+                r#"{ "build": { "budgets": [{ "path": "x", "maxSize": 1, "__probe": 1 }] } }"#
+            )
         );
         assert_eq!(
             schema_keys(&schema, "/properties/build/properties/lib/properties"),

@@ -214,7 +214,11 @@ pub fn parse_size(value: &serde_json::Value) -> Result<u64, String> {
                 .ok_or_else(|| format!("{number} is not a whole number of bytes"))
         }
         serde_json::Value::String(text) => text.trim(),
-        other => return Err(format!("{other} is neither a number nor a size such as \"150kB\"")),
+        other => {
+            return Err(format!(
+                "{other} is neither a number nor a size such as \"150kB\""
+            ))
+        }
     };
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -248,9 +252,8 @@ fn resolve_budgets(
         .iter()
         .enumerate()
         .map(|(at, budget)| {
-            let max_bytes = parse_size(&budget.max_size).map_err(|why| {
-                Diagnostic::error(format!("build.budgets[{at}].maxSize: {why}"))
-            })?;
+            let max_bytes = parse_size(&budget.max_size)
+                .map_err(|why| Diagnostic::error(format!("build.budgets[{at}].maxSize: {why}")))?;
             if budget.path.trim().is_empty() {
                 return Err(Diagnostic::error(format!(
                     "build.budgets[{at}].path is empty: give a glob such as \"assets/*.js\""
@@ -899,7 +902,9 @@ mod tests {
         assert_eq!(parse_size(&json!("150 KiB")), Ok(153_600));
         assert_eq!(parse_size(&json!("1.5MB")), Ok(1_500_000));
         assert_eq!(parse_size(&json!("900B")), Ok(900));
-        assert!(parse_size(&json!("150 parsecs")).unwrap_err().contains("not a size unit"));
+        assert!(parse_size(&json!("150 parsecs"))
+            .unwrap_err()
+            .contains("not a size unit"));
         assert!(parse_size(&json!("kB")).unwrap_err().contains("number"));
         assert!(parse_size(&json!(-3)).is_err());
         assert!(parse_size(&json!(true)).is_err());
@@ -909,15 +914,25 @@ mod tests {
     fn budgets_are_resolved_with_the_key_in_errors() {
         let dir = tempfile::tempdir().unwrap();
         let write = |text: &str| std::fs::write(dir.path().join(CONFIG_FILE_NAME), text).unwrap();
-        write(r#"{ "build": { "budgets": [{ "path": "assets/*.js", "maxSize": "2kB", "gzip": true }] } }"#);
+        write(
+            r#"{ "build": { "budgets": [{ "path": "assets/*.js", "maxSize": "2kB", "gzip": true }] } }"#,
+        );
         let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
         assert_eq!(
             config.budgets,
-            vec![ResolvedBudget { path: "assets/*.js".into(), max_bytes: 2000, gzip: true }]
+            vec![ResolvedBudget {
+                path: "assets/*.js".into(),
+                max_bytes: 2000,
+                gzip: true
+            }]
         );
         write(r#"{ "build": { "budgets": [{ "path": "a", "maxSize": "2 lightyears" }] } }"#);
         let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
-        assert!(error.message.contains("build.budgets[0].maxSize"), "{}", error.message);
+        assert!(
+            error.message.contains("build.budgets[0].maxSize"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

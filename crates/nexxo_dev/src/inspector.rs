@@ -45,7 +45,11 @@ pub async fn handle(
         ));
     }
     Some(match rest {
-        "" => (StatusCode::FOUND, [(header::LOCATION, format!("{PREFIX}/"))]).into_response(),
+        "" => (
+            StatusCode::FOUND,
+            [(header::LOCATION, format!("{PREFIX}/"))],
+        )
+            .into_response(),
         "/" => html(INDEX_HTML.to_string()),
         "/graph" => html(nexxo_analyze::report::render_live_page(&format!(
             "{PREFIX}/graph.json?token={}",

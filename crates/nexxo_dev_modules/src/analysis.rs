@@ -23,10 +23,12 @@ impl ModuleGraph {
     /// The revision alone: cheap, so a poller that has this revision is answered without
     /// building the stats again.
     pub fn revision(&self) -> u64 {
-        self.nodes.iter().fold(self.nodes.len() as u64, |sum, (id, node)| {
-            let content = node.loaded.as_ref().map_or(1, |m| m.content_hash);
-            sum.wrapping_add(xxhash_rust::xxh3::xxh3_64(id.as_bytes()) ^ content)
-        })
+        self.nodes
+            .iter()
+            .fold(self.nodes.len() as u64, |sum, (id, node)| {
+                let content = node.loaded.as_ref().map_or(1, |m| m.content_hash);
+                sum.wrapping_add(xxhash_rust::xxh3::xxh3_64(id.as_bytes()) ^ content)
+            })
     }
 
     /// Modules (by file path), their static and dynamic imports, entries (modules nothing
@@ -127,8 +129,16 @@ mod tests {
         let main = &stats.modules[2];
         assert!(main.entry);
         assert_eq!(main.imports, vec![1, 0]);
-        assert_eq!(stats.modules[0].package.map(|p| stats.packages[p].name.as_str()), Some("react"));
-        assert_eq!(nexxo_analyze::chains::why(&stats, "react").unwrap(), vec!["src/main.ts", "/@deps/react"]);
+        assert_eq!(
+            stats.modules[0]
+                .package
+                .map(|p| stats.packages[p].name.as_str()),
+            Some("react")
+        );
+        assert_eq!(
+            nexxo_analyze::chains::why(&stats, "react").unwrap(),
+            vec!["src/main.ts", "/@deps/react"]
+        );
         graph.nodes.remove("/src/a.ts");
         assert_ne!(graph.revision(), before);
     }
