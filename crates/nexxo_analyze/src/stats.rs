@@ -187,26 +187,37 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
         gzip: Option<usize>,
         brotli: Option<usize>,
     }
+    // Written maps of other files (a stylesheet's `x.css.map` when the build makes maps).
+    let map_files: HashMap<&str, &crate::graph::OutputInput> = graph
+        .outputs
+        .iter()
+        .filter_map(|output| Some((output.file.strip_suffix(".map")?, output)))
+        .collect();
     let measured: Vec<Measured> = graph_outputs
         .par_iter()
         .map(|output| {
             let text = is_text_file(&output.file);
-            let (shares, unattributed) =
-                match output.chunk.as_ref().and_then(|c| c.map_json.as_ref()) {
-                    Some(map) => {
-                        let attribution = attribute(&output.bytes, map);
-                        let folder = Path::new(&output.file).parent().unwrap_or(Path::new(""));
-                        let base = graph.out_dir.join(folder);
-                        let shares = attribution
-                            .sources
-                            .iter()
-                            .zip(attribution.bytes)
-                            .map(|(source, bytes)| (source_to_id(&base, source), bytes))
-                            .collect();
-                        (shares, attribution.unattributed)
-                    }
-                    None => (Vec::new(), output.bytes.len()),
-                };
+            let map = match output.chunk.as_ref() {
+                Some(chunk) => chunk.map_json.as_deref(),
+                None => map_files
+                    .get(output.file.as_str())
+                    .and_then(|map| std::str::from_utf8(&map.bytes).ok()),
+            };
+            let (shares, unattributed) = match map {
+                Some(map) => {
+                    let attribution = attribute(&output.bytes, map);
+                    let folder = Path::new(&output.file).parent().unwrap_or(Path::new(""));
+                    let base = graph.out_dir.join(folder);
+                    let shares = attribution
+                        .sources
+                        .iter()
+                        .zip(attribution.bytes)
+                        .map(|(source, bytes)| (source_to_id(&base, source), bytes))
+                        .collect();
+                    (shares, attribution.unattributed)
+                }
+                None => (Vec::new(), output.bytes.len()),
+            };
             Measured {
                 shares,
                 unattributed,
@@ -518,6 +529,17 @@ pub(crate) mod tests {
                     bytes: vec![b' '; 500],
                     chunk: None,
                 },
+                // A stylesheet with its written map: attributed as chunks are.
+                OutputInput {
+                    file: "assets/index-abcdefgh.css".into(),
+                    bytes: b".a{color:red}".to_vec(),
+                    chunk: None,
+                },
+                OutputInput {
+                    file: "assets/index-abcdefgh.css.map".into(),
+                    bytes: map(&["../../src/a.css"], &[(0, 0)]).into_bytes(),
+                    chunk: None,
+                },
             ],
         }
     }
@@ -565,9 +587,13 @@ pub(crate) mod tests {
         assert_eq!(stats.outputs[1].unattributed, 50);
         assert_eq!(
             stats.outputs.len(),
-            2,
+            3,
             "source maps are not outputs of the report"
         );
+        let css = &stats.outputs[2];
+        assert_eq!(css.unattributed, 0);
+        assert_eq!(stats.modules[css.modules[0].module].id, "src/a.css");
+        assert_eq!(css.modules[0].bytes, 13);
     }
 
     #[test]
