@@ -26,7 +26,16 @@ pub fn attribute(code: &[u8], map_json: &str) -> Attribution {
             ..Attribution::default()
         };
     };
-    let sources: Vec<String> = map.get_sources().map(str::to_string).collect();
+    // `sourceRoot` (lightningcss writes one) is the prefix of every source.
+    let source_root = map.get_source_root().unwrap_or("");
+    let sources: Vec<String> = map
+        .get_sources()
+        .map(|source| match source_root {
+            "" => source.to_string(),
+            root if root.ends_with('/') => format!("{root}{source}"),
+            root => format!("{root}/{source}"),
+        })
+        .collect();
     let mut bytes = vec![0usize; sources.len()];
     let mut unattributed = 0usize;
     // (line, column, source) sorted by position; mappings are usually sorted already.
@@ -177,6 +186,12 @@ mod tests {
         let map = map_of(&["x", "y"], &[(0, 0, Some(0)), (0, 3, Some(1))]);
         let attribution = attribute(code, &map);
         assert_eq!(attribution.bytes, vec![6, 2]);
+    }
+
+    #[test]
+    fn sources_are_read_under_the_source_root() {
+        let map = r#"{"version":3,"sourceRoot":"../../","sources":["src/a.css"],"names":[],"mappings":"AAAA"}"#;
+        assert_eq!(attribute(b".a{}", map).sources, vec!["../../src/a.css"]);
     }
 
     #[test]
