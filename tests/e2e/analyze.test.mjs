@@ -297,6 +297,9 @@ test('the report of bench/.apps/react-10k becomes interactive (time noted, not a
   const buildMs = Date.now() - started;
   const stats = readStats(root);
   assert.ok(stats.modules.length > 10_000, `${stats.modules.length} modules`);
+  // Its stylesheets have maps (sourcemap: true): their sources are modules of the graph.
+  const mapOnly = stats.modules.filter((m) => m.mapOnly).map((m) => m.id);
+  assert.deepEqual(mapOnly.slice(0, 3), [], 'every source map source is a module of the graph');
   const { page, problems, openedInMs } = await openReport(path.join(analysisDir(root), 'report.html'));
   const readyAt = Number(await page.evaluate(() => document.documentElement.dataset.ready));
   const rows = await page.$$eval('#module-list .row', (rows) => rows.length);
