@@ -118,6 +118,8 @@ pub enum MissReason {
     Unverified(String),
     /// The config has JS plugins, whose hooks must run (see `build_with_cache`).
     JsPlugins,
+    /// `--analyze` needs the module graph, which only a bundling run has.
+    Analyze,
 }
 
 impl std::fmt::Display for MissReason {
@@ -129,6 +131,9 @@ impl std::fmt::Display for MissReason {
             MissReason::Unverified(why) => write!(f, "{why}"),
             MissReason::JsPlugins => {
                 write!(f, "the config has JS plugins, which run on every build")
+            }
+            MissReason::Analyze => {
+                write!(f, "--analyze needs the module graph of a real bundling run")
             }
         }
     }
@@ -203,6 +208,8 @@ pub fn fingerprint(config: &ResolvedConfig) -> Fingerprint {
     plan_view.sourcemap = nexxo_config::Sourcemap::Off;
     // Watching changes when builds run, not what they make.
     plan_view.watch = None;
+    // Budgets judge the output, they do not shape it.
+    plan_view.budgets.clear();
     // WASM plugins: their module files (which may live outside the root) and the files they
     // may read, by content.
     let wasm_plugins: Vec<String> = config

@@ -8,6 +8,7 @@
 //! Library builds (`build.lib`) skip the HTML plan and run one rolldown build per format,
 //! concurrently. [`watch`] holds what `nexxo build --watch` waits on between builds.
 
+pub mod analyze;
 pub mod bundle;
 pub mod cache;
 pub mod chunks;
@@ -62,7 +63,79 @@ pub async fn build(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
 ) -> Result<BuildReport, Diagnostics> {
-    let result = build_with_cache(config, store).await;
+    build_maybe_analyzed(config, store, None).await
+}
+
+/// [`build`], also collecting what `nexxo_analyze` needs: the module graph and each output's
+/// chunk facts and source map. An analyzed build is never restored from the cache (a restore
+/// has no module graph); its output is the same as a normal build's.
+pub async fn build_analyzed(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<(BuildReport, nexxo_analyze::BuildGraph), Diagnostics> {
+    if config.lib.is_some() {
+        return Err(Diagnostics(vec![Diagnostic::error(
+            "--analyze works on app builds; library builds (build.lib) are not analyzed yet",
+        )]));
+    }
+    let analysis = analyze::Analysis {
+        maps_for_analysis_only: config.sourcemap == nexxo_config::Sourcemap::Off,
+        ..analyze::Analysis::default()
+    };
+    let report = build_maybe_analyzed(config, store, Some(&analysis)).await?;
+    let outputs = std::mem::take(&mut *analysis.outputs.lock().unwrap_or_else(|e| e.into_inner()));
+    let graph = nexxo_analyze::BuildGraph {
+        root: config.root.clone(),
+        out_dir: config.out_dir.clone(),
+        modules: analysis.recorder.take_modules(),
+        outputs,
+    };
+    Ok((report, graph))
+}
+
+/// `build.budgets` checked against the build's files: one error per file over a budget,
+/// naming the file, its size and the limit. The files stay written: the report shows them.
+pub fn check_budgets(config: &ResolvedConfig, report: &BuildReport) -> Result<(), Diagnostics> {
+    if config.budgets.is_empty() {
+        return Ok(());
+    }
+    let budgets: Vec<nexxo_analyze::budgets::SizeBudget> = config
+        .budgets
+        .iter()
+        .map(|budget| nexxo_analyze::budgets::SizeBudget {
+            path: budget.path.clone(),
+            max_bytes: budget.max_bytes,
+            gzip: budget.gzip,
+        })
+        .collect();
+    let files: Vec<nexxo_analyze::budgets::MeasuredFile> = report
+        .files
+        .iter()
+        .map(|file| nexxo_analyze::budgets::MeasuredFile {
+            name: &file.name,
+            bytes: file.bytes,
+            gzip_bytes: file.gzip_bytes,
+        })
+        .collect();
+    let violations = nexxo_analyze::budgets::check(&budgets, &files)
+        .map_err(|message| Diagnostics(vec![Diagnostic::error(message)]))?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostics(
+        violations
+            .iter()
+            .map(|violation| Diagnostic::error(violation.message()))
+            .collect(),
+    ))
+}
+
+async fn build_maybe_analyzed(
+    config: &ResolvedConfig,
+    store: &Arc<CacheStore>,
+    analysis: Option<&analyze::Analysis>,
+) -> Result<BuildReport, Diagnostics> {
+    let result = build_with_cache(config, store, analysis).await;
     // Finished on failure too, so `nexxo cache stats` shows the last run as it went.
     let cache_stats = store.finish();
     result.map(|report| BuildReport {
@@ -74,6 +147,7 @@ pub async fn build(
 async fn build_with_cache(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     // Check outDir before doing any work; the output replaces it only once it is written whole,
@@ -92,7 +166,9 @@ async fn build_with_cache(
     let fingerprint = cache::fingerprint(config);
     // A build with JS plugins is never restored: their hooks may read or write what the
     // fingerprint cannot see (a report file, a remote schema), and they expect to run.
-    let restored = if user_plugins.is_empty() {
+    let restored = if analysis.is_some() {
+        Err(cache::MissReason::Analyze)
+    } else if user_plugins.is_empty() {
         cache::lookup(store, config, &fingerprint)
     } else {
         Err(cache::MissReason::JsPlugins)
@@ -108,6 +184,7 @@ async fn build_with_cache(
                 &fingerprint,
                 &user_plugins,
                 &lifecycle,
+                analysis,
             ))
             .await;
             let bundled = bundled.inspect_err(|_| {
@@ -151,11 +228,12 @@ async fn bundle_with_plugins(
     fingerprint: &cache::Fingerprint,
     user_plugins: &UserPluginSet,
     lifecycle: &PluginContainer,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     if lifecycle.has_build_lifecycle() {
         lifecycle.build_start().map_err(Diagnostics::from)?;
     }
-    let bundled = bundle_and_cache(config, store, fingerprint, user_plugins).await;
+    let bundled = bundle_and_cache(config, store, fingerprint, user_plugins, analysis).await;
     if lifecycle.has_build_lifecycle() {
         let failure = bundled.as_ref().err().map(|errors| errors.render(false));
         lifecycle
@@ -185,6 +263,7 @@ async fn bundle_and_cache(
     store: &Arc<CacheStore>,
     fingerprint: &cache::Fingerprint,
     user_plugins: &UserPluginSet,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<cache::BuildOutput, Diagnostics> {
     let reads = cache::BuildReads::start(config);
     let compilers = Arc::new(ModuleCompilers::new(
@@ -193,10 +272,13 @@ async fn bundle_and_cache(
         &reads.css,
         user_plugins,
     )?);
-    let bundle = match &config.lib {
+    let mut bundle = match &config.lib {
         Some(_) => bundle_lib(config, &compilers, &reads).await?,
-        None => bundle_app(config, &compilers, &reads).await?,
+        None => bundle_app(config, &compilers, &reads, analysis).await?,
     };
+    if let Some(analysis) = analysis {
+        analysis.take_outputs(&mut bundle.outputs);
+    }
     let module_ids: Vec<String> = bundle
         .outputs
         .iter()
@@ -254,6 +336,7 @@ async fn bundle_app(
     config: &ResolvedConfig,
     compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<BundleResult, Diagnostics> {
     let plan_phase = Phase::start("plan");
     let planned = plan::find_pages(config)
@@ -267,13 +350,19 @@ async fn bundle_app(
     plan_phase.end_with(&planned);
     let pages = planned?;
     let bundle_phase = Phase::start("bundle");
-    let options = bundle::app_options(config, &pages);
+    let mut options = bundle::app_options(config, &pages);
     let chunk_styles = Arc::new(ChunkStyles::default());
     let mut shared = build_plugins(config, compilers, chunk_styles.clone());
     shared.workers = Some(worker_builds(config, compilers, reads));
     let errors = shared.errors.clone();
     let plugins = nexxo_plugins::app_plugins(config, shared, chunk_styles, pages);
-    let plugins = recording_loads(&reads.loaded, plugins);
+    let mut plugins = recording_loads(&reads.loaded, plugins);
+    if let Some(analysis) = analysis {
+        plugins.push(analysis.recorder.clone());
+        if options.sourcemap.is_none() {
+            options.sourcemap = Some(rolldown::SourceMapType::Hidden);
+        }
+    }
     let result = run_rolldown(&config.root, options, plugins).await;
     let result = pipeline_errors(&errors).and(result).map(|mut bundle| {
         bundle.warnings.extend(errors.warnings());

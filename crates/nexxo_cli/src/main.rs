@@ -46,11 +46,31 @@ enum CliCommand {
     /// The persistent cache: `stats` (entries, size, last run's hit rate) or `clear`.
     #[command(after_help = "Examples:\n  nexxo cache stats\n  nexxo cache clear my-app")]
     Cache(CacheArgs),
+    /// Why a package or file is in the bundle: the shortest import chain from an entry, read
+    /// from the last `nexxo build --analyze` (`.nexxo/analyze/stats.json`).
+    #[command(
+        after_help = "Examples:\n  nexxo build --analyze && nexxo why lodash\n  nexxo why src/utils/format.ts my-app\n  nexxo why react --stats old/stats.json"
+    )]
+    Why(WhyArgs),
     /// Serve the built outDir locally (compression, cache headers, SPA fallback).
     #[command(
         after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080"
     )]
     Preview(ServeArgs),
+}
+
+#[derive(Args)]
+struct WhyArgs {
+    /// A package name (`react`, `@scope/pkg`) or a module path (`src/a.ts`, or its end: `a.ts`).
+    target: String,
+
+    /// Project root. Example: `nexxo why lodash apps/web`
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// The stats file to read instead of <root>/.nexxo/analyze/stats.json.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -175,6 +195,16 @@ struct BuildArgs {
     /// rebuild; errors are printed and the last good output stays in place.
     #[arg(long, short = 'w')]
     watch: bool,
+
+    /// Also write a bundle report (treemap, duplicates, import chains), stats.json and an
+    /// esbuild metafile to <root>/.nexxo/analyze/, outside outDir.
+    #[arg(long, conflicts_with = "watch")]
+    analyze: bool,
+
+    /// With --analyze: compare with an earlier stats.json (what grew, shrank, appeared, left).
+    /// Example: `--analyze --compare old-stats.json`
+    #[arg(long, value_name = "STATS_JSON", requires = "analyze")]
+    compare: Option<PathBuf>,
 }
 
 impl BuildArgs {
@@ -275,12 +305,14 @@ fn run(cli: Cli) -> ExitCode {
         CliCommand::Dev(_) => "dev server",
         CliCommand::Cache(_) => "cache",
         CliCommand::Preview(_) => "preview",
+        CliCommand::Why(_) => "why",
     };
     let result = match cli.command {
         CliCommand::Build(args) => runtime.block_on(build(args, color)),
         CliCommand::Dev(args) => runtime.block_on(serve(args, Command::Serve)),
         CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
         CliCommand::Cache(args) => cache(args),
+        CliCommand::Why(args) => why(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -338,11 +370,140 @@ async fn build(args: BuildArgs, color: bool) -> Result<(), Diagnostics> {
         );
     }
     if config.watch.is_some() {
+        if args.analyze {
+            return Err(Diagnostics(vec![nexxo_diagnostics::Diagnostic::error(
+                "--analyze cannot run with build.watch: analyze one build (--watch is off without the config key)",
+            )]));
+        }
         return watch(&args, config, &process_env, color).await;
     }
     let store = Arc::new(open_build_cache(&config));
+    if args.analyze {
+        let (report, graph) = build_analyzed_once(&config, &store).await?;
+        print_report(&report, args.explain);
+        let outcome =
+            nexxo_build::analyze::write_analysis(&config, &graph, args.compare.as_deref())
+                .map_err(|d| Diagnostics(vec![d]))?;
+        print_analysis(&config, &outcome);
+        return nexxo_build::check_budgets(&config, &report);
+    }
     let report = build_once(&config, &store).await?;
     print_report(&report, args.explain);
+    nexxo_build::check_budgets(&config, &report)
+}
+
+/// An analyzed build ([`nexxo_build::build_analyzed`]) with the same events as [`build_once`].
+async fn build_analyzed_once(
+    config: &nexxo_config::ResolvedConfig,
+    store: &Arc<CacheStore>,
+) -> Result<(BuildReport, nexxo_analyze::BuildGraph), Diagnostics> {
+    let phase = events::Phase::start("build");
+    match nexxo_build::build_analyzed(config, store).await {
+        Ok((report, graph)) => {
+            report_events(store, &report);
+            phase.end(true, json!({}));
+            Ok((report, graph))
+        }
+        Err(diagnostics) => {
+            phase.end(false, json!({}));
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Where the analysis went, and the comparison when one was asked for.
+fn print_analysis(
+    config: &nexxo_config::ResolvedConfig,
+    outcome: &nexxo_build::analyze::AnalysisOutcome,
+) {
+    let files = &outcome.files;
+    events::event(
+        "analyze",
+        json!({
+            "report": files.report, "stats": files.stats, "metafile": files.metafile,
+            "duplicates": outcome.stats.duplicates.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
+            "comparison": outcome.comparison,
+        }),
+    );
+    if events::json_events_enabled() {
+        return;
+    }
+    say!("analysis:");
+    say!("  report    {}", config.display_path(&files.report));
+    say!("  stats     {}", config.display_path(&files.stats));
+    say!("  metafile  {}", config.display_path(&files.metafile));
+    for duplicate in &outcome.stats.duplicates {
+        let copies: Vec<String> = duplicate
+            .instances
+            .iter()
+            .filter_map(|i| outcome.stats.packages.get(i.package))
+            .map(|p| format!("{} ({})", p.dir, p.version.as_deref().unwrap_or("?")))
+            .collect();
+        say!(
+            "  duplicate package {}: {}",
+            duplicate.name,
+            copies.join(", ")
+        );
+    }
+    if let Some(comparison) = &outcome.comparison {
+        say!("{}", nexxo_analyze::compare::render(comparison).trim_end());
+    }
+}
+
+/// `nexxo why <package-or-file> [root]`: chains from the last analysis's stats.json.
+fn why(args: WhyArgs) -> Result<(), Diagnostics> {
+    let error = |message: String| Diagnostics(vec![nexxo_diagnostics::Diagnostic::error(message)]);
+    let path = args.stats.clone().unwrap_or_else(|| {
+        args.root
+            .join(nexxo_analyze::ANALYZE_DIR)
+            .join("stats.json")
+    });
+    if !path.exists() {
+        return Err(error(format!(
+            "no {} yet: run `nexxo build --analyze` first (nexxo why reads the last analysis)",
+            nexxo_diagnostics::display_path(&path)
+        )));
+    }
+    let stats = nexxo_analyze::read_stats(&path).map_err(error)?;
+    let chains = nexxo_analyze::chains::why_chains(&stats, &args.target);
+    if chains.is_empty() {
+        return Err(error(format!(
+            "no module or package named \"{}\" in the last analyzed build",
+            args.target
+        )));
+    }
+    let chain_ids = |chain: &Vec<usize>| -> Vec<String> {
+        chain
+            .iter()
+            .map(|&at| stats.modules[at].id.clone())
+            .collect()
+    };
+    events::event(
+        "why",
+        json!({"target": args.target, "chains": chains.iter().map(chain_ids).collect::<Vec<_>>()}),
+    );
+    if events::json_events_enabled() {
+        return Ok(());
+    }
+    for chain in &chains {
+        let Some(&last) = chain.last() else { continue };
+        let target = &stats.modules[last];
+        let package = target
+            .package
+            .and_then(|p| stats.packages.get(p))
+            .map(|p| format!(" ({}@{})", p.name, p.version.as_deref().unwrap_or("?")))
+            .unwrap_or_default();
+        if target.depth.is_none() && !target.entry {
+            say!("{}{package} is not imported from any entry", target.id);
+            continue;
+        }
+        say!("{}{package} is here because:", target.id);
+        for (step, &at) in chain.iter().enumerate() {
+            let arrow = if step == 0 { "  " } else { "  → " };
+            let note = if step == 0 { "  (entry)" } else { "" };
+            say!("{arrow}{}{note}", stats.modules[at].id);
+        }
+    }
     Ok(())
 }
 
@@ -356,7 +517,6 @@ async fn build_once(
     store: &Arc<CacheStore>,
 ) -> Result<BuildReport, Diagnostics> {
     let phase = events::Phase::start("build");
-    let kind = store.kind();
     let report = match nexxo_build::build(config, store).await {
         Ok(report) => report,
         Err(diagnostics) => {
@@ -364,7 +524,15 @@ async fn build_once(
             return Err(diagnostics);
         }
     };
-    let (restored, reason) = cache_outcome(&report);
+    report_events(store, &report);
+    phase.end(true, json!({}));
+    Ok(report)
+}
+
+/// A finished build's cache, chunk and warning events.
+fn report_events(store: &Arc<CacheStore>, report: &BuildReport) {
+    let kind = store.kind();
+    let (restored, reason) = cache_outcome(report);
     events::event(
         "cache",
         json!({"store": kind.name(), "restored": restored, "miss_reason": reason, "hits": report.cache_stats.hits, "misses": report.cache_stats.misses}),
@@ -378,8 +546,6 @@ async fn build_once(
     for warning in &report.warnings {
         events::warning(warning.trim_end());
     }
-    phase.end(true, json!({}));
-    Ok(report)
 }
 
 /// Whether the build was restored from the cache, else why it was built.
@@ -429,7 +595,12 @@ async fn watch(
     let mut store = Arc::new(open_build_cache(&config));
     let (built, stop_asked) = build_until_stop(&config, &store, &mut stop).await;
     match built {
-        Ok(report) => print_report(&report, args.explain),
+        Ok(report) => {
+            print_report(&report, args.explain);
+            if let Err(over) = nexxo_build::check_budgets(&config, &report) {
+                print_errors(&over, color, "budget check");
+            }
+        }
         Err(diagnostics) => print_errors(&diagnostics, color, "build"),
     }
     if stop_asked {
@@ -503,6 +674,9 @@ async fn watch(
                     if args.explain {
                         print_explanation(&report);
                     }
+                }
+                if let Err(over) = nexxo_build::check_budgets(&config, &report) {
+                    print_errors(&over, color, "budget check");
                 }
             }
             Err(diagnostics) => {

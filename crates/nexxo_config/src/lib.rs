@@ -28,8 +28,8 @@ pub mod wasm_plugins;
 pub use frameworks::Frameworks;
 pub use package::RootPackage;
 pub use resolve::{
-    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedConfig, ResolvedInput,
-    ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,
+    resolve_config, Command, ConfigOverrides, LibFormat, ResolvedBudget, ResolvedConfig,
+    ResolvedInput, ResolvedLib, Sourcemap, WatchSettings, WorkerFormat,
 };
 pub use resolver::ResolverConfig;
 pub use user_config::UserConfig;

@@ -224,6 +224,15 @@ mod schema_tests {
             BTreeSet::from(["alias".to_string()])
         );
         assert_eq!(
+            schema_keys(
+                &schema,
+                "/properties/build/properties/budgets/items/properties"
+            ),
+            accepted_keys(
+                r#"{ "build": { "budgets": [{ "path": "x", "maxSize": 1, "__probe": 1 }] } }"#
+            )
+        );
+        assert_eq!(
             schema_keys(&schema, "/properties/build/properties/lib/properties"),
             accepted_keys(r#"{ "build": { "lib": { "entry": "x", "__probe": 1 } } }"#)
         );

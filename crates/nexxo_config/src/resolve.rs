@@ -192,6 +192,80 @@ pub struct ResolvedConfig {
     pub plugin_permissions: BTreeMap<String, PluginPermissions>,
     /// `wasmPlugins`, checked, in the user's order (both drivers run them as user plugins).
     pub wasm_plugins: Vec<crate::ResolvedWasmPlugin>,
+    /// `build.budgets`, sizes in bytes.
+    pub budgets: Vec<ResolvedBudget>,
+}
+
+/// One `build.budgets` entry with its size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBudget {
+    pub path: String,
+    pub max_bytes: u64,
+    pub gzip: bool,
+}
+
+/// `build.budgets[i].maxSize`: a byte count, or a number with a unit (`B`, `kB`/`KB` = 1000,
+/// `KiB` = 1024, `MB`, `MiB`, `GB`, `GiB`), spaces allowed between.
+pub fn parse_size(value: &serde_json::Value) -> Result<u64, String> {
+    let text = match value {
+        serde_json::Value::Number(number) => {
+            return number
+                .as_u64()
+                .ok_or_else(|| format!("{number} is not a whole number of bytes"))
+        }
+        serde_json::Value::String(text) => text.trim(),
+        other => {
+            return Err(format!(
+                "{other} is neither a number nor a size such as \"150kB\""
+            ))
+        }
+    };
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" does not start with a number"))?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" | "b" => 1.0,
+        "kB" | "KB" | "kb" | "k" => 1e3,
+        "KiB" | "kiB" => 1024.0,
+        "MB" | "mB" | "mb" | "M" => 1e6,
+        "MiB" => 1024.0 * 1024.0,
+        "GB" | "gb" => 1e9,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "\"{other}\" in \"{text}\" is not a size unit (B, kB, KiB, MB, MiB, GB, GiB)"
+            ))
+        }
+    };
+    Ok((number * scale).round() as u64)
+}
+
+fn resolve_budgets(
+    budgets: Option<&[crate::user_config::BudgetConfig]>,
+) -> Result<Vec<ResolvedBudget>, Diagnostic> {
+    budgets
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(at, budget)| {
+            let max_bytes = parse_size(&budget.max_size)
+                .map_err(|why| Diagnostic::error(format!("build.budgets[{at}].maxSize: {why}")))?;
+            if budget.path.trim().is_empty() {
+                return Err(Diagnostic::error(format!(
+                    "build.budgets[{at}].path is empty: give a glob such as \"assets/*.js\""
+                )));
+            }
+            Ok(ResolvedBudget {
+                path: budget.path.clone(),
+                max_bytes,
+                gzip: budget.gzip.unwrap_or(false),
+            })
+        })
+        .collect()
 }
 
 /// `worker.format`, as Vite's.
@@ -450,6 +524,7 @@ pub fn resolve_config(
         script_config: script.as_ref().map(|(source, _)| source.clone()),
         plugins: script.map(|(_, plugins)| plugins).unwrap_or_default(),
         wasm_plugins,
+        budgets: resolve_budgets(build.budgets.as_deref())?,
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
@@ -817,6 +892,47 @@ mod tests {
 
     fn resolve_in(dir: &Path, overrides: ConfigOverrides) -> Result<ResolvedConfig, Diagnostic> {
         resolve_config(dir, Command::Build, &overrides, &BTreeMap::new())
+    }
+
+    #[test]
+    fn budget_sizes_take_units() {
+        use serde_json::json;
+        assert_eq!(parse_size(&json!(1500)), Ok(1500));
+        assert_eq!(parse_size(&json!("150kB")), Ok(150_000));
+        assert_eq!(parse_size(&json!("150 KiB")), Ok(153_600));
+        assert_eq!(parse_size(&json!("1.5MB")), Ok(1_500_000));
+        assert_eq!(parse_size(&json!("900B")), Ok(900));
+        assert!(parse_size(&json!("150 parsecs"))
+            .unwrap_err()
+            .contains("not a size unit"));
+        assert!(parse_size(&json!("kB")).unwrap_err().contains("number"));
+        assert!(parse_size(&json!(-3)).is_err());
+        assert!(parse_size(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn budgets_are_resolved_with_the_key_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join(CONFIG_FILE_NAME), text).unwrap();
+        write(
+            r#"{ "build": { "budgets": [{ "path": "assets/*.js", "maxSize": "2kB", "gzip": true }] } }"#,
+        );
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        assert_eq!(
+            config.budgets,
+            vec![ResolvedBudget {
+                path: "assets/*.js".into(),
+                max_bytes: 2000,
+                gzip: true
+            }]
+        );
+        write(r#"{ "build": { "budgets": [{ "path": "a", "maxSize": "2 lightyears" }] } }"#);
+        let error = resolve_in(dir.path(), ConfigOverrides::default()).unwrap_err();
+        assert!(
+            error.message.contains("build.budgets[0].maxSize"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

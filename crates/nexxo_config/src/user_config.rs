@@ -123,6 +123,21 @@ pub struct BuildConfig {
     pub input: Option<BuildInput>,
     /// Rebuild on every change (`nexxo build --watch`): `true`, or Rollup's watcher options.
     pub watch: Option<WatchOption>,
+    /// Size limits on output files; a build over one fails (`docs/analyze.md`).
+    pub budgets: Option<Vec<BudgetConfig>>,
+}
+
+/// One entry of `build.budgets`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BudgetConfig {
+    /// A glob over output files relative to outDir (`assets/*.js`, `**/*.css`).
+    pub path: String,
+    /// Bytes as a number, or a string with a unit: `"150kB"` (1000s), `"150KiB"` (1024s),
+    /// `"1.5MB"`, `"900B"`.
+    pub max_size: serde_json::Value,
+    /// Limit the gzip size instead of the raw size.
+    pub gzip: Option<bool>,
 }
 
 /// One entry of `build.input`, as written.

@@ -13,6 +13,7 @@
 //! ```
 
 mod hot_updates;
+mod inspector;
 mod messages;
 mod overlay;
 mod preview;
@@ -162,6 +163,7 @@ pub async fn dev(
         code_token,
         overlay: Default::default(),
         debug_hmr: options.debug_hmr,
+        inspector: Default::default(),
     });
     // Compile the pages' modules and bundle the dependencies before saying "ready", so the first
     // page load only concatenates.

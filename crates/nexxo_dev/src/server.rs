@@ -68,6 +68,8 @@ pub struct DevServer {
     /// What the pages' error overlay shows.
     pub overlay: OverlayState,
     pub debug_hmr: bool,
+    /// The `/__nexxo/` pages' state (`inspector.rs`).
+    pub inspector: crate::inspector::Inspector,
 }
 
 impl DevServer {
@@ -130,7 +132,7 @@ fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
 
 /// Whether the browser says the request comes from another site's page (`Sec-Fetch-Site`;
 /// requests without it are judged by the token alone).
-fn is_cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
     headers
         .get_all("sec-fetch-site")
         .iter()
@@ -147,7 +149,7 @@ fn cross_site_refusal() -> Response {
 /// The answer for a request of a page, lazy or dependency script or source map that another
 /// site may have sent: `Some(403)` when the browser says so, or when the URL lacks the token
 /// only this server's pages know.
-fn refuse_foreign_code_request(
+pub(crate) fn refuse_foreign_code_request(
     server: &DevServer,
     headers: &HeaderMap,
     query: &str,
@@ -276,9 +278,20 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
             "the dev server only answers GET and HEAD",
         );
     }
+    let uri = request.uri().clone();
+    // The server's own tools, outside the app's base.
+    if let Some(response) = crate::inspector::handle(
+        &server,
+        uri.path(),
+        uri.query().unwrap_or(""),
+        request.headers(),
+    )
+    .await
+    {
+        return response;
+    }
     let session = server.session();
     let base = dev_base(&session.config).to_string();
-    let uri = request.uri().clone();
     let Some(path) = uri.path().strip_prefix(&base).map(|p| format!("/{p}")) else {
         if uri.path() == "/" || uri.path() == base.trim_end_matches('/') {
             return (StatusCode::FOUND, [(header::LOCATION, base.clone())]).into_response();

@@ -13,6 +13,7 @@
 //! watch.rs (file events) ─ hmr.rs (recompile, boundaries) ─ FileChangeOutcome (plain data)
 //! ```
 
+pub mod analysis;
 pub mod deps;
 mod deps_components;
 pub mod graph;
