@@ -192,6 +192,8 @@ pub struct ResolvedConfig {
     pub plugin_permissions: BTreeMap<String, PluginPermissions>,
     /// `wasmPlugins`, checked, in the user's order (both drivers run them as user plugins).
     pub wasm_plugins: Vec<crate::ResolvedWasmPlugin>,
+    /// The `audit` key as written (`nexxo_audit` checks the rule names it knows).
+    pub audit: crate::user_config::AuditConfig,
 }
 
 /// `worker.format`, as Vite's.
@@ -450,6 +452,7 @@ pub fn resolve_config(
         script_config: script.as_ref().map(|(source, _)| source.clone()),
         plugins: script.map(|(_, plugins)| plugins).unwrap_or_default(),
         wasm_plugins,
+        audit: user.audit.clone().unwrap_or_default(),
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)
