@@ -125,6 +125,11 @@ impl Browser {
                 "--window-size=1280,900",
             ])
             .arg(format!("--user-data-dir={}", profile.display()));
+        // CI without a network: every host but loopback fails at once instead of waiting for
+        // DNS (a page's CDN fonts or pictures then fail, and show as console errors).
+        if std::env::var_os("NEXXO_AUDIT_OFFLINE").is_some_and(|v| v == "1") {
+            command.arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost");
+        }
         // Chromium's sandbox refuses to start as root.
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } == 0 {

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{doc_text, element, rewrite_str, text, RewriteStrSettings};
+use lol_html::{element, rewrite_str, text, RewriteStrSettings};
 
 use crate::findings::Finding;
 
@@ -49,9 +49,8 @@ pub fn page_elements(html: &str) -> Option<Vec<PageElement>> {
     let (head_flag, owners, owners_text) = (in_head.clone(), text_owner.clone(), text_owner.clone());
     let result = rewrite_str(
         html,
-        RewriteStrSettings {
-            element_content_handlers: vec![
-                element!("*", move |el: &mut Element| {
+        RewriteStrSettings::new()
+            .append_element_content_handler(element!("*", move |el: &mut Element| {
                     let tag = el.tag_name().to_ascii_lowercase();
                     let range = el.source_location().bytes();
                     let opening: String = html
@@ -97,19 +96,15 @@ pub fn page_elements(html: &str) -> Option<Vec<PageElement>> {
                         }
                     }
                     Ok(())
-                }),
-                text!("a, a *, title", move |chunk: &mut TextChunk| {
+                }))
+            .append_element_content_handler(text!("a, a *, title", move |chunk: &mut TextChunk| {
                     if let Some(&owner) = owners_text.borrow().last() {
                         if let Some(element) = on_text.borrow_mut().get_mut(owner) {
                             element.text.push_str(chunk.as_str());
                         }
                     }
                     Ok(())
-                }),
-            ],
-            document_content_handlers: vec![doc_text!(|_| Ok(()))],
-            ..RewriteStrSettings::new()
-        },
+                })),
     );
     result.ok()?;
     let list = elements.borrow().clone();
@@ -529,10 +524,6 @@ mod tests {
   </body>
 </html>
 "#;
-
-    fn rules(findings: &[Finding]) -> Vec<&str> {
-        findings.iter().map(|f| f.rule.as_str()).collect()
-    }
 
     #[test]
     fn a_clean_page_has_no_findings() {
