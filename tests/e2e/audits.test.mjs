@@ -99,10 +99,9 @@ test('SARIF output: rules, results and locations relative to the project root', 
 });
 
 test('audit levels from the config: a rule turned off is not reported, one set to warn does not fail', async () => {
-  const { mkdtemp, cp, writeFile } = await import('node:fs/promises');
-  const os = await import('node:os');
-  const root = await mkdtemp(path.join(os.tmpdir(), 'nexxo-audit-'));
-  await cp(clean, root, { recursive: true, filter: (file) => !/[\\/](node_modules|dist)$/.test(file) });
+  const { writeFile } = await import('node:fs/promises');
+  // A copy whose packages resolve as the original's (node_modules linked).
+  const root = await copyProject(clean);
   const html = (await import('node:fs')).readFileSync(path.join(clean, 'index.html'), 'utf8');
   await writeFile(path.join(root, 'index.html'), html.replace(/\s*<meta name="description"[^>]*>/, ''));
   buildOrThrow(root);
@@ -126,6 +125,7 @@ test('--browser: axe-core, web vitals and console errors in headless Chromium', 
   // The static findings are still there, once each.
   for (const [rule, file, line] of STATIC_PROBLEMS) assertFound(report.findings, rule, file, line);
   assert.equal(report.findings.filter((f) => f.rule === 'image-alt' && f.file === 'index.html').length, 1, 'axe and the static check agree on one image');
+  assert.equal(report.findings.filter((f) => f.rule === 'document-title' && f.file === 'index.html').length, 1, 'one missing title');
   // Only a browser sees these.
   assert.match(assertFound(report.findings, 'errors-in-console', 'index.html').message, /planted console error from legacy\.js/);
   const lazy = assertFound(report.findings, 'lcp-lazy-loaded', 'index.html');

@@ -89,8 +89,13 @@ struct Browser {
 }
 
 fn launch_error(chromium: &Path, detail: impl std::fmt::Display) -> Diagnostic {
-    Diagnostic::error(format!("cannot start Chromium ({}): {detail}", chromium.display()))
-        .with_help("install Chromium, or point NEXXO_CHROMIUM (or CHROME_PATH) at a Chrome or Chromium binary")
+    Diagnostic::error(format!(
+        "cannot start Chromium ({}): {detail}",
+        chromium.display()
+    ))
+    .with_help(
+        "install Chromium, or point NEXXO_CHROMIUM (or CHROME_PATH) at a Chrome or Chromium binary",
+    )
 }
 
 impl Browser {
@@ -128,7 +133,8 @@ impl Browser {
         // CI without a network: every host but loopback fails at once instead of waiting for
         // DNS (a page's CDN fonts or pictures then fail, and show as console errors).
         if std::env::var_os("NEXXO_AUDIT_OFFLINE").is_some_and(|v| v == "1") {
-            command.arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost");
+            command
+                .arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost");
         }
         // Chromium's sandbox refuses to start as root.
         // SAFETY: geteuid has no preconditions and cannot fail.
@@ -290,7 +296,10 @@ impl Browser {
             None,
             step,
         )?;
-        let session = attached["sessionId"].as_str().unwrap_or_default().to_string();
+        let session = attached["sessionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let session = Some(session.as_str());
         for domain in ["Page.enable", "Runtime.enable", "Log.enable"] {
             self.call(domain, json!({}), session, step)?;
@@ -303,12 +312,7 @@ impl Browser {
             step,
         )?;
         self.events.clear();
-        self.call(
-            "Page.navigate",
-            json!({ "url": page.url }),
-            session,
-            step,
-        )?;
+        self.call("Page.navigate", json!({ "url": page.url }), session, step)?;
         self.wait_for_event("Page.loadEventFired", session.unwrap_or(""), PAGE_TIMEOUT)?;
         // Let the app render after load (React mounts, images decode) before measuring.
         let settle = Instant::now() + Duration::from_millis(1500);
@@ -413,7 +417,11 @@ fn console_errors(events: &[Value], session: &str) -> Vec<Finding> {
                     })
                     .collect();
                 let frame = &params["stackTrace"]["callFrames"][0];
-                (text.join(" "), frame["url"].as_str(), frame["lineNumber"].as_u64())
+                (
+                    text.join(" "),
+                    frame["url"].as_str(),
+                    frame["lineNumber"].as_u64(),
+                )
             }
             Some("Runtime.exceptionThrown") => {
                 let details = &params["exceptionDetails"];
@@ -421,7 +429,11 @@ fn console_errors(events: &[Value], session: &str) -> Vec<Finding> {
                     .as_str()
                     .or(details["text"].as_str())
                     .unwrap_or("uncaught exception");
-                (text.to_string(), details["url"].as_str(), details["lineNumber"].as_u64())
+                (
+                    text.to_string(),
+                    details["url"].as_str(),
+                    details["lineNumber"].as_u64(),
+                )
             }
             Some("Log.entryAdded") if params["entry"]["level"] == "error" => {
                 let entry = &params["entry"];
@@ -478,6 +490,10 @@ mod tests {
             &AuditSettings::default(),
         )
         .unwrap_err();
-        assert!(error.message.contains("cannot start Chromium"), "{}", error.message);
+        assert!(
+            error.message.contains("cannot start Chromium"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -31,7 +31,9 @@ pub fn dist_files(out_dir: &Path) -> std::io::Result<DistFiles> {
             if name.starts_with('.') {
                 continue;
             }
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             let path = entry.path();
             if kind.is_dir() {
                 folders.push(path);
@@ -90,9 +92,12 @@ pub fn audit_dist(config: &ResolvedConfig, settings: &AuditSettings) -> Result<R
         let source = nexxo_diagnostics::input::read_regular_to_string(&source)
             .ok()
             .map(|text| SourcePage::new(display(config, &source), text));
-        report
-            .findings
-            .extend(check_page(&html, &page, &display(config, file), source.as_ref()));
+        report.findings.extend(check_page(
+            &html,
+            &page,
+            &display(config, file),
+            source.as_ref(),
+        ));
         report.pages.push(page);
     }
     for map in &files.source_maps {

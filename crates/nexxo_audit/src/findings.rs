@@ -68,28 +68,160 @@ use Severity::{Error, Warning};
 
 /// Every rule Nexxo checks itself, in report order.
 pub const RULES: &[Rule] = &[
-    rule("document-title", Seo, Error, "The page has a non-empty <title>", false),
-    rule("meta-description", Seo, Error, "The page has a non-empty <meta name=\"description\">", false),
-    rule("html-has-lang", Accessibility, Error, "<html> has a lang attribute", false),
-    rule("viewport", BestPractices, Error, "The page has <meta name=\"viewport\"> with width or initial-scale", false),
-    rule("canonical", Seo, Error, "<link rel=\"canonical\"> is one absolute http(s) URL", false),
-    rule("crawlable-anchors", Seo, Error, "Links have an href search engines can follow (no javascript: URLs, no click-only anchors)", false),
-    rule("link-text", Seo, Warning, "Links have descriptive text (not \"click here\", \"more\"…)", false),
-    rule("image-alt", Accessibility, Error, "Images have an alt attribute (alt=\"\" for decorative ones)", false),
-    rule("doctype", BestPractices, Error, "The page starts with <!DOCTYPE html>", false),
-    rule("charset", BestPractices, Error, "The page declares its character encoding in its first 1024 bytes", false),
-    rule("external-anchors-use-rel-noopener", BestPractices, Warning, "Links with target=\"_blank\" to other sites have rel=\"noopener\" or \"noreferrer\"", false),
-    rule("mixed-content", BestPractices, Error, "Resources are loaded over https (no http:// subresources)", false),
-    rule("errors-in-console", BestPractices, Error, "No errors are logged to the console", true),
-    rule("public-source-maps", BestPractices, Warning, "No source maps are published with the built app", false),
-    rule("chunk-size", Performance, Warning, "Built JavaScript chunks stay under the size limit", false),
-    rule("render-blocking-resources", Performance, Warning, "No classic script in <head> without defer/async, no stylesheet from another origin", false),
-    rule("unsized-images", Performance, Warning, "Images have explicit width and height", false),
-    rule("lcp-lazy-loaded", Performance, Error, "The Largest Contentful Paint image is not lazy-loaded", true),
-    rule("prioritize-lcp-image", Performance, Warning, "The Largest Contentful Paint image is preloaded or has fetchpriority=\"high\"", true),
-    rule("largest-contentful-paint", Performance, Error, "Largest Contentful Paint is under the limit (audit.maxLcpMs)", true),
-    rule("cumulative-layout-shift", Performance, Error, "Cumulative Layout Shift is under the limit (audit.maxCls)", true),
-    rule("interaction-to-next-paint", Performance, Error, "Interaction to Next Paint is under the limit (audit.maxInpMs)", true),
+    rule(
+        "document-title",
+        Seo,
+        Error,
+        "The page has a non-empty <title>",
+        false,
+    ),
+    rule(
+        "meta-description",
+        Seo,
+        Error,
+        "The page has a non-empty <meta name=\"description\">",
+        false,
+    ),
+    rule(
+        "html-has-lang",
+        Accessibility,
+        Error,
+        "<html> has a lang attribute",
+        false,
+    ),
+    rule(
+        "viewport",
+        BestPractices,
+        Error,
+        "The page has <meta name=\"viewport\"> with width or initial-scale",
+        false,
+    ),
+    rule(
+        "canonical",
+        Seo,
+        Error,
+        "<link rel=\"canonical\"> is one absolute http(s) URL",
+        false,
+    ),
+    rule(
+        "crawlable-anchors",
+        Seo,
+        Error,
+        "Links have an href search engines can follow (no javascript: URLs, no click-only anchors)",
+        false,
+    ),
+    rule(
+        "link-text",
+        Seo,
+        Warning,
+        "Links have descriptive text (not \"click here\", \"more\"…)",
+        false,
+    ),
+    rule(
+        "image-alt",
+        Accessibility,
+        Error,
+        "Images have an alt attribute (alt=\"\" for decorative ones)",
+        false,
+    ),
+    rule(
+        "doctype",
+        BestPractices,
+        Error,
+        "The page starts with <!DOCTYPE html>",
+        false,
+    ),
+    rule(
+        "charset",
+        BestPractices,
+        Error,
+        "The page declares its character encoding in its first 1024 bytes",
+        false,
+    ),
+    rule(
+        "external-anchors-use-rel-noopener",
+        BestPractices,
+        Warning,
+        "Links with target=\"_blank\" to other sites have rel=\"noopener\" or \"noreferrer\"",
+        false,
+    ),
+    rule(
+        "mixed-content",
+        BestPractices,
+        Error,
+        "Resources are loaded over https (no http:// subresources)",
+        false,
+    ),
+    rule(
+        "errors-in-console",
+        BestPractices,
+        Error,
+        "No errors are logged to the console",
+        true,
+    ),
+    rule(
+        "public-source-maps",
+        BestPractices,
+        Warning,
+        "No source maps are published with the built app",
+        false,
+    ),
+    rule(
+        "chunk-size",
+        Performance,
+        Warning,
+        "Built JavaScript chunks stay under the size limit",
+        false,
+    ),
+    rule(
+        "render-blocking-resources",
+        Performance,
+        Warning,
+        "No classic script in <head> without defer/async, no stylesheet from another origin",
+        false,
+    ),
+    rule(
+        "unsized-images",
+        Performance,
+        Warning,
+        "Images have explicit width and height",
+        false,
+    ),
+    rule(
+        "lcp-lazy-loaded",
+        Performance,
+        Error,
+        "The Largest Contentful Paint image is not lazy-loaded",
+        true,
+    ),
+    rule(
+        "prioritize-lcp-image",
+        Performance,
+        Warning,
+        "The Largest Contentful Paint image is preloaded or has fetchpriority=\"high\"",
+        true,
+    ),
+    rule(
+        "largest-contentful-paint",
+        Performance,
+        Error,
+        "Largest Contentful Paint is under the limit (audit.maxLcpMs)",
+        true,
+    ),
+    rule(
+        "cumulative-layout-shift",
+        Performance,
+        Error,
+        "Cumulative Layout Shift is under the limit (audit.maxCls)",
+        true,
+    ),
+    rule(
+        "interaction-to-next-paint",
+        Performance,
+        Error,
+        "Interaction to Next Paint is under the limit (audit.maxInpMs)",
+        true,
+    ),
 ];
 
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
@@ -205,11 +337,16 @@ impl Report {
         // A browser run sees the page's HTML elements again, without their line: for each rule,
         // file and page, as many line-less findings as there are located ones are the same
         // problems (the rest were rendered by scripts, which static HTML cannot see).
-        let mut located = std::collections::HashMap::<(String, Option<String>, Option<String>), usize>::new();
+        let mut located =
+            std::collections::HashMap::<(String, Option<String>, Option<String>), usize>::new();
         for finding in &self.findings {
             if finding.line.is_some() {
                 *located
-                    .entry((finding.rule.clone(), finding.file.clone(), finding.page.clone()))
+                    .entry((
+                        finding.rule.clone(),
+                        finding.file.clone(),
+                        finding.page.clone(),
+                    ))
                     .or_default() += 1;
             }
         }
@@ -217,7 +354,11 @@ impl Report {
             if finding.line.is_some() {
                 return true;
             }
-            let key = (finding.rule.clone(), finding.file.clone(), finding.page.clone());
+            let key = (
+                finding.rule.clone(),
+                finding.file.clone(),
+                finding.page.clone(),
+            );
             match located.get_mut(&key) {
                 Some(count) if *count > 0 => {
                     *count -= 1;
@@ -227,9 +368,8 @@ impl Report {
             }
         });
         self.findings.sort_by(|a, b| {
-            (&a.file, a.line, a.column, &a.rule, &a.page, &a.element).cmp(&(
-                &b.file, b.line, b.column, &b.rule, &b.page, &b.element,
-            ))
+            (&a.file, a.line, a.column, &a.rule, &a.page, &a.element)
+                .cmp(&(&b.file, b.line, b.column, &b.rule, &b.page, &b.element))
         });
         self.findings.dedup_by(|a, b| {
             a.rule == b.rule

@@ -46,65 +46,69 @@ pub fn page_elements(html: &str) -> Option<Vec<PageElement>> {
     // Index of the innermost open `<a>`/`<title>`, whose text is being gathered.
     let text_owner: Rc<RefCell<Vec<usize>>> = Rc::default();
     let (on_element, on_text) = (elements.clone(), elements.clone());
-    let (head_flag, owners, owners_text) = (in_head.clone(), text_owner.clone(), text_owner.clone());
+    let (head_flag, owners, owners_text) =
+        (in_head.clone(), text_owner.clone(), text_owner.clone());
     let result = rewrite_str(
         html,
         RewriteStrSettings::new()
             .append_element_content_handler(element!("*", move |el: &mut Element| {
-                    let tag = el.tag_name().to_ascii_lowercase();
-                    let range = el.source_location().bytes();
-                    let opening: String = html
-                        .get(range.start..range.end.min(html.len()))
-                        .unwrap_or_default()
-                        .chars()
-                        .take(160)
-                        .collect();
-                    let index = {
-                        let mut list = on_element.borrow_mut();
-                        list.push(PageElement {
-                            tag: tag.clone(),
-                            attributes: el
-                                .attributes()
-                                .iter()
-                                .map(|a| (a.name().to_ascii_lowercase(), a.value()))
-                                .collect(),
-                            offset: range.start,
-                            opening_tag: opening,
-                            in_head: *head_flag.borrow(),
-                            text: String::new(),
-                        });
-                        list.len() - 1
-                    };
-                    if tag == "head" {
-                        *head_flag.borrow_mut() = true;
-                        let flag = head_flag.clone();
-                        if let Some(handlers) = el.end_tag_handlers() {
-                            handlers.push(Box::new(move |_| {
-                                *flag.borrow_mut() = false;
-                                Ok(())
-                            }));
-                        }
+                let tag = el.tag_name().to_ascii_lowercase();
+                let range = el.source_location().bytes();
+                let opening: String = html
+                    .get(range.start..range.end.min(html.len()))
+                    .unwrap_or_default()
+                    .chars()
+                    .take(160)
+                    .collect();
+                let index = {
+                    let mut list = on_element.borrow_mut();
+                    list.push(PageElement {
+                        tag: tag.clone(),
+                        attributes: el
+                            .attributes()
+                            .iter()
+                            .map(|a| (a.name().to_ascii_lowercase(), a.value()))
+                            .collect(),
+                        offset: range.start,
+                        opening_tag: opening,
+                        in_head: *head_flag.borrow(),
+                        text: String::new(),
+                    });
+                    list.len() - 1
+                };
+                if tag == "head" {
+                    *head_flag.borrow_mut() = true;
+                    let flag = head_flag.clone();
+                    if let Some(handlers) = el.end_tag_handlers() {
+                        handlers.push(Box::new(move |_| {
+                            *flag.borrow_mut() = false;
+                            Ok(())
+                        }));
                     }
-                    if tag == "a" || tag == "title" {
-                        owners.borrow_mut().push(index);
-                        let owners = owners.clone();
-                        if let Some(handlers) = el.end_tag_handlers() {
-                            handlers.push(Box::new(move |_| {
-                                owners.borrow_mut().pop();
-                                Ok(())
-                            }));
-                        }
+                }
+                if tag == "a" || tag == "title" {
+                    owners.borrow_mut().push(index);
+                    let owners = owners.clone();
+                    if let Some(handlers) = el.end_tag_handlers() {
+                        handlers.push(Box::new(move |_| {
+                            owners.borrow_mut().pop();
+                            Ok(())
+                        }));
                     }
-                    Ok(())
-                }))
-            .append_element_content_handler(text!("a, a *, title", move |chunk: &mut TextChunk| {
+                }
+                Ok(())
+            }))
+            .append_element_content_handler(text!(
+                "a, a *, title",
+                move |chunk: &mut TextChunk| {
                     if let Some(&owner) = owners_text.borrow().last() {
                         if let Some(element) = on_text.borrow_mut().get_mut(owner) {
                             element.text.push_str(chunk.as_str());
                         }
                     }
                     Ok(())
-                })),
+                }
+            )),
     );
     result.ok()?;
     let list = elements.borrow().clone();
@@ -147,9 +151,7 @@ impl SourcePage {
         match key {
             Some(key) => {
                 let value = built.attribute(key)?;
-                same_tag
-                    .clone()
-                    .find(|e| e.attribute(key) == Some(value))
+                same_tag.clone().find(|e| e.attribute(key) == Some(value))
             }
             None => same_tag.clone().nth(nth),
         }
@@ -248,7 +250,11 @@ pub fn check_page(
     };
     let mut page_finding = |rule: &str, message: &str, anchor: &str| {
         let (file, line, column) = page_anchor(anchor);
-        findings.push(Finding::new(rule, message).at(file, line, column).page(page));
+        findings.push(
+            Finding::new(rule, message)
+                .at(file, line, column)
+                .page(page),
+        );
     };
 
     // doctype: the first thing after a byte-order mark, whitespace and comments.
@@ -270,7 +276,8 @@ pub fn check_page(
             && (e.attribute("charset").is_some()
                 || e.attribute("http-equiv")
                     .is_some_and(|v| v.eq_ignore_ascii_case("content-type"))
-                    && e.attribute("content").is_some_and(|c| c.to_ascii_lowercase().contains("charset=")))
+                    && e.attribute("content")
+                        .is_some_and(|c| c.to_ascii_lowercase().contains("charset=")))
     }) && head_start.contains("charset");
     if !declares_charset {
         page_finding(
@@ -281,7 +288,11 @@ pub fn check_page(
     }
     let title = elements.iter().find(|e| e.tag == "title");
     if title.is_none_or(|t| t.text.trim().is_empty()) {
-        page_finding("document-title", "the page has no <title> (or an empty one)", "head");
+        page_finding(
+            "document-title",
+            "the page has no <title> (or an empty one)",
+            "head",
+        );
     }
     let description = elements.iter().find(|e| {
         e.tag == "meta"
@@ -421,9 +432,7 @@ pub fn check_page(
                 let media_all = element
                     .attribute("media")
                     .is_none_or(|m| m.trim().is_empty() || m.trim() == "all");
-                if stylesheet
-                    && media_all
-                    && element.attribute("href").is_some_and(is_other_origin)
+                if stylesheet && media_all && element.attribute("href").is_some_and(is_other_origin)
                 {
                     findings.push(report(
                         "render-blocking-resources",
@@ -446,9 +455,11 @@ pub fn check_page(
                         )
                     })
                 });
-            let url = element
-                .attribute("src")
-                .or_else(|| (element.tag == "link").then(|| element.attribute("href")).flatten());
+            let url = element.attribute("src").or_else(|| {
+                (element.tag == "link")
+                    .then(|| element.attribute("href"))
+                    .flatten()
+            });
             if let Some(url) = url {
                 if is_resource_link
                     && starts_with_ignore_case(url.trim(), "http://")
@@ -456,7 +467,11 @@ pub fn check_page(
                 {
                     findings.push(report(
                         "mixed-content",
-                        format!("<{}> loads {} over plain http: browsers block it on https pages", element.tag, url.trim()),
+                        format!(
+                            "<{}> loads {} over plain http: browsers block it on https pages",
+                            element.tag,
+                            url.trim()
+                        ),
                     ));
                 }
             }
@@ -478,8 +493,10 @@ pub fn check_page(
         }
     }
     if canonicals.len() > 1 {
-        let distinct: std::collections::BTreeSet<_> =
-            canonicals.iter().filter_map(|c| c.attribute("href")).collect();
+        let distinct: std::collections::BTreeSet<_> = canonicals
+            .iter()
+            .filter_map(|c| c.attribute("href"))
+            .collect();
         if distinct.len() > 1 {
             let (file, line, column) = locate(canonicals[1], 1);
             findings.push(
@@ -600,7 +617,15 @@ mod tests {
 
     #[test]
     fn odd_input_never_panics() {
-        for html in ["", "<", "<a", "\u{0}\u{0}<img", "<html lang>", "<a href>", "é<a>é</a>"] {
+        for html in [
+            "",
+            "<",
+            "<a",
+            "\u{0}\u{0}<img",
+            "<html lang>",
+            "<a href>",
+            "é<a>é</a>",
+        ] {
             let _ = check_page(html, "/", "dist/x.html", None);
         }
         assert_eq!(line_column("ab\ncd", 4), (2, 2));

@@ -128,9 +128,10 @@ mod tests {
 
     #[test]
     fn typo_rules_are_reported() {
-        let config: AuditConfig =
-            serde_json::from_str(r#"{ "rules": { "Image_Alt": "off", "color-contrast": "warn" } }"#)
-                .unwrap();
+        let config: AuditConfig = serde_json::from_str(
+            r#"{ "rules": { "Image_Alt": "off", "color-contrast": "warn" } }"#,
+        )
+        .unwrap();
         assert_eq!(
             AuditSettings::from_config(&config).unknown_rules(),
             ["Image_Alt"]

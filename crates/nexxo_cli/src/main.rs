@@ -727,7 +727,10 @@ async fn audit(args: AuditArgs) -> Result<bool, Diagnostics> {
         nexxo_audit::dist::audit_app(&config, &settings, None)
     }
     .map_err(|d| Diagnostics(vec![d]))?;
-    say!("{}", nexxo_audit::output::render(&report, format).trim_end());
+    say!(
+        "{}",
+        nexxo_audit::output::render(&report, format).trim_end()
+    );
     Ok(report.errors() == 0)
 }
 

@@ -89,7 +89,9 @@ pub struct BackgroundPreview {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn preview_in_background(config: &ResolvedConfig) -> Result<BackgroundPreview, Diagnostic> {
+pub async fn preview_in_background(
+    config: &ResolvedConfig,
+) -> Result<BackgroundPreview, Diagnostic> {
     let (router, base) = dist_router(config)?;
     let options = ServeOptions {
         port: 0,

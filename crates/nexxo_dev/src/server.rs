@@ -325,7 +325,9 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
                 CLIENT_JS.to_string()
             });
         }
-        "/@nexxo/audit/panel.js" | "/__nexxo/audits" => return audits_route(&session, &path, headers),
+        "/@nexxo/audit/panel.js" | "/__nexxo/audits" => {
+            return audits_route(&session, &path, headers)
+        }
         "/@nexxo/deps.js" => {
             return match server.compile.ensure_deps().await {
                 Ok((bundle, _)) => (

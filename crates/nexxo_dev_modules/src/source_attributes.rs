@@ -111,9 +111,19 @@ mod tests {
     fn html_elements_carry_their_line_and_column() {
         let source = "export function App() {\n  return (\n    <main>\n      <img src=\"/a.png\" />\n      <Card title=\"x\" />\n    </main>\n  );\n}\n";
         let code = compile(source, true);
-        assert!(code.contains("\"data-nexxo-source\": \"src/App.tsx:3:5\""), "{code}");
-        assert!(code.contains("\"data-nexxo-source\": \"src/App.tsx:4:7\""), "{code}");
-        assert_eq!(code.matches("data-nexxo-source").count(), 2, "components are left alone: {code}");
+        assert!(
+            code.contains("\"data-nexxo-source\": \"src/App.tsx:3:5\""),
+            "{code}"
+        );
+        assert!(
+            code.contains("\"data-nexxo-source\": \"src/App.tsx:4:7\""),
+            "{code}"
+        );
+        assert_eq!(
+            code.matches("data-nexxo-source").count(),
+            2,
+            "components are left alone: {code}"
+        );
     }
 
     #[test]
