@@ -12,7 +12,7 @@ use std::sync::Arc;
 use nexxo_build::watch::{ProjectWatcher, StopSignal};
 use nexxo_build::{BuildReport, CacheOutcome, CacheStore, StoreKind};
 use nexxo_config::{resolve_config, Command, ConfigOverrides, Sourcemap};
-use nexxo_diagnostics::{events, Diagnostics};
+use nexxo_diagnostics::{events, Diagnostic, Diagnostics};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -57,6 +57,32 @@ enum CliCommand {
         after_help = "Examples:\n  nexxo build && nexxo preview\n  nexxo preview --port 8080"
     )]
     Preview(ServeArgs),
+    /// Check the built app: SEO, best practices, source maps and chunk sizes from outDir; with
+    /// --browser also accessibility (axe-core) and web vitals in headless Chromium.
+    #[command(
+        after_help = "Examples:\n  nexxo build && nexxo audit\n  nexxo audit --browser\n  nexxo audit --format sarif > audit.sarif\n\nExits with 1 when a check at level `error` fails (levels and limits: the `audit` key of nexxo.config.json)."
+    )]
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// Project root (its outDir is audited). Example: `nexxo audit apps/web`
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Config file to use instead of <root>/nexxo.config.json.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Also open every page in headless Chromium (NEXXO_CHROMIUM, CHROME_PATH or
+    /// /usr/bin/chromium): axe-core, web vitals, console errors.
+    #[arg(long)]
+    browser: bool,
+
+    /// `human` (default), `json` or `sarif` (SARIF 2.1.0, for code scanning).
+    #[arg(long, value_name = "FORMAT", value_parser = ["human", "json", "sarif"], default_value = "human")]
+    format: String,
 }
 
 #[derive(Args)]
@@ -306,6 +332,7 @@ fn run(cli: Cli) -> ExitCode {
         CliCommand::Cache(_) => "cache",
         CliCommand::Preview(_) => "preview",
         CliCommand::Why(_) => "why",
+        CliCommand::Audit(_) => "audit",
     };
     let result = match cli.command {
         CliCommand::Build(args) => runtime.block_on(build(args, color)),
@@ -313,6 +340,12 @@ fn run(cli: Cli) -> ExitCode {
         CliCommand::Preview(args) => runtime.block_on(serve(args, Command::Build)),
         CliCommand::Cache(args) => cache(args),
         CliCommand::Why(args) => why(args),
+        CliCommand::Audit(args) => match runtime.block_on(audit(args)) {
+            Ok(true) => Ok(()),
+            // The report says what failed.
+            Ok(false) => return ExitCode::FAILURE,
+            Err(diagnostics) => Err(diagnostics),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -750,16 +783,25 @@ fn script_loader() -> nexxo_config::plugins::SharedScriptConfigLoader {
     ))
 }
 
-/// `nexxo cache stats|clear`.
-fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
-    let json = events::json_events_enabled();
+/// The build's config of the project at `root` (`config_file` instead of the one found there),
+/// for the commands that read a project without building it.
+fn build_config_for(
+    root: &std::path::Path,
+    config_file: Option<PathBuf>,
+) -> Result<nexxo_config::ResolvedConfig, Diagnostics> {
     let process_env: BTreeMap<String, String> = std::env::vars().collect();
     let overrides = ConfigOverrides {
-        config_file: args.config.clone(),
+        config_file,
         script_loader: Some(script_loader()),
         ..ConfigOverrides::default()
     };
-    let config = resolve_config(&args.root, Command::Build, &overrides, &process_env)?;
+    Ok(resolve_config(root, Command::Build, &overrides, &process_env)?)
+}
+
+/// `nexxo cache stats|clear`.
+fn cache(args: CacheArgs) -> Result<(), Diagnostics> {
+    let json = events::json_events_enabled();
+    let config = build_config_for(&args.root, args.config.clone())?;
     let cache_dir = config.display_path(&config.cache_dir);
     if args.action == "clear" {
         let removed = nexxo_cache::clear(&config.cache_dir).map_err(|err| {
@@ -823,6 +865,50 @@ async fn serve(args: ServeArgs, command: Command) -> Result<(), Diagnostics> {
         Command::Build => nexxo_dev::preview(config, args.options(4173)).await,
     };
     result.map_err(|d| Diagnostics(vec![d]))
+}
+
+/// `nexxo audit`: the report on stdout; `Ok(false)` when a check at level `error` failed.
+async fn audit(args: AuditArgs) -> Result<bool, Diagnostics> {
+    let config = build_config_for(&args.root, args.config.clone())?;
+    let settings = nexxo_audit::AuditSettings::from_config(&config.audit);
+    for rule in settings.unknown_rules() {
+        events::warning(&format!("audit.rules: \"{rule}\" is not a rule id (lowercase words joined by dashes, see docs/audits.md)"));
+    }
+    let format = nexxo_audit::Format::parse(&args.format).unwrap_or(nexxo_audit::Format::Human);
+    let report = if args.browser {
+        let chromium = nexxo_audit::browser::find_chromium().ok_or_else(|| {
+            Diagnostics(vec![Diagnostic::error("--browser needs Chromium: none found")
+                .with_help("install Chromium, or point NEXXO_CHROMIUM (or CHROME_PATH) at a Chrome or Chromium binary")])
+        })?;
+        let preview = nexxo_dev::preview_in_background(&config)
+            .await
+            .map_err(|d| Diagnostics(vec![d]))?;
+        let url = preview.url.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            nexxo_audit::dist::audit_app(
+                &config,
+                &settings,
+                Some(nexxo_audit::dist::BrowserRun {
+                    chromium: &chromium,
+                    app_url: &url,
+                }),
+            )
+        })
+        .await;
+        drop(preview);
+        match run {
+            Ok(report) => report,
+            Err(err) => Err(Diagnostic::error(format!("the browser audit stopped: {err}"))),
+        }
+    } else {
+        nexxo_audit::dist::audit_app(&config, &settings, None)
+    }
+    .map_err(|d| Diagnostics(vec![d]))?;
+    say!(
+        "{}",
+        nexxo_audit::output::render(&report, format).trim_end()
+    );
+    Ok(report.errors() == 0)
 }
 
 /// Sass compiles run in child processes of this executable, with time and memory limits.

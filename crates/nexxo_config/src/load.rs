@@ -254,6 +254,20 @@ mod schema_tests {
             // Two keys: serde's message says "expected `id` or `extensions`", not "one of".
             BTreeSet::from(["extensions".to_string(), "id".to_string()])
         );
+        assert_eq!(
+            schema_keys(&schema, "/properties/audit/properties"),
+            accepted_keys(r#"{ "audit": { "__probe": 1 } }"#)
+        );
+        assert!(parse_config(
+            r#"{ "audit": { "rules": { "image-alt": "warn", "meta-description": "off" } } }"#,
+            Path::new("p.json")
+        )
+        .is_ok());
+        assert!(parse_config(
+            r#"{ "audit": { "rules": { "image-alt": "loud" } } }"#,
+            Path::new("p.json")
+        )
+        .is_err());
         let probe = parse_config(
             r#"{ "wasmPlugins": [{ "path": "p.wat", "filter": { "__probe": 1 } }] }"#,
             Path::new("p.json"),

@@ -194,6 +194,8 @@ pub struct ResolvedConfig {
     pub wasm_plugins: Vec<crate::ResolvedWasmPlugin>,
     /// `build.budgets`, sizes in bytes.
     pub budgets: Vec<ResolvedBudget>,
+    /// The `audit` key as written (`nexxo_audit` checks the rule names it knows).
+    pub audit: crate::user_config::AuditConfig,
 }
 
 /// One `build.budgets` entry with its size in bytes.
@@ -525,6 +527,7 @@ pub fn resolve_config(
         plugins: script.map(|(_, plugins)| plugins).unwrap_or_default(),
         wasm_plugins,
         budgets: resolve_budgets(build.budgets.as_deref())?,
+        audit: user.audit.clone().unwrap_or_default(),
     };
     config.define = build_define(&config, user.define.as_ref());
     Ok(config)

@@ -46,6 +46,37 @@ pub struct UserConfig {
     pub permissions: Option<BTreeMap<String, crate::plugins::PermissionsConfig>>,
     /// User plugins compiled to WebAssembly (`docs/wasm-plugins.md`), in hook order.
     pub wasm_plugins: Option<Vec<WasmPluginConfig>>,
+    /// `nexxo audit` and the dev audits panel (`docs/audits.md`).
+    pub audit: Option<AuditConfig>,
+}
+
+/// `audit`: which checks count and the limits of the measured ones.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuditConfig {
+    /// Rule id (`image-alt`, `meta-description`, `largest-contentful-paint`…) → its level.
+    pub rules: Option<BTreeMap<String, AuditLevel>>,
+    /// Largest Contentful Paint above this many milliseconds is a finding (2500).
+    pub max_lcp_ms: Option<f64>,
+    /// Cumulative Layout Shift above this is a finding (0.1).
+    pub max_cls: Option<f64>,
+    /// Interaction to Next Paint above this many milliseconds is a finding (200).
+    pub max_inp_ms: Option<f64>,
+    /// A built JavaScript chunk larger than this many kB (1000 bytes) is a finding (500).
+    pub max_chunk_kb: Option<u64>,
+    /// The dev server's audits button and panel, and the `data-nexxo-source` attributes it reads
+    /// (true).
+    pub dev: Option<bool>,
+}
+
+/// How much one audit rule counts: `error` fails `nexxo audit`, `warn` is reported, `off` is not
+/// checked.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditLevel {
+    Error,
+    Warn,
+    Off,
 }
 
 /// One entry of `wasmPlugins`.

@@ -18,12 +18,14 @@ class NexxoErrorOverlay extends HTMLElement {
   .file { color: #8fd3ff; margin: 12px 0; font-size: 13px; }
   pre { background: #101010; padding: 12px; border-radius: 4px; overflow: auto; font-size: 13px; line-height: 1.5; }
   .tip { color: #999; font-size: 12px; margin-top: 12px; }
+  .audits { margin-top: 12px; background: #2c2c2c; color: #ddd; border: 1px solid #444; border-radius: 4px; padding: 3px 10px; cursor: pointer; font: inherit; font-size: 12px; }
 </style>
 <div class="window" role="alert">
   <div class="message"></div>
   <div class="file"></div>
   <pre class="frame"></pre>
   <div class="tip">Fix the file and save: the page updates by itself. Click outside or press Esc to close.</div>
+  <button class="audits" type="button" hidden>Audits</button>
 </div>`;
     root.querySelector('.message').textContent = error.message;
     root.querySelector('.file').textContent = error.file
@@ -31,6 +33,15 @@ class NexxoErrorOverlay extends HTMLElement {
       : '';
     root.querySelector('.frame').textContent = error.frame || '';
     if (!error.frame) root.querySelector('.frame').remove();
+    // The audits panel (client/audits.js), when the project has it on.
+    const audits = root.querySelector('.audits');
+    if (typeof window.__nexxoOpenAudits === 'function') {
+      audits.hidden = false;
+      audits.addEventListener('click', () => {
+        this.close();
+        window.__nexxoOpenAudits();
+      });
+    }
     this.addEventListener('click', (event) => {
       if (event.target === this) this.close();
     });

@@ -432,10 +432,14 @@
       case 'update':
         if (fatalError) return reload();
         clearErrorOverlay();
-        updates = updates.then(() => batchingStyles(() => applyUpdate(message))).catch((error) => {
-          console.error('[nexxo] hot update failed, reloading', error);
-          reload();
-        });
+        updates = updates
+          .then(() => batchingStyles(() => applyUpdate(message)))
+          // For the audits panel (and any tool) to look at the page again.
+          .then(() => window.dispatchEvent(new Event('nexxo:after-update')))
+          .catch((error) => {
+            console.error('[nexxo] hot update failed, reloading', error);
+            reload();
+          });
         break;
       case 'css-update':
         reloadLinkedStylesheet(message.url);

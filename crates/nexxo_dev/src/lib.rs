@@ -33,7 +33,7 @@ use nexxo_diagnostics::Diagnostic;
 use tokio::net::TcpListener;
 
 pub use nexxo_dev_modules::Session;
-pub use preview::preview;
+pub use preview::{preview, preview_in_background, BackgroundPreview};
 pub use server::DevServer;
 
 /// How the user asked the server to listen.

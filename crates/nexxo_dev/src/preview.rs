@@ -35,8 +35,8 @@ struct Dist {
     assets: Vec<String>,
 }
 
-pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<(), Diagnostic> {
-    let started = Instant::now();
+/// The preview server's routes for `config`'s outDir, and the base they answer under.
+fn dist_router(config: &ResolvedConfig) -> Result<(Router, String), Diagnostic> {
     let out_dir = &config.out_dir;
     let root = match out_dir.canonicalize() {
         Ok(root) if root.join("index.html").is_file() => root,
@@ -49,7 +49,7 @@ pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<()
     };
     let dist = Arc::new(Dist {
         root,
-        base: nexxo_dev_modules::load::dev_base(&config).to_string(),
+        base: nexxo_dev_modules::load::dev_base(config).to_string(),
         assets: config
             .assets_dir
             .split('/')
@@ -58,20 +58,68 @@ pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<()
             .map(String::from)
             .collect(),
     });
-    let (listener, allowed_hosts) = bind(&options).await?;
-    let app = Router::new()
+    let base = dist.base.clone();
+    let router = Router::new()
         .fallback(serve_dist)
-        .with_state(dist.clone())
-        .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(allowed_hosts),
-            crate::server::check_host,
-        ));
-    print_urls(&listener, &options, &dist.base, started, "preview");
+        .with_state(dist)
+        .layer(CompressionLayer::new());
+    Ok((router, base))
+}
+
+pub async fn preview(config: ResolvedConfig, options: ServeOptions) -> Result<(), Diagnostic> {
+    let started = Instant::now();
+    let (router, base) = dist_router(&config)?;
+    let (listener, allowed_hosts) = bind(&options).await?;
+    let app = router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(allowed_hosts),
+        crate::server::check_host,
+    ));
+    print_urls(&listener, &options, &base, started, "preview");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|err| Diagnostic::error(format!("the preview server stopped: {err}")))
+}
+
+/// A preview server of the built app on a free loopback port, running until the returned
+/// handle is dropped (`nexxo audit --browser` opens its pages).
+pub struct BackgroundPreview {
+    /// `http://127.0.0.1:<port><base>`.
+    pub url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn preview_in_background(
+    config: &ResolvedConfig,
+) -> Result<BackgroundPreview, Diagnostic> {
+    let (router, base) = dist_router(config)?;
+    let options = ServeOptions {
+        port: 0,
+        host: None,
+        open: false,
+        debug_hmr: false,
+    };
+    let (listener, allowed_hosts) = bind(&options).await?;
+    let port = listener
+        .local_addr()
+        .map_err(|err| Diagnostic::error(format!("the preview server has no address: {err}")))?
+        .port();
+    let app = router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(allowed_hosts),
+        crate::server::check_host,
+    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(BackgroundPreview {
+        url: format!("http://127.0.0.1:{port}{base}"),
+        _stop: stop,
+    })
 }
 
 async fn serve_dist(State(dist): State<Arc<Dist>>, request: Request) -> Response {

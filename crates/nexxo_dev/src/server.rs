@@ -44,6 +44,12 @@ const CLIENT_JS: &str = concat!(
     include_str!("../client/runtime.js")
 );
 
+/// Appended to the client when the project has the audits panel on (`audit.dev`).
+const AUDITS_HOOK_JS: &str = include_str!("../client/audits.js");
+
+/// `/__nexxo/audits`: the app in a frame, with the audits panel open in it.
+const AUDITS_PAGE_HTML: &str = include_str!("../client/audits-page.html");
+
 /// The registry of a web worker's script (no document, no WebSocket).
 const WORKER_JS: &str = concat!(
     include_str!("../client/interop.js"),
@@ -311,6 +317,7 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
     let is_code_route = matches!(
         path.as_str(),
         "/@nexxo/deps.js"
+            | "/@nexxo/audit/panel.js"
             | "/@nexxo/lazy.js"
             | "/@nexxo/lazy.js.map"
             | "/@nexxo/worker.js"
@@ -323,7 +330,17 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
     }
     match path.as_str() {
         // The runtime holds no project code: any page may load it.
-        "/@nexxo/client.js" => return script_response(CLIENT_JS.to_string()),
+        "/@nexxo/client.js" => {
+            let audits = nexxo_audit::AuditSettings::from_config(&session.config.audit).dev;
+            return script_response(if audits {
+                format!("{CLIENT_JS}\n{AUDITS_HOOK_JS}")
+            } else {
+                CLIENT_JS.to_string()
+            });
+        }
+        "/@nexxo/audit/panel.js" | "/__nexxo/audits" => {
+            return audits_route(&session, &path, headers)
+        }
         "/@nexxo/deps.js" => {
             return match server.compile.ensure_deps().await {
                 Ok((bundle, _)) => (
@@ -414,6 +431,44 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
             }
         }
     }
+}
+
+/// The audits panel's code (`@nexxo/audit/panel.js`, a code route: this server's pages only)
+/// and the `/__nexxo/audits` page (refused to other sites' pages too). Both are off with
+/// `audit.dev: false`.
+fn audits_route(session: &Session, path: &str, headers: &HeaderMap) -> Response {
+    let settings = nexxo_audit::AuditSettings::from_config(&session.config.audit);
+    if !settings.dev {
+        return status(
+            StatusCode::NOT_FOUND,
+            "404: the audits panel is off (audit.dev in nexxo.config.json)",
+        );
+    }
+    if is_cross_site(headers) {
+        return cross_site_refusal();
+    }
+    if path == "/__nexxo/audits" {
+        let base = dev_base(&session.config);
+        let page = AUDITS_PAGE_HTML.replace("%BASE%", &html_attribute(base));
+        return (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            page,
+        )
+            .into_response();
+    }
+    let settings_json = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
+    script_response(nexxo_audit::client::dev_panel_script(&settings_json))
+}
+
+/// `text` escaped for a double-quoted HTML attribute.
+fn html_attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub(crate) fn refusal(refused: Refused) -> Response {

@@ -23,6 +23,7 @@ pub mod module_cache;
 pub mod page;
 pub mod resolve;
 pub mod session;
+mod source_attributes;
 pub mod transform;
 pub mod watch;
 

@@ -56,7 +56,9 @@ impl Session {
             &config.define,
             refresh_runtime.is_some(),
             nexxo_plugins::transform_plugins(&config),
-        )?;
+        )?
+        // The audits panel's source locations (`audit.dev`, on unless turned off).
+        .with_source_attributes(config.audit.dev.unwrap_or(true));
         let mut allowed_roots = vec![config.root.clone()];
         // The root itself first: a real `<root>/node_modules` is inside the root already, but a
         // symlinked one (linked from a shared store, as the test harness and pnpm setups do)

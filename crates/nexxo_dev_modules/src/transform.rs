@@ -40,6 +40,9 @@ pub struct TransformSettings {
     plugins: Option<PluginsOptions>,
     /// oxc options per tsconfig.json (the empty path: files without one).
     options_by_tsconfig: Mutex<HashMap<PathBuf, Arc<TransformOptions>>>,
+    /// Mark the project's HTML elements in JSX with `data-nexxo-source="file:line:column"`
+    /// (`source_attributes.rs`), for the audits panel to name the line of an element.
+    pub source_attributes: bool,
 }
 
 impl TransformSettings {
@@ -57,13 +60,23 @@ impl TransformSettings {
             react_refresh,
             plugins,
             options_by_tsconfig: Mutex::default(),
+            source_attributes: false,
         })
+    }
+
+    /// With `data-nexxo-source` attributes on JSX elements (the dev audits panel).
+    pub fn with_source_attributes(mut self, on: bool) -> Self {
+        self.source_attributes = on;
+        self
     }
 
     /// Everything here that changes compiled code but is not in the config itself (which the
     /// module cache hashes on its own): part of each cached module's key.
     pub fn fingerprint(&self) -> String {
-        format!("refresh={}|plugins={:?}", self.react_refresh, self.plugins)
+        format!(
+            "refresh={}|plugins={:?}|source-attributes={}",
+            self.react_refresh, self.plugins, self.source_attributes
+        )
     }
 
     /// oxc's options for files governed by `tsconfig`: merged by rolldown's own
@@ -166,6 +179,15 @@ pub fn compile_module(
         return Err(oxc_error(error, display_name, source));
     }
     let mut program = parsed.program;
+    if settings.source_attributes && source_type.is_jsx() && !display_name.contains("node_modules")
+    {
+        crate::source_attributes::add_source_attributes(
+            &allocator,
+            &mut program,
+            source,
+            display_name.trim_start_matches('/'),
+        );
+    }
     // The TypeScript transform inlines `enum` members and needs their values evaluated here.
     let semantic = SemanticBuilder::new()
         .with_check_syntax_error(true)
