@@ -795,7 +795,12 @@ fn build_config_for(
         script_loader: Some(script_loader()),
         ..ConfigOverrides::default()
     };
-    Ok(resolve_config(root, Command::Build, &overrides, &process_env)?)
+    Ok(resolve_config(
+        root,
+        Command::Build,
+        &overrides,
+        &process_env,
+    )?)
 }
 
 /// `nexxo cache stats|clear`.
