@@ -168,8 +168,9 @@
     return out;
   }
 
-  function drawTreemap() {
-    const canvas = $("treemap");
+  // The canvas `id` sized to its box at the screen's pixel ratio, cleared; drawing is in CSS pixels.
+  function clearedCanvas(id) {
+    const canvas = $(id);
     const box = canvas.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.max(1, Math.floor(box.width * ratio));
@@ -177,6 +178,11 @@
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, box.width, box.height);
+    return { ctx, box };
+  }
+
+  function drawTreemap() {
+    const { ctx, box } = clearedCanvas("treemap");
     rects = layoutTree(buildTree(), box.width, box.height);
     const selectedId = selected >= 0 ? selected : null;
     ctx.font = "11px system-ui, sans-serif";
@@ -352,14 +358,7 @@
 
   // Importers on the left, imports on the right, the selected module in the middle.
   function drawNeighbours() {
-    const canvas = $("neighbours");
-    const box = canvas.getBoundingClientRect();
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.max(1, Math.floor(box.width * ratio));
-    canvas.height = Math.max(1, Math.floor(box.height * ratio));
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, box.width, box.height);
+    const { ctx, box } = clearedCanvas("neighbours");
     if (selected < 0 || !stats.modules[selected]) return;
     const module = stats.modules[selected];
     const left = (importers[selected] || []).slice(0, 12);

@@ -134,11 +134,11 @@ impl<'a> Utf16Columns<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A map with mappings given as (dst line, dst col, source) triples, encoded as VLQ.
-    fn map_of(sources: &[&str], mappings: &[(u32, u32, Option<u32>)]) -> String {
+    pub(crate) fn map_of(sources: &[&str], mappings: &[(u32, u32, Option<u32>)]) -> String {
         let tokens = mappings
             .iter()
             .map(|&(line, col, source)| oxc_sourcemap::Token::new(line, col, 0, 0, source, None))

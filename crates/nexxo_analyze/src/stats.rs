@@ -462,23 +462,11 @@ pub(crate) mod tests {
 
     /// A map whose line 0 maps columns to sources: `segments` are (column, source index).
     fn map(sources: &[&str], segments: &[(u32, u32)]) -> String {
-        let tokens: Vec<_> = segments
+        let mappings: Vec<_> = segments
             .iter()
-            .map(|&(col, src)| oxc_sourcemap::Token::new(0, col, 0, 0, Some(src), None))
+            .map(|&(col, src)| (0, col, Some(src)))
             .collect();
-        oxc_sourcemap::SourceMap::new(
-            None,
-            vec![],
-            None,
-            sources
-                .iter()
-                .map(|s| std::borrow::Cow::Borrowed(*s))
-                .collect(),
-            vec![],
-            tokens.into_boxed_slice(),
-            None,
-        )
-        .to_json_string()
+        crate::attribute::tests::map_of(sources, &mappings)
     }
 
     pub(crate) fn sample_graph() -> BuildGraph {
