@@ -22,13 +22,14 @@ test('a TypeScript config with npm Rollup plugins and an HTML plugin builds an a
     assert.equal(await page.title(), 'Plugins work');
     assert.equal(await page.textContent('#app'), 'Hello from YAML (2 items, nexxo build)');
     assert.equal(await page.textContent('#marker'), 'marked untouched found');
+    assert.equal(await page.textContent('#message'), 'Message from a text file');
     assert.deepEqual(problems, []);
   } finally {
     await server.close();
   }
   // `moduleParsed` saw the modules after the YAML plugin's transform; `getModuleInfo` their importers.
   const graph = JSON.parse(fs.readFileSync(path.join(root, 'dist/module-graph.json'), 'utf8'));
-  assert.deepEqual(graph.parsed['src/main.js'], { exportsDefault: false, imports: 3 });
+  assert.deepEqual(graph.parsed['src/main.js'], { exportsDefault: false, imports: 4 });
   assert.deepEqual(graph.parsed['src/data.yaml'], { exportsDefault: true, imports: 0 });
   assert.deepEqual(graph.yamlImporters, ['src/main.js']);
 });
@@ -46,6 +47,10 @@ test('the same plugins run under nexxo dev', async () => {
     // The `api` plugin's middleware answers, with connect's mount path stripped from req.url.
     await page.waitForFunction(() => document.querySelector('#api').textContent.length > 0);
     assert.equal(await page.textContent('#api'), 'from a plugin, GET /?x=1');
+    assert.equal(await page.textContent('#message'), 'Message from a text file');
+    // No module reads message.txt; the `message` plugin's `hotUpdate` names its virtual module.
+    fs.writeFileSync(path.join(root, 'src/message.txt'), 'Edited text\n');
+    await page.waitForFunction(() => document.querySelector('#message')?.textContent === 'Edited text', null, { timeout: 15000 });
     assert.deepEqual(problems, []);
   } finally {
     await dev.stop();

@@ -1,8 +1,9 @@
 // Unmodified Vite plugins from npm in a React app (tests/fixtures/vite-plugins), each in its
 // plugin sandbox: vite-plugin-svgr (`?react` SVG components, compiled through Nexxo's `vite`
 // module), unplugin-icons (`~icons/...` virtual modules), rollup-plugin-visualizer (its report,
-// emitted into the bundle) and vite-plugin-static-copy (files copied into outDir after the
-// build; served by its `configureServer` middleware in dev).
+// emitted into the bundle), vite-plugin-static-copy (files copied into outDir after the
+// build; served by its `configureServer` middleware in dev) and vite-plugin-html-config
+// (`transformIndexHtml` tags).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,8 +13,11 @@ import { repoRoot, buildOrThrow, serve, openPage, sharedBrowser, copyProject, st
 const browser = sharedBrowser();
 const fixture = path.join(repoRoot, 'tests/fixtures/vite-plugins');
 
-/** What the app shows: the svgr logo, the icon from @iconify-json/mdi, the copied note. */
+/** What the app shows: the svgr logo, the icon from @iconify-json/mdi, the copied note, the
+ * tags vite-plugin-html-config put in the page's head. */
 async function checkApp(page) {
+  assert.equal(await page.getAttribute('head meta[name="description"]', 'content'), 'Built with npm Vite plugins');
+  assert.equal(await page.evaluate(() => window.injectedBy), 'vite-plugin-html-config');
   await page.locator('#logo circle#logo-circle').waitFor();
   assert.equal(await page.getAttribute('#logo', 'aria-label'), 'logo');
   assert.equal(await page.getAttribute('#logo circle', 'fill'), 'rebeccapurple');

@@ -139,20 +139,18 @@ impl CompileState {
         let mut ids: BTreeSet<String> = BTreeSet::new();
         for path in paths {
             let readers = graph.modules_reading(path);
-            // A file no module has read is new to the page (or unused): the plugins name the
-            // modules it concerns, such as an `import.meta.glob` importer whose pattern it matches.
+            // The plugins name the modules a change concerns beyond those that read the file:
+            // an `import.meta.glob` importer whose pattern a new file matches, a user plugin's
+            // `hotUpdate`. A file no module has read counts as new to the page.
             let change = if !path.exists() {
-                Some(nexxo_pipeline::FileChange::Removed)
+                nexxo_pipeline::FileChange::Removed
             } else if readers.is_empty() {
-                Some(nexxo_pipeline::FileChange::Created)
+                nexxo_pipeline::FileChange::Created
             } else {
-                None
+                nexxo_pipeline::FileChange::Modified
             };
             ids.extend(readers);
-            for plugin_id in change
-                .map(|change| session.plugins.container.hot_update(path, change))
-                .unwrap_or_default()
-            {
+            for plugin_id in session.plugins.container.hot_update(path, change) {
                 // The plugins name modules by absolute path; the graph by the browser's id.
                 let file = nexxo_pipeline::ids::split_query(&plugin_id).0;
                 ids.extend(graph.modules_reading(Path::new(file)));

@@ -1,8 +1,10 @@
 //! One running `node` helper process and the framing of its messages.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,15 +49,23 @@ const STDERR_TAIL_BYTES: usize = 4096;
 /// Replies larger than this are refused rather than allocated (a corrupt length).
 const MAX_FRAME_BYTES: usize = 1 << 30;
 
+/// A reply or a question from the helper, routed to the request it belongs to; `Err` when the
+/// helper's output could not be read (the helper is then unusable).
+type Routed = Result<Value, String>;
+
+/// Where the reader thread sends each frame: the request waiting for it, by request id. `None`
+/// once the helper's output has ended, so a new request fails at once instead of waiting.
+type Routes = Arc<Mutex<Option<HashMap<u64, Sender<Routed>>>>>;
+
 pub(crate) struct Helper {
-    child: Child,
+    child: Mutex<Child>,
     /// Frames for the writer thread. Writing on another thread means a helper stuck in an
     /// endless loop with a full stdin pipe cannot block the caller past its timeout.
-    requests: Option<Sender<Vec<u8>>>,
-    replies: Receiver<Result<Value, String>>,
+    requests: Mutex<Option<Sender<Vec<u8>>>>,
+    routes: Routes,
     stderr_tail: Arc<Mutex<Vec<u8>>>,
-    stderr_done: Receiver<()>,
-    next_id: u64,
+    stderr_done: Mutex<Receiver<()>>,
+    next_id: AtomicU64,
 }
 
 /// Answers a helper's question during a request: method and arguments in, result or error out.
@@ -140,17 +150,11 @@ impl Helper {
             })
             .map_err(spawn_thread_error(node))?;
 
-        let (reply_tx, reply_rx) = mpsc::channel();
+        let routes: Routes = Arc::new(Mutex::new(Some(HashMap::new())));
+        let reader_routes = Arc::clone(&routes);
         std::thread::Builder::new()
             .name("nexxo-node-reader".into())
-            .spawn(move || {
-                while let Some(reply) = read_frame(&mut stdout) {
-                    let unreadable = reply.is_err();
-                    if reply_tx.send(reply).is_err() || unreadable {
-                        break;
-                    }
-                }
-            })
+            .spawn(move || route_frames(&mut stdout, &reader_routes))
             .map_err(spawn_thread_error(node))?;
 
         let stderr_tail = Arc::new(Mutex::new(Vec::new()));
@@ -176,37 +180,60 @@ impl Helper {
             .map_err(spawn_thread_error(node))?;
 
         Ok(move |child| Self {
-            child,
-            requests: Some(request_tx),
-            replies: reply_rx,
+            child: Mutex::new(child),
+            requests: Mutex::new(Some(request_tx)),
+            routes,
             stderr_tail,
-            stderr_done,
-            next_id: 0,
+            stderr_done: Mutex::new(stderr_done),
+            next_id: AtomicU64::new(0),
         })
     }
 
     /// Sends one request and waits for the helper's reply (`ok` true or false). An `Err` means
     /// no reply came: the helper is dead (killed or exited) and the caller must drop it.
     ///
+    /// Several threads may have requests in flight on one helper at once (the helper's script
+    /// runs them concurrently): the reader thread routes each reply to its request by id, so
+    /// their round trips overlap instead of queueing.
+    ///
     /// While the request runs, the helper may ask questions (`{ callbackOf, callback, method,
     /// args }` frames, a plugin's `this.resolve`): `callbacks` answers each on this thread.
     pub(crate) fn request(
-        &mut self,
+        &self,
         mut request: serde_json::Map<String, Value>,
         timeout: Duration,
         callbacks: &Callbacks,
     ) -> Result<Value, NodeError> {
-        self.next_id += 1;
-        let id = self.next_id;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         request.insert("id".into(), Value::from(id));
+        let (route, frames) = mpsc::channel();
+        match lock(&self.routes).as_mut() {
+            Some(routes) => routes.insert(id, route),
+            None => return Err(self.crashed()),
+        };
+        let outcome = self.exchange(id, request, timeout, callbacks, &frames);
+        if let Some(routes) = lock(&self.routes).as_mut() {
+            routes.remove(&id);
+        }
+        outcome
+    }
+
+    fn exchange(
+        &self,
+        id: u64,
+        request: serde_json::Map<String, Value>,
+        timeout: Duration,
+        callbacks: &Callbacks,
+        frames: &Receiver<Routed>,
+    ) -> Result<Value, NodeError> {
         if !self.send(Value::Object(request)) {
             return Err(self.crashed());
         }
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let reply = self.replies.recv_timeout(left);
-            if let Ok(Ok(question)) = &reply {
+            let frame = frames.recv_timeout(left);
+            if let Ok(Ok(question)) = &frame {
                 if let Some(callback) = question.get("callback").and_then(Value::as_u64) {
                     let method = question["method"].as_str().unwrap_or_default();
                     let answer = match callbacks(method, &question["args"]) {
@@ -223,30 +250,25 @@ impl Helper {
                     continue;
                 }
             }
-            return self.reply(reply, id, timeout);
+            return self.reply(frame, id, timeout);
         }
     }
 
     fn send(&self, message: Value) -> bool {
-        self.requests
+        lock(&self.requests)
             .as_ref()
             .is_some_and(|requests| requests.send(frame(&message)).is_ok())
     }
 
     fn reply(
-        &mut self,
-        reply: Result<Result<Value, String>, RecvTimeoutError>,
+        &self,
+        reply: Result<Routed, RecvTimeoutError>,
         id: u64,
         timeout: Duration,
     ) -> Result<Value, NodeError> {
         match reply {
             Ok(Ok(reply)) => {
-                if reply.get("id").and_then(Value::as_u64) != Some(id) {
-                    self.kill();
-                    return Err(NodeError::Protocol(format!(
-                        "expected the reply to request {id}, got {reply}"
-                    )));
-                }
+                debug_assert_eq!(reply.get("id").and_then(Value::as_u64), Some(id));
                 Ok(reply)
             }
             Ok(Err(message)) => {
@@ -266,12 +288,12 @@ impl Helper {
 
     /// The error for a helper whose stdout closed: waits for it to exit and for the rest of its
     /// stderr (bounded: a grandchild holding the pipe open must not hang us).
-    fn crashed(&mut self) -> NodeError {
-        let status = match self.child.wait() {
+    fn crashed(&self) -> NodeError {
+        let status = match lock(&self.child).wait() {
             Ok(status) => status.to_string(),
             Err(error) => error.to_string(),
         };
-        let _ = self.stderr_done.recv_timeout(Duration::from_secs(1));
+        let _ = lock(&self.stderr_done).recv_timeout(Duration::from_secs(1));
         NodeError::Crashed {
             status,
             stderr_tail: self.stderr_tail(),
@@ -279,22 +301,66 @@ impl Helper {
     }
 
     /// Whether the process has exited (between requests: killed from outside, or a compiler's
-    /// timer called `process.exit`).
-    pub(crate) fn has_exited(&mut self) -> bool {
-        !matches!(self.child.try_wait(), Ok(None))
+    /// timer called `process.exit`), or its output can no longer be read.
+    pub(crate) fn has_exited(&self) -> bool {
+        lock(&self.routes).is_none() || !matches!(lock(&self.child).try_wait(), Ok(None))
     }
 
     fn stderr_tail(&self) -> String {
-        let tail = self.stderr_tail.lock().unwrap_or_else(|e| e.into_inner());
+        let tail = lock(&self.stderr_tail);
         String::from_utf8_lossy(&tail).into_owned()
     }
 
-    fn kill(&mut self) {
-        self.requests = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = self.stderr_done.recv_timeout(Duration::from_millis(200));
+    /// Stops the process; every request still in flight on it gets an error.
+    pub(crate) fn kill(&self) {
+        lock(&self.requests).take();
+        {
+            let mut child = lock(&self.child);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = lock(&self.stderr_done).recv_timeout(Duration::from_millis(200));
     }
+}
+
+/// The reader thread: each frame to the request it names (`id`, or `callbackOf` for a
+/// question). When the output ends, or a frame cannot be read or names no waiting request, the
+/// routes are closed: requests in flight get the error (or see their channel close) and new
+/// ones fail at once.
+fn route_frames(stdout: &mut impl Read, routes: &Routes) {
+    let failure = loop {
+        let Some(frame) = read_frame(stdout) else {
+            break None;
+        };
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(message) => break Some(message),
+        };
+        let request = frame
+            .get("callbackOf")
+            .or_else(|| frame.get("id"))
+            .and_then(Value::as_u64);
+        let routes = lock(routes);
+        let route = request.and_then(|id| routes.as_ref()?.get(&id));
+        match route {
+            // The waiting request may have timed out meanwhile; it kills the helper then.
+            Some(route) => {
+                let _ = route.send(Ok(frame));
+            }
+            None => break Some(format!("a reply to no waiting request: {frame}")),
+        }
+    };
+    let closed = lock(routes).take();
+    if let Some(message) = failure {
+        for route in closed.into_iter().flat_map(HashMap::into_values) {
+            let _ = route.send(Err(message.clone()));
+        }
+    }
+}
+
+/// A lock that a panicking thread cannot poison for the others.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Drop for Helper {

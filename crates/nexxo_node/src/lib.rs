@@ -11,7 +11,8 @@
 //!
 //! The API is blocking and `Sync`, for rayon threads (call it from tokio through
 //! `spawn_blocking`). Each helper serves one request at a time, so a timeout or crash fails only
-//! the request that caused it.
+//! the request that caused it, unless [`NodeOptions::requests_per_helper`] lets requests share
+//! a helper (a user plugin's one helper): then their round trips overlap.
 //!
 //! # The helper script
 //!
@@ -77,6 +78,11 @@ pub struct NodeOptions {
     pub purpose: String,
     /// The most helpers running at once; defaults to the number of cores (at least 1).
     pub max_helpers: usize,
+    /// The most requests one helper has in flight at once (default 1). More than one suits
+    /// tasks that mostly wait for the round trip (a user plugin's hooks, which all run in the
+    /// plugin's one helper): their round trips overlap. With one, a timeout or crash fails
+    /// only the request that caused it; with more, the others in flight on that helper too.
+    pub requests_per_helper: usize,
     /// How long one request may take before its helper is killed and restarted.
     pub request_timeout: Duration,
     /// The `node` executable; `None` finds it from `NEXXO_NODE`, then `PATH`, when first needed.
@@ -99,6 +105,7 @@ impl std::fmt::Debug for NodeOptions {
         f.debug_struct("NodeOptions")
             .field("purpose", &self.purpose)
             .field("max_helpers", &self.max_helpers)
+            .field("requests_per_helper", &self.requests_per_helper)
             .field("node_args", &self.node_args)
             .finish_non_exhaustive()
     }
@@ -109,6 +116,7 @@ impl NodeOptions {
         Self {
             purpose: purpose.into(),
             max_helpers: default_helper_count(),
+            requests_per_helper: 1,
             request_timeout: Duration::from_secs(60),
             node: None,
             cwd: None,
@@ -213,10 +221,16 @@ impl NodeTask {
     }
 }
 
-/// Helpers not serving a request, and how many exist in all.
+/// A running helper and how many requests it serves now.
+struct Running {
+    helper: Arc<Helper>,
+    in_flight: usize,
+}
+
+/// The running helpers, and how many are being started.
 struct Slots {
-    idle: Vec<Helper>,
-    live: usize,
+    running: Vec<Running>,
+    starting: usize,
 }
 
 /// A lazily started pool of Node.js helpers. Dropping it stops them.
@@ -233,8 +247,8 @@ impl NodePool {
         Self {
             options,
             slots: Mutex::new(Slots {
-                idle: Vec::new(),
-                live: 0,
+                running: Vec::new(),
+                starting: 0,
             }),
             helper_freed: Condvar::new(),
             started: AtomicUsize::new(0),
@@ -258,18 +272,12 @@ impl NodePool {
     /// Runs one task whose code may ask the Rust side questions while it runs (a plugin's
     /// `this.resolve`); `callbacks` answers them on the calling thread.
     pub fn request_with(&self, task: &NodeTask, callbacks: &Callbacks) -> Result<Value, NodeError> {
-        let mut helper = self.acquire()?;
+        let helper = self.acquire()?;
         let outcome = helper.request(task.to_message(), self.options.request_timeout, callbacks);
+        self.release(&helper, outcome.is_ok());
         match outcome {
-            Ok(reply) => {
-                self.release(Some(helper));
-                reply_result(reply, task.root())
-            }
-            Err(error) => {
-                drop(helper);
-                self.release(None);
-                Err(self.node_too_old(error))
-            }
+            Ok(reply) => reply_result(reply, task.root()),
+            Err(error) => Err(self.node_too_old(error)),
         }
     }
 
@@ -321,27 +329,45 @@ impl NodePool {
         }
     }
 
-    /// An idle helper, a new one while fewer than `max_helpers` run, or the next one freed.
-    fn acquire(&self) -> Result<Helper, NodeError> {
+    /// An idle helper; else a new one while fewer than `max_helpers` run; else the least busy
+    /// one below `requests_per_helper`; else the next one freed.
+    fn acquire(&self) -> Result<Arc<Helper>, NodeError> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(mut helper) = slots.idle.pop() {
-                if !helper.has_exited() {
-                    return Ok(helper);
-                }
-                // Died while idle: replaced now, so this request does not fail for it.
-                slots.live -= 1;
-                continue;
+            // One that died while idle is replaced now, so this request does not fail for it.
+            slots
+                .running
+                .retain(|running| running.in_flight > 0 || !running.helper.has_exited());
+            if let Some(idle) = slots.running.iter_mut().find(|r| r.in_flight == 0) {
+                idle.in_flight = 1;
+                return Ok(Arc::clone(&idle.helper));
             }
-            if slots.live < self.options.max_helpers.max(1) {
-                slots.live += 1;
+            if slots.running.len() + slots.starting < self.options.max_helpers.max(1) {
+                slots.starting += 1;
                 drop(slots);
                 // Started outside the lock: other threads keep using the running helpers.
-                let spawned = self.spawn();
-                if spawned.is_err() {
-                    self.release(None);
+                let spawned = self.spawn().map(Arc::new);
+                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                slots.starting -= 1;
+                if let Ok(helper) = &spawned {
+                    slots.running.push(Running {
+                        helper: Arc::clone(helper),
+                        in_flight: 1,
+                    });
                 }
+                drop(slots);
+                self.helper_freed.notify_all();
                 return spawned;
+            }
+            let shared = self.options.requests_per_helper.max(1);
+            if let Some(least_busy) = slots
+                .running
+                .iter_mut()
+                .filter(|running| running.in_flight < shared)
+                .min_by_key(|running| running.in_flight)
+            {
+                least_busy.in_flight += 1;
+                return Ok(Arc::clone(&least_busy.helper));
             }
             slots = self
                 .helper_freed
@@ -350,15 +376,23 @@ impl NodePool {
         }
     }
 
-    /// Returns a helper to the pool, or with `None` gives up the place of one that died.
-    fn release(&self, helper: Option<Helper>) {
+    /// Ends one request on `helper`; a helper whose request failed is dead (killed or exited)
+    /// and leaves the pool, to be replaced on a later request.
+    fn release(&self, helper: &Arc<Helper>, alive: bool) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        match helper {
-            Some(helper) => slots.idle.push(helper),
-            None => slots.live -= 1,
+        if let Some(index) = slots
+            .running
+            .iter()
+            .position(|running| Arc::ptr_eq(&running.helper, helper))
+        {
+            if alive {
+                slots.running[index].in_flight -= 1;
+            } else {
+                slots.running.swap_remove(index);
+            }
         }
         drop(slots);
-        self.helper_freed.notify_one();
+        self.helper_freed.notify_all();
     }
 
     fn spawn(&self) -> Result<Helper, NodeError> {
@@ -374,7 +408,7 @@ impl NodePool {
             Some(make) => make(&node),
             None => Command::new(&node),
         };
-        let mut helper = Helper::spawn(
+        let helper = Helper::spawn(
             &node,
             command,
             &self.options.node_args,

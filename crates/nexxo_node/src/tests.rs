@@ -225,7 +225,7 @@ fn a_helper_that_dies_between_requests_is_replaced_before_the_next() {
     assert_eq!(result, json!("done"));
     // Wait until the helper has really exited (no fixed sleep: poll its slot).
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !pool.slots.lock().unwrap().idle[0].has_exited() {
+    while !pool.slots.lock().unwrap().running[0].helper.has_exited() {
         assert!(
             std::time::Instant::now() < deadline,
             "the helper never exited"
@@ -298,6 +298,95 @@ fn concurrent_requests_from_many_threads_get_their_own_answers() {
         "started {}",
         pool.started()
     );
+}
+
+/// A compiler whose calls all wait until `n` of them are running at once in the one process.
+const BARRIER_COMPILER: &str = "const waiting = [];\n\
+exports.meet = (n, label) => new Promise((resolve) => {\n\
+  waiting.push(() => resolve(`${label} met ${waiting.length}`));\n\
+  if (waiting.length === n) waiting.forEach((release) => release());\n\
+});\n";
+
+#[test]
+fn requests_share_one_helper_when_the_pool_allows_it() {
+    let project = project_with_package("barrier", BARRIER_COMPILER);
+    let mut options = NodeOptions::new("the plugin 'barrier'");
+    options.max_helpers = 1;
+    options.requests_per_helper = 4;
+    // Requests queued one at a time would never all meet: they would time out instead.
+    options.request_timeout = Duration::from_secs(30);
+    let pool = Arc::new(NodePool::new(options));
+    let threads: Vec<_> = (0..4)
+        .map(|thread| {
+            let pool = Arc::clone(&pool);
+            let root = project.path().to_path_buf();
+            std::thread::spawn(move || {
+                pool.request(&call(
+                    &root,
+                    "barrier",
+                    "meet",
+                    vec![json!(4), json!(format!("thread {thread}"))],
+                ))
+            })
+        })
+        .collect();
+    let mut answers: Vec<String> = threads
+        .into_iter()
+        .map(|thread| {
+            thread
+                .join()
+                .unwrap()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    answers.sort();
+    assert_eq!(
+        answers,
+        (0..4)
+            .map(|thread| format!("thread {thread} met 4"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(pool.started(), 1);
+}
+
+#[test]
+fn a_timeout_on_a_shared_helper_fails_its_requests_and_a_new_helper_serves_the_next() {
+    let project = project_with_package(
+        "stuck-compiler",
+        "exports.wait = () => new Promise(() => {});\nexports.spin = () => { for (;;) {} };\n\
+exports.compile = (src) => src.toUpperCase();\n",
+    );
+    let mut options = NodeOptions::new("the plugin 'stuck'");
+    options.max_helpers = 1;
+    options.requests_per_helper = 2;
+    options.request_timeout = Duration::from_secs(2);
+    let pool = Arc::new(NodePool::new(options));
+    let waiting = {
+        let pool = Arc::clone(&pool);
+        let root = project.path().to_path_buf();
+        std::thread::spawn(move || pool.request(&call(&root, "stuck-compiler", "wait", vec![])))
+    };
+    let spinning = pool.request(&call(project.path(), "stuck-compiler", "spin", vec![]));
+    assert!(
+        matches!(spinning, Err(NodeError::Timeout { .. })),
+        "{spinning:?}"
+    );
+    // The other request in flight on the killed helper fails too, and does not hang.
+    assert!(waiting.join().unwrap().is_err());
+    let result = pool
+        .request(&call(
+            project.path(),
+            "stuck-compiler",
+            "compile",
+            vec![json!("next")],
+        ))
+        .unwrap();
+    assert_eq!(result, json!("NEXT"));
+    // Two, or three when the waiting thread came only after the first helper was killed.
+    assert!((2..=3).contains(&pool.started()), "{}", pool.started());
 }
 
 #[test]

@@ -297,6 +297,11 @@ impl Plugin for JsPlugin {
         &self.spec.name
     }
 
+    /// Always: its hooks run in the plugin's Node.js helper.
+    fn waits_on_other_processes(&self) -> bool {
+        true
+    }
+
     fn hooks(&self) -> Hooks {
         self.hooks.clone()
     }
@@ -511,10 +516,15 @@ impl Plugin for JsPlugin {
     }
 
     fn hot_update(&self, file: &Path, change: FileChange) -> Vec<String> {
-        let _ = change;
+        // Vite's `hotUpdate` types.
+        let change = match change {
+            FileChange::Created => "create",
+            FileChange::Modified => "update",
+            FileChange::Removed => "delete",
+        };
         match self.call(
-            "handleHotUpdate",
-            json!({ "file": file.to_string_lossy() }),
+            "hotUpdate",
+            json!({ "file": file.to_string_lossy(), "type": change }),
             None,
             None,
         ) {

@@ -34,6 +34,9 @@ pub use js_plugin::JsPlugin;
 pub use rights::PluginRights;
 pub use sandbox::Confinement;
 
+/// How many hook calls one plugin's helper has in flight at once.
+const PLUGIN_REQUESTS_IN_FLIGHT: usize = 16;
+
 /// A dev-server request offered to plugins' `configureServer` middlewares.
 #[derive(Debug, Clone)]
 pub struct MiddlewareRequest {
@@ -96,8 +99,11 @@ impl UserPluginSet {
                 rights.write.extend(output_folders.iter().cloned());
                 let mut options = NodeOptions::new(format!("the plugin '{}'", spec.name));
                 // One helper per plugin: a plugin's state (what `buildStart` saw, what
-                // `moduleParsed` collected) lives in one process, as under Vite.
+                // `moduleParsed` collected) lives in one process, as under Vite. Its hooks
+                // are mostly round trips, so that process takes several at once (Node runs
+                // them concurrently, as Vite does): rolldown's threads do not queue for it.
                 options.max_helpers = 1;
+                options.requests_per_helper = PLUGIN_REQUESTS_IN_FLIGHT;
                 options.cwd = Some(config.root.clone());
                 options.init = Some(NodeTask::compile(
                     &config.root,

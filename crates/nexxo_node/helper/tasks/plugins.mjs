@@ -440,6 +440,7 @@ function filterPasses(plugin, hook, args) {
 
 async function callHook(request, hook, args) {
   const plugin = activePlugin;
+  if (hook === 'hotUpdate') return hotUpdate(request, args);
   const handler = hookHandler(plugin, hook);
   if (!handler) return null;
   if (!filterPasses(plugin, hook, args)) return { result: null, emitted: [], warnings: [], watchFiles: [] };
@@ -475,11 +476,6 @@ async function callHook(request, hook, args) {
     case 'transformIndexHtml':
       result = { html: applyHtmlResult(args.html, await handler.call(context, args.html, { path: args.path, filename: args.filename, server: undefined, bundle: undefined, chunk: undefined })) };
       break;
-    case 'handleHotUpdate': {
-      const returned = await handler.call(context, { file: args.file, timestamp: Date.now(), modules: [], read: async () => readFileSync(args.file, 'utf8'), server: devServer() });
-      result = { modules: Array.isArray(returned) ? returned.map((module) => module?.id ?? module?.url).filter(Boolean) : null };
-      break;
-    }
     case 'options':
       await handler.call(context, args.options ?? {});
       break;
@@ -488,6 +484,38 @@ async function callHook(request, hook, args) {
       await handler.call(context, args.error ? new Error(args.error) : undefined);
   }
   return { result: result ?? null, ...collected };
+}
+
+// A file changed under `nexxo dev`: Vite 6's `hotUpdate` (client environment, with `type`), then
+// the older `handleHotUpdate`. The modules either returns are compiled again; a module is known
+// by its id, so the graph answers any id with a node for it (Nexxo keeps the graph in Rust).
+async function hotUpdate(request, args) {
+  const collected = { emitted: [], warnings: [], watchFiles: [] };
+  const context = pluginContext(request.id, collected);
+  const moduleNode = (id) => ({ id, url: id, file: id.startsWith('\0') ? null : id.split('?')[0], type: 'js', importers: new Set(), importedModules: new Set() });
+  const moduleGraph = {
+    getModuleById: moduleNode,
+    getModulesByFile: (file) => new Set([moduleNode(file)]),
+    invalidateModule() {},
+  };
+  context.environment = { ...context.environment, moduleGraph, hot: { send() {}, on() {}, off() {} } };
+  const update = {
+    file: args.file,
+    timestamp: Date.now(),
+    modules: [moduleNode(args.file)],
+    read: async () => readFileSync(args.file, 'utf8'),
+    server: devServer(),
+  };
+  const ids = new Set();
+  const take = (returned) => {
+    if (!Array.isArray(returned)) return;
+    for (const module of returned) if (module?.id ?? module?.url) ids.add(module.id ?? module.url);
+  };
+  const hot = hookHandler(activePlugin, 'hotUpdate');
+  if (hot) take(await hot.call(context, { ...update, type: args.type }));
+  const legacy = hookHandler(activePlugin, 'handleHotUpdate');
+  if (legacy) take(await legacy.call(context, update));
+  return { result: { modules: [...ids] }, ...collected };
 }
 
 tasks['plugin.hook'] = async (request) => {
