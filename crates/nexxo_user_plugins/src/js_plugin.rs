@@ -314,13 +314,7 @@ impl Plugin for JsPlugin {
         let importer = args
             .importer
             .map(|path| path.to_string_lossy().into_owned());
-        let resolve = |source: &str, importer: Option<&str>| {
-            let from = importer
-                .map(PathBuf::from)
-                .unwrap_or_else(|| self.root.join("index.html"));
-            host.resolve(source, &from)
-                .map(|path| path.to_string_lossy().into_owned())
-        };
+        let resolve = self.resolver(host);
         let result = self.call(
             "resolveId",
             json!({
@@ -358,7 +352,7 @@ impl Plugin for JsPlugin {
         let result = self.call(
             "load",
             json!({ "id": args.id, "environment": environment_name(args.environment) }),
-            None,
+            Some(&self.resolver(host)),
             Some(host),
         )?;
         let Some((code, _map)) = Self::code_result(&result) else {
@@ -381,7 +375,7 @@ impl Plugin for JsPlugin {
         let result = self.call(
             "transform",
             json!({ "id": args.id, "code": args.code, "environment": environment_name(args.environment) }),
-            None,
+            Some(&self.resolver(host)),
             Some(host),
         )?;
         let Some((code, map)) = Self::code_result(&result) else {
@@ -543,6 +537,21 @@ impl Plugin for JsPlugin {
 }
 
 impl JsPlugin {
+    /// Answers the plugin's `this.resolve(source, importer)` with the project's resolver
+    /// (from the root's `index.html` without an importer).
+    fn resolver<'a>(
+        &'a self,
+        host: &'a dyn ModuleHost,
+    ) -> impl Fn(&str, Option<&str>) -> Option<String> + Sync + 'a {
+        move |source, importer| {
+            let from = importer
+                .map(PathBuf::from)
+                .unwrap_or_else(|| self.root.join("index.html"));
+            host.resolve(source, &from)
+                .map(|path| path.to_string_lossy().into_owned())
+        }
+    }
+
     /// Files emitted with `this.emitFile` so far go into the output.
     fn flush_files(&self, host: &dyn ChunkHost) -> Result<(), Diagnostic> {
         let files =
