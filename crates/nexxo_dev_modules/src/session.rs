@@ -48,7 +48,7 @@ impl Session {
         let plugins = DevPlugins::new(&config, Some(store.clone()))?;
         let resolver = ModuleResolver::new(&config, plugins.container.clone());
         let refresh_runtime =
-            match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
+            match resolver.resolve(&config.index_page(), "react-refresh/runtime") {
                 Ok(Resolved::Dependency(specifier)) => Some(specifier),
                 _ => None,
             };
