@@ -109,7 +109,7 @@ pub async fn prebundle(
     // Angular libraries ship partially compiled code for the linker.
     if let (true, Some(node)) = (config.frameworks.angular, node) {
         plugins.push(Arc::new(crate::deps_components::AngularInDependencies {
-            linker: nexxo_frameworks::angular::AngularLinker::new(node.clone()),
+            linker: nexxo_frameworks::angular::AngularLinker::new(node.clone(), false),
         }));
     }
     let mut bundler = rolldown::Bundler::with_plugins(options, plugins)

@@ -497,26 +497,41 @@ fn map_for(map: &str, path: &Path) -> String {
     }
 }
 
-/// Packages built with Angular's partial compilation (`ɵɵngDeclareComponent` and friends):
-/// linked to full definitions by `@angular/compiler-cli/linker/babel` (results cached by
-/// content), as the Angular CLI links every such file it bundles.
+/// Package files, in the Angular CLI's passes (results cached by content): those built with
+/// Angular's partial compilation (`ɵɵngDeclareComponent` and friends) linked to full
+/// definitions by `@angular/compiler-cli/linker/babel`, and in production builds every package
+/// file given the CLI's Babel size passes (from the project's `@angular/build`: pure
+/// annotations on top-level calls, classes with static members and enums wrapped so the
+/// bundler can drop them unused, class metadata removed).
 pub struct AngularLinker {
     compilers: Arc<NodeCompilers>,
+    optimize: bool,
 }
 
 impl AngularLinker {
-    pub fn new(compilers: Arc<NodeCompilers>) -> Self {
-        Self { compilers }
+    /// `optimize`: run the size passes too (production builds).
+    pub fn new(compilers: Arc<NodeCompilers>, optimize: bool) -> Self {
+        Self {
+            compilers,
+            optimize,
+        }
     }
 
-    /// The linked code of the package file `path`, or `None` when it needs no linking.
+    /// The package file `path` after the passes it needs, or `None` when it needs none.
     pub fn link(&self, path: &str, code: &str) -> Result<Option<String>, Diagnostic> {
-        if !needs_linking(path, code) {
+        let link = needs_linking(path, code);
+        let optimize = self.optimize && nexxo_pipeline::ids::is_in_package(path);
+        if !link && !optimize {
             return Ok(None);
         }
         let mut args = Map::new();
         args.insert("filename".into(), json!(path));
         args.insert("source".into(), json!(code));
+        args.insert("link".into(), json!(link));
+        args.insert("optimize".into(), json!(optimize));
+        // The size passes are @angular/build's: its version is part of the result's key.
+        let build_version = self.compilers.package_version("@angular/build");
+        args.insert("angularBuild".into(), json!(build_version));
         let result = self
             .compilers
             .run("angular.link", "@angular/compiler-cli", args)?;
@@ -539,8 +554,13 @@ impl Plugin for AngularLinker {
     }
 
     fn hooks(&self) -> Hooks {
+        let scripts = HookFilter::extensions(&["js", "mjs"]);
         Hooks {
-            transform: Some(HookFilter::extensions(&["js", "mjs"]).with_code("ɵɵngDeclare")),
+            transform: Some(if self.optimize {
+                scripts
+            } else {
+                scripts.with_code("ɵɵngDeclare")
+            }),
             ..Hooks::default()
         }
     }

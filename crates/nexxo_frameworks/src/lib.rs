@@ -173,7 +173,10 @@ impl ProjectCompilers {
             plugins.push(Arc::new(solid::SolidJsx::new(node.clone(), self.mode)));
         }
         if self.frameworks.angular {
-            plugins.push(Arc::new(angular::AngularLinker::new(node.clone())));
+            plugins.push(Arc::new(angular::AngularLinker::new(
+                node.clone(),
+                self.mode.production,
+            )));
         }
         if let Some(project) = &self.angular {
             let compiler = self.angular_compiler.get_or_init(|| {

@@ -338,33 +338,18 @@ function componentUpdateId(base, fileName, className) {
   return encodeURIComponent(`${path.replaceAll('\\', '/')}@${className}`);
 }
 
-// Packages built with Angular's partial compilation (`ɵɵngDeclareComponent` and friends)
-// are linked to full definitions, as the Angular CLI does for every such file it bundles.
+// Package files for the bundle: those built with Angular's partial compilation
+// (`ɵɵngDeclareComponent` and friends) are linked to full definitions, as the Angular CLI does
+// for every such file it bundles; in production builds every package file also gets the CLI's
+// own size passes (`optimize`), which let the bundler drop unused classes with static members,
+// enums and top-level calls, and Angular's class metadata.
 let angularLinkerPlugin;
-tasks['angular.link'] = async ({ root, filename, source }) => {
+tasks['angular.link'] = async ({ root, filename, source, link = true, optimize = false }) => {
   const babel = await loadAngularBabel(root);
-  if (!angularLinkerPlugin) {
-    const { createEs2015LinkerPlugin } = await loadPackage(root, '@angular/compiler-cli/linker/babel', '@angular/compiler-cli');
-    angularLinkerPlugin = createEs2015LinkerPlugin({
-      linkerJitMode: false,
-      // The libraries' own maps are not followed (as the Angular CLI); see angular/angular#42769.
-      sourceMapping: false,
-      fileSystem: {
-        resolve,
-        exists: existsSync,
-        dirname,
-        relative,
-        readFile: readFileSync,
-      },
-      logger: {
-        level: 1,
-        debug() {},
-        info() {},
-        warn(...args) { process.stderr.write(`angular linker: ${args.join(' ')}\n`); },
-        error(...args) { process.stderr.write(`angular linker: ${args.join(' ')}\n`); },
-      },
-    });
-  }
+  const plugins = [];
+  if (link) plugins.push(await loadAngularLinker(root));
+  if (optimize) plugins.push(...(await angularOptimizationPlugins(root, filename)));
+  if (plugins.length === 0) return { code: source };
   try {
     const result = await babel.transformAsync(source, {
       filename,
@@ -374,13 +359,80 @@ tasks['angular.link'] = async ({ root, filename, source }) => {
       configFile: false,
       babelrc: false,
       browserslistConfigFile: false,
-      plugins: [angularLinkerPlugin],
+      plugins,
     });
     return { code: result?.code ?? source };
   } catch (error) {
     throw new TaskError(babelMessage(error, filename), { file: filename, ...babelPosition(error) });
   }
 };
+
+async function loadAngularLinker(root) {
+  if (angularLinkerPlugin) return angularLinkerPlugin;
+  const { createEs2015LinkerPlugin } = await loadPackage(root, '@angular/compiler-cli/linker/babel', '@angular/compiler-cli');
+  angularLinkerPlugin = createEs2015LinkerPlugin({
+    linkerJitMode: false,
+    // The libraries' own maps are not followed (as the Angular CLI); see angular/angular#42769.
+    sourceMapping: false,
+    fileSystem: {
+      resolve,
+      exists: existsSync,
+      dirname,
+      relative,
+      readFile: readFileSync,
+    },
+    logger: {
+      level: 1,
+      debug() {},
+      info() {},
+      warn(...args) { process.stderr.write(`angular linker: ${args.join(' ')}\n`); },
+      error(...args) { process.stderr.write(`angular linker: ${args.join(' ')}\n`); },
+    },
+  });
+  return angularLinkerPlugin;
+}
+
+// The Angular CLI's Babel size passes, from the project's @angular/build (not part of its
+// public exports, so looked up by path; an @angular/build without them means no passes).
+let angularOptimizations;
+async function angularOptimizationPlugins(root, filename) {
+  if (angularOptimizations === undefined) {
+    angularOptimizations = null;
+    const dir = packageDir(root, '@angular/build');
+    const file = dir && join(dir, 'src/tools/babel/plugins/index.js');
+    if (file && existsSync(file)) angularOptimizations = createRequire(file)(file);
+  }
+  if (!angularOptimizations) return [];
+  const { adjustStaticMembers, adjustTypeScriptEnums, elideAngularMetadata, markTopLevelPure } = angularOptimizations;
+  const sideEffectFree = packageSideEffects(filename) === false;
+  const safeAngularPackage = sideEffectFree && /[\\/]node_modules[\\/]@angular[\\/]/.test(filename);
+  return [
+    [markTopLevelPure, { topLevelSafeMode: !safeAngularPackage }],
+    elideAngularMetadata,
+    adjustTypeScriptEnums,
+    [adjustStaticMembers, { wrapDecorators: sideEffectFree }],
+  ];
+}
+
+// `sideEffects` of the package.json nearest above `filename`.
+const sideEffectsByDir = new Map();
+function packageSideEffects(filename) {
+  for (let dir = dirname(filename); ; dir = dirname(dir)) {
+    if (sideEffectsByDir.has(dir)) return sideEffectsByDir.get(dir);
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      let value;
+      try {
+        value = JSON.parse(readFileSync(manifest, 'utf8')).sideEffects;
+      } catch {
+        value = undefined;
+      }
+      sideEffectsByDir.set(dir, value);
+      return value;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
 
 // Babel as the Angular CLI has it: the project's own, else the one @angular/build depends on.
 async function loadAngularBabel(root) {
