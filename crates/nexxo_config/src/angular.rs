@@ -58,9 +58,8 @@ impl AngularProject {
         if !file.is_file() {
             return Ok(None);
         }
-        let text = nexxo_diagnostics::input::read_regular_to_string(&file).map_err(|error| {
-            Diagnostic::error(format!("cannot read {ANGULAR_JSON}: {error}"))
-        })?;
+        let text = nexxo_diagnostics::input::read_regular_to_string(&file)
+            .map_err(|error| Diagnostic::error(format!("cannot read {ANGULAR_JSON}: {error}")))?;
         let json: Value = serde_json::from_str(&text).map_err(|error| {
             Diagnostic::at(
                 format!("{ANGULAR_JSON} is not valid JSON: {error}"),
@@ -148,7 +147,14 @@ impl AngularProject {
         let public_dir = public_dir(&options, root);
         let file_replacements = file_replacements(&options, root)?;
         let mut ignored = Vec::new();
-        for key in ["polyfills", "scripts", "server", "ssr", "prerender", "localize"] {
+        for key in [
+            "polyfills",
+            "scripts",
+            "server",
+            "ssr",
+            "prerender",
+            "localize",
+        ] {
             let used = match options.get(key) {
                 None | Some(Value::Null) | Some(Value::Bool(false)) => false,
                 Some(Value::Array(items)) => !items.is_empty(),
@@ -373,7 +379,10 @@ mod tests {
     #[test]
     fn no_workspace_file_is_no_project() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(AngularProject::read(dir.path(), Command::Build).unwrap(), None);
+        assert_eq!(
+            AngularProject::read(dir.path(), Command::Build).unwrap(),
+            None
+        );
     }
 
     #[test]

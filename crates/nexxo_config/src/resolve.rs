@@ -969,7 +969,9 @@ mod tests {
         assert_eq!(config.base, "/shop/");
         for flag in ["ngDevMode", "ngJitMode", "ngServerMode", "ngHmrMode"] {
             assert!(
-                config.define.contains(&(flag.to_string(), "false".to_string())),
+                config
+                    .define
+                    .contains(&(flag.to_string(), "false".to_string())),
                 "{flag} is defined false in a build"
             );
         }

@@ -137,8 +137,16 @@ impl CompileState {
             .iter()
             .all(|p| !p.extension().is_some_and(|e| e == "ts" || e == "mts"));
         match recompiled {
-            Ok(Some(_)) if only_resources && !components.is_empty() => {
-                FileChangeOutcome::AngularComponents(components)
+            Ok(Some(recompiled)) if only_resources && !components.is_empty() => {
+                // A template type error still lets Angular make a replacement: show the error.
+                let graph = lock(&self.graph);
+                let mut involved = recompiled.changed;
+                involved.extend(recompiled.added);
+                let error = graph.first_error(&involved).cloned();
+                match error {
+                    Some(error) => FileChangeOutcome::CompileError(error),
+                    None => FileChangeOutcome::AngularComponents(components),
+                }
             }
             Ok(Some(recompiled)) => self.hot_update(recompiled).await,
             Ok(None) => FileChangeOutcome::Unchanged,

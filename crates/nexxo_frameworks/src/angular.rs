@@ -257,11 +257,11 @@ impl AngularCompiler {
         let mut reads = reads.lock().unwrap_or_else(|e| e.into_inner());
         match compiled {
             Ok((compiled, hashed)) => {
-                reads
-                    .files
-                    .entry(containing)
-                    .or_default()
-                    .extend(hashed.into_iter().filter(|(file, _)| Some(file) != resource.as_ref()));
+                reads.files.entry(containing).or_default().extend(
+                    hashed
+                        .into_iter()
+                        .filter(|(file, _)| Some(file) != resource.as_ref()),
+                );
                 Ok(json!({ "css": self.stylesheets.resolve_urls(&compiled, host) }))
             }
             Err(error) => {
@@ -323,6 +323,26 @@ impl AngularCompiler {
     pub fn component_update(&self, id: &str) -> Option<String> {
         let program = self.program.lock().unwrap_or_else(|e| e.into_inner());
         program.component_updates.get(id).cloned()
+    }
+
+    /// The program's files whose components read `file` (a template or stylesheet, or a file
+    /// their styles `@use`).
+    fn files_using(&self, file: &Path) -> Vec<String> {
+        let program = self.program.lock().unwrap_or_else(|e| e.into_inner());
+        let mut users: Vec<String> = program
+            .files
+            .iter()
+            .filter(|(path, emitted)| {
+                emitted.resources.iter().any(|r| r.file == file)
+                    || program
+                        .style_files
+                        .get(*path)
+                        .is_some_and(|reads| reads.iter().any(|(read, _)| read == file))
+            })
+            .map(|(path, _)| path.to_string_lossy().into_owned())
+            .collect();
+        users.sort();
+        users
     }
 
     /// The ids of the components the last compile made replacements for, once: the dev
@@ -392,6 +412,7 @@ impl Plugin for AngularComponents {
         Hooks {
             transform: Some(HookFilter::extensions(&["ts", "mts"]).without_packages()),
             transform_html: true,
+            hot_update: true,
             ..Hooks::default()
         }
     }
@@ -408,13 +429,14 @@ impl Plugin for AngularComponents {
         // A replaced file is compiled from its replacement's text.
         let replacement = self.compiler.project.replacement_of(path);
         let source = match replacement {
-            Some(with) => nexxo_diagnostics::input::read_regular_to_string(with)
-                .map_err(|error| {
+            Some(with) => {
+                nexxo_diagnostics::input::read_regular_to_string(with).map_err(|error| {
                     Diagnostic::error(format!(
                         "cannot read the file replacement {}: {error}",
                         with.display()
                     ))
-                })?,
+                })?
+            }
             None => args.code.to_string(),
         };
         let Some((emitted, mut files)) = self.compiler.emitted(path, &source, host)? else {
@@ -425,8 +447,18 @@ impl Plugin for AngularComponents {
             code: emitted.code,
             map: emitted.map.map(|map| map_for(&map, path)),
             files,
-            lang: Some(if emitted.typescript { Lang::Ts } else { Lang::Js }),
+            lang: Some(if emitted.typescript {
+                Lang::Ts
+            } else {
+                Lang::Js
+            }),
         }))
+    }
+
+    /// A template or stylesheet whose component failed to compile (its module then lists no
+    /// files but its own) names that component again, so fixing it compiles it again.
+    fn hot_update(&self, file: &Path, _change: nexxo_pipeline::FileChange) -> Vec<String> {
+        self.compiler.files_using(file)
     }
 
     /// The index page gets what `ng build` injects: the global styles, the entry script and
@@ -466,9 +498,7 @@ fn inject_into_page(html: &str, head: &str, body: &str, base_href: Option<&str>)
         let tag = format!("<base href=\"{base_href}\">");
         let existing = regex::Regex::new(r#"(?i)<base\s[^>]*>"#).expect("a valid pattern");
         page = if existing.is_match(&page) {
-            existing
-                .replace(&page, regex::NoExpand(&tag))
-                .into_owned()
+            existing.replace(&page, regex::NoExpand(&tag)).into_owned()
         } else {
             insert_before(&page, "</head>", &format!("{tag}\n"))
         };
@@ -601,9 +631,18 @@ mod tests {
     #[test]
     fn only_partially_compiled_packages_are_linked() {
         let declared = "i0.ɵɵngDeclareComponent({})";
-        assert!(needs_linking("/p/node_modules/@angular/router/fesm2022/router.mjs", declared));
-        assert!(!needs_linking("/p/node_modules/@angular/core/fesm2022/core.mjs", declared));
-        assert!(!needs_linking("/p/node_modules/lib/index.js", "export const x = 1;"));
+        assert!(needs_linking(
+            "/p/node_modules/@angular/router/fesm2022/router.mjs",
+            declared
+        ));
+        assert!(!needs_linking(
+            "/p/node_modules/@angular/core/fesm2022/core.mjs",
+            declared
+        ));
+        assert!(!needs_linking(
+            "/p/node_modules/lib/index.js",
+            "export const x = 1;"
+        ));
     }
 
     #[test]

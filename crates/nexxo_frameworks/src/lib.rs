@@ -104,6 +104,11 @@ impl ProjectCompilers {
     /// An Angular app (`ResolvedConfig::angular`): its TypeScript goes through the Angular
     /// compiler, its index page gets the entry and styles.
     pub fn with_angular(mut self, project: Option<nexxo_config::AngularProject>) -> Self {
+        for key in project.iter().flat_map(|project| &project.ignored) {
+            eprintln!(
+                "warning: angular.json: the build target's `{key}` is not read by Nexxo (see docs/angular.md)"
+            );
+        }
         self.angular = project;
         self
     }
