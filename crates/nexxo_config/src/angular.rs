@@ -113,7 +113,7 @@ impl AngularProject {
             .cloned()
             .unwrap_or_default();
         if let Some(configuration) = &configuration {
-            let overrides = target["configurations"][configuration.as_str()]
+            let overrides = field(target, "configurations")[configuration.as_str()]
                 .as_object()
                 .ok_or_else(|| {
                     format!("`configurations` of project `{name}`'s build target has no `{configuration}`")
@@ -202,7 +202,7 @@ fn chosen_configuration(
     target: &Map<String, Value>,
     command: Command,
 ) -> Option<String> {
-    let has = |name: &str| target["configurations"].get(name).is_some();
+    let has = |name: &str| field(target, "configurations").get(name).is_some();
     match command {
         Command::Build => target
             .get("defaultConfiguration")
@@ -215,9 +215,10 @@ fn chosen_configuration(
                 .or_else(|| project["targets"]["serve"].as_object());
             let from_serve = serve.and_then(|serve| {
                 let configuration = serve.get("defaultConfiguration")?.as_str()?;
-                let build_target = serve["configurations"][configuration]["buildTarget"]
+                let chosen = &field(serve, "configurations")[configuration];
+                let build_target = chosen["buildTarget"]
                     .as_str()
-                    .or_else(|| serve["configurations"][configuration]["browserTarget"].as_str())?;
+                    .or_else(|| chosen["browserTarget"].as_str())?;
                 build_target.rsplit(':').next().map(str::to_string)
             });
             from_serve
@@ -225,6 +226,11 @@ fn chosen_configuration(
                 .or_else(|| has("development").then(|| "development".to_string()))
         }
     }
+}
+
+/// `object[key]`, or `null` when it is missing (indexing a `Map` itself panics).
+fn field<'a>(object: &'a Map<String, Value>, key: &str) -> &'a Value {
+    object.get(key).unwrap_or(&Value::Null)
 }
 
 /// `styles`: paths or `{ input, inject }` objects; entries with `inject: false` are bundles of
@@ -374,6 +380,20 @@ mod tests {
             project.file_replacements,
             vec![(PathBuf::from("src/env.ts"), PathBuf::from("src/env.dev.ts"))]
         );
+    }
+
+    #[test]
+    fn a_target_without_configurations_uses_its_options() {
+        let project = read(
+            Command::Serve,
+            r#"{ "projects": { "app": { "architect": {
+                "build": { "builder": "@angular/build:application", "options": { "browser": "src/main.ts" } },
+                "serve": { "builder": "@angular/build:dev-server" } } } } }"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(project.configuration, None);
+        assert_eq!(project.entry, Path::new("src/main.ts"));
     }
 
     #[test]
