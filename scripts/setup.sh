@@ -30,7 +30,7 @@ fi
 
 # Every folder with its own package-lock.json: the tests' packages, the examples, and the fixtures
 # that need other major versions than tests/node_modules has (Svelte 4, Tailwind v3).
-for dir in tests examples/react-ts tests/fixtures/svelte4 tests/fixtures/tailwind-v3; do
+for dir in tests examples/react-ts examples/angular tests/fixtures/svelte4 tests/fixtures/tailwind-v3; do
   echo "setup: npm ci in $dir"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

@@ -1,6 +1,6 @@
 // Generators of the benchmark apps. Every app is written from scratch into a folder, with the
 // same sources for every tool and each tool's own config beside them.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const BRANCHING = 4;
@@ -324,7 +324,12 @@ bootstrapApplication(App, {
   write(root, 'src/index.html', `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bench</title><base href="/"></head><body><app-root></app-root></body></html>
 `);
-  write(root, 'package.json', JSON.stringify({ name: path.basename(root), private: true, browserslist: BROWSERSLIST }, null, 2));
+  // The packages an `ng new` app names (installed in the bench folder above it): build tools
+  // find the app's framework there, as in a real project.
+  const angularPackages = ['@angular/common', '@angular/compiler', '@angular/core', '@angular/platform-browser', '@angular/router', 'rxjs', 'tslib'];
+  const devPackages = ['@angular/build', '@angular/cli', '@angular/compiler-cli', 'typescript'];
+  const versions = (names) => Object.fromEntries(names.map((name) => [name, benchPackageVersion(name)]));
+  write(root, 'package.json', JSON.stringify({ name: path.basename(root), private: true, browserslist: BROWSERSLIST, dependencies: versions(angularPackages), devDependencies: versions(devPackages) }, null, 2));
   write(root, 'tsconfig.json', JSON.stringify({
     compilerOptions: { target: 'ES2022', module: 'preserve', moduleResolution: 'bundler', strict: true, skipLibCheck: true, isolatedModules: true, experimentalDecorators: false, lib: ['ES2022', 'dom'], outDir: './out-tsc' },
     files: ['src/main.ts'],
@@ -349,6 +354,12 @@ bootstrapApplication(App, {
       },
     },
   }, null, 2));
+}
+
+/** The version of `name` the bench folder pins in its package.json. */
+function benchPackageVersion(name) {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return manifest.dependencies?.[name] ?? manifest.devDependencies?.[name] ?? '*';
 }
 
 /** The large Sass case: Bootstrap plus `partials` generated partials with variables, mixins and nesting. */

@@ -25,9 +25,7 @@ export const tools = [
   {
     name: 'nexxo',
     packageVersion: '0.1.0',
-    kinds: ['react', 'vue', 'svelte', 'sass'],
-    // Kinds of app Nexxo cannot build yet: its row says why instead of leaving a gap.
-    lacks: { angular: 'not supported yet: Nexxo has no Angular compiler step' },
+    kinds: ['react', 'vue', 'svelte', 'sass', 'angular'],
     build: () => ({ command: nexxoBin, args: ['build', '.'], out: 'dist' }),
     dev: (port) => ({ command: nexxoBin, args: ['dev', '.', '--port', String(port)] }),
     caches: ['node_modules/.nexxo'],

@@ -342,7 +342,15 @@ async fn bundle_app(
     let planned = plan::find_pages(config)
         .map_err(Diagnostics::from)
         .and_then(|page_paths| {
-            let html_hooks = PluginContainer::new(compilers.user.all());
+            // The framework plugins first: an Angular app's index page gets its entry there.
+            let html_hooks = PluginContainer::new(
+                compilers
+                    .frameworks
+                    .iter()
+                    .cloned()
+                    .chain(compilers.user.all())
+                    .collect(),
+            );
             plan::plan_pages(config, &page_paths, &|html, path| {
                 html_hooks.transform_html(html, path)
             })
@@ -407,7 +415,8 @@ impl ModuleCompilers {
                 hmr: false,
             },
             Some(store.clone()),
-        );
+        )
+        .with_angular(config.angular.clone());
         let css_options = CssOptions {
             root: config.root.clone(),
             targets: config.targets.clone(),

@@ -23,8 +23,9 @@ pub fn find_pages(config: &ResolvedConfig) -> Result<Vec<PathBuf>, Diagnostic> {
             .map(|entry| entry.file.clone())
             .collect());
     }
-    // As Vite: `index.html` is the page; other pages are named in `build.input`.
-    let index = config.root.join("index.html");
+    // As Vite: `index.html` is the page (`angular.json`'s `index` in an Angular app); other
+    // pages are named in `build.input`.
+    let index = config.index_page();
     match std::fs::metadata(&index) {
         // Symlinks are followed: a link to a page is a page.
         Ok(target) if target.is_file() => Ok(vec![index]),
@@ -132,8 +133,13 @@ fn plan_page(
     }
     stylesheets.append(&mut scripts);
     let scripts = stylesheets;
-    let output_name =
-        nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path));
+    // An Angular app's index page (`src/index.html`) is written as `index.html`, as `ng build`
+    // writes it.
+    let output_name = if config.angular.is_some() && path == config.index_page() {
+        "index.html".to_string()
+    } else {
+        nexxo_diagnostics::display_path(path.strip_prefix(&config.root).unwrap_or(path))
+    };
     // A page named in `build.input`'s object form names its chunk, as in Vite; others are
     // named after their path (`docs/index.html` → `docs-index`).
     let input_name = config
@@ -187,9 +193,14 @@ fn resolve_script(config: &ResolvedConfig, page: &Path, src: &str) -> Option<Pat
     resolver.resolve_from_file(page, &request).ok()
 }
 
-/// `/favicon.ico` served from public/ stays as written.
+/// `/favicon.ico` served from public/ stays as written; so does `favicon.ico` in an Angular
+/// app's index page, whose `<base href>` makes it a URL from the app's root.
 fn is_public_file(config: &ResolvedConfig, url: &str) -> bool {
-    let Some(rest) = url.strip_prefix('/') else {
+    let relative_to_base = config.angular.is_some() && !url.contains(':');
+    let Some(rest) = url
+        .strip_prefix('/')
+        .or_else(|| relative_to_base.then_some(url))
+    else {
         return false;
     };
     let Some(public_dir) = &config.public_dir else {

@@ -13,6 +13,9 @@ pub struct Frameworks {
     pub svelte: bool,
     /// `solid-js`: JSX compiled by `babel-preset-solid` instead of React's transform.
     pub solid: bool,
+    /// `@angular/core`: TypeScript compiled by the Angular compiler (templates, decorators),
+    /// libraries linked; the app's shape comes from `angular.json`.
+    pub angular: bool,
 }
 
 impl Frameworks {
@@ -22,12 +25,13 @@ impl Frameworks {
             vue: package.depends_on("vue"),
             svelte: package.depends_on("svelte"),
             solid: package.depends_on("solid-js"),
+            angular: package.depends_on("@angular/core"),
         }
     }
 
     /// Whether any of them needs the Node helper.
     pub fn need_node(&self) -> bool {
-        self.vue || self.svelte || self.solid
+        self.vue || self.svelte || self.solid || self.angular
     }
 }
 

@@ -8,11 +8,13 @@
 //! - [`resolve`]: merging all of it (file < CLI) into [`ResolvedConfig`].
 //! - [`resolver`]: the import resolution rules every resolver is built from.
 //! - [`package`]: the root package.json (read once; its dependencies switch compile features).
+//! - [`angular`]: an Angular workspace's `angular.json` build target.
 //! - [`frameworks`]: which frameworks the root package.json names (Vue, Svelte, Solid, …).
 //! - [`plugins`]: script configs (`nexxo.config.ts`) and their plugins, as plain data.
 //! - [`wasm_plugins`]: `wasmPlugins` checked into plain data (files, filters, limits).
 //! - [`deny`]: the files that never leave the project (served or copied).
 
+pub mod angular;
 pub mod deny;
 pub mod env;
 pub mod frameworks;
@@ -25,6 +27,7 @@ pub mod target;
 pub mod user_config;
 pub mod wasm_plugins;
 
+pub use angular::AngularProject;
 pub use frameworks::Frameworks;
 pub use package::RootPackage;
 pub use resolve::{

@@ -184,6 +184,9 @@ pub struct ResolvedConfig {
     pub package: RootPackage,
     /// The frameworks the root package.json names, whose compilers the drivers add.
     pub frameworks: crate::Frameworks,
+    /// An Angular app's `angular.json` build target (its package.json names `@angular/core`
+    /// and the file exists): the index page, entry, styles and compiler settings.
+    pub angular: Option<crate::AngularProject>,
     /// The script config file the plugins come from, for their helpers to evaluate again.
     pub script_config: Option<ScriptConfigSource>,
     /// The user's JS plugins that apply to this command, in hook order.
@@ -295,6 +298,15 @@ impl ResolvedConfig {
     }
 
     /// Path shown to users for a file under the root (forward slashes, relative).
+    /// The app's main page: `angular.json`'s `index` in an Angular app (served and written as
+    /// `index.html`), else the root's `index.html`.
+    pub fn index_page(&self) -> PathBuf {
+        match &self.angular {
+            Some(angular) => angular.index.clone(),
+            None => self.root.join("index.html"),
+        }
+    }
+
     pub fn display_path(&self, path: &Path) -> String {
         let relative = path.strip_prefix(&self.root).unwrap_or(path);
         nexxo_diagnostics::display_path(relative)
@@ -352,11 +364,20 @@ pub fn resolve_config(
             }
             .to_string()
         });
+    let package = RootPackage::read(&root);
+    let frameworks = crate::Frameworks::of(&package);
+    let angular = if frameworks.angular {
+        crate::AngularProject::read(&root, command)?
+    } else {
+        None
+    };
+    // `baseHref` is where the app is served from, as `base` is (the user's `base` wins).
     let base = normalize_base(
         overrides
             .base
             .as_deref()
             .or(user.base.as_deref())
+            .or(angular.as_ref().and_then(|a| a.base_href.as_deref()))
             .unwrap_or("/"),
     );
 
@@ -369,7 +390,12 @@ pub fn resolve_config(
     let public_dir = match &user.public_dir {
         Some(PublicDir::Disabled) => None,
         Some(PublicDir::Path(p)) => Some(absolute(&root, Path::new(p))),
-        None => Some(root.join("public")),
+        None => Some(
+            angular
+                .as_ref()
+                .and_then(|a| a.public_dir.clone())
+                .unwrap_or_else(|| root.join("public")),
+        ),
     };
 
     let cache_dir = absolute(
@@ -444,7 +470,6 @@ pub fn resolve_config(
             )))
         }
     };
-    let package = RootPackage::read(&root);
     let root_for_permissions = root.clone();
     let lib = match &build.lib {
         Some(lib) => Some(resolve_lib(lib, &root, &package)?),
@@ -515,7 +540,8 @@ pub fn resolve_config(
         worker_format,
         input,
         watch,
-        frameworks: crate::Frameworks::of(&package),
+        frameworks,
+        angular,
         package,
         plugin_permissions: user
             .permissions
@@ -723,6 +749,9 @@ fn build_define(
         .collect::<Vec<_>>()
         .join(",");
     define.push(("import.meta.env".into(), format!("{{{object}}}")));
+    if config.angular.is_some() {
+        define.extend(angular_flags(config.command));
+    }
     if config.frameworks.vue {
         // Vue's esm-bundler build reads these feature flags; Vite's Vue plugin defines them.
         for (key, value) in VUE_FEATURE_FLAGS {
@@ -742,6 +771,25 @@ fn build_define(
         }
     }
     define
+}
+
+/// The global flags Angular's packages read, as the Angular CLI defines them: JIT, server and
+/// i18n-closure code is never needed in an AOT-compiled browser app; `ngDevMode` is `false`
+/// in builds only (its dev-mode checks and messages are then tree-shaken; left undefined in
+/// dev, Angular makes it an object of debug counters); `ngHmrMode` is on in dev, where
+/// components are hot-replaced.
+fn angular_flags(command: Command) -> Vec<(String, String)> {
+    let building = command == Command::Build;
+    let mut flags = vec![
+        ("ngJitMode".to_string(), "false".to_string()),
+        ("ngServerMode".to_string(), "false".to_string()),
+        ("ngI18nClosureMode".to_string(), "false".to_string()),
+        ("ngHmrMode".to_string(), (!building).to_string()),
+    ];
+    if building {
+        flags.push(("ngDevMode".to_string(), "false".to_string()));
+    }
+    flags
 }
 
 /// The spellings of `process` a browser bundle may read (`global.process` in code written for
@@ -895,6 +943,49 @@ mod tests {
 
     fn resolve_in(dir: &Path, overrides: ConfigOverrides) -> Result<ResolvedConfig, Diagnostic> {
         resolve_config(dir, Command::Build, &overrides, &BTreeMap::new())
+    }
+
+    #[test]
+    fn an_angular_workspace_gives_the_page_public_folder_base_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{ "dependencies": { "@angular/core": "21.2.26" } }"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("angular.json"),
+            r#"{ "projects": { "app": { "architect": { "build": {
+                "builder": "@angular/build:application",
+                "options": { "browser": "src/main.ts", "baseHref": "/shop/",
+                  "assets": [{ "glob": "**/*", "input": "static" }] } } } } } }"#,
+        )
+        .unwrap();
+        let config = resolve_in(dir.path(), ConfigOverrides::default()).unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        assert!(config.frameworks.angular);
+        assert_eq!(config.index_page(), root.join("src/index.html"));
+        assert_eq!(config.public_dir, Some(root.join("static")));
+        assert_eq!(config.base, "/shop/");
+        for flag in ["ngDevMode", "ngJitMode", "ngServerMode", "ngHmrMode"] {
+            assert!(
+                config
+                    .define
+                    .contains(&(flag.to_string(), "false".to_string())),
+                "{flag} is defined false in a build"
+            );
+        }
+        let dev = resolve_config(
+            dir.path(),
+            Command::Serve,
+            &ConfigOverrides::default(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert!(!dev.define.iter().any(|(key, _)| key == "ngDevMode"));
+        assert!(dev
+            .define
+            .contains(&("ngHmrMode".to_string(), "true".to_string())));
     }
 
     #[test]

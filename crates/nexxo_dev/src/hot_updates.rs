@@ -60,7 +60,7 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
         .filter(|(_, files)| files.iter().any(|f| paths.contains(f)))
         .map(|(url, _)| url.clone())
         .collect();
-    if !page_changed(&paths) && !linked.is_empty() {
+    if !page_changed(&session, &paths) && !linked.is_empty() {
         let base = dev_base(&session.config);
         for url in &linked {
             server.broadcast(ServerMessage::CssUpdate {
@@ -108,6 +108,19 @@ async fn on_files_changed(server: &Arc<DevServer>, paths: Vec<PathBuf>, started:
             clear_overlay(server);
             server.broadcast(ServerMessage::full_reload("a web worker's module changed"));
             "full-reload"
+        }
+        FileChangeOutcome::AngularComponents(ids) => {
+            clear_overlay(server);
+            let timestamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_millis() as u64);
+            for id in ids {
+                server.broadcast(ServerMessage::Custom {
+                    event: "angular:component-update".into(),
+                    data: serde_json::json!({ "id": id, "timestamp": timestamp }),
+                });
+            }
+            "angular:component-update"
         }
         FileChangeOutcome::Update(update) => {
             clear_overlay(server);

@@ -193,10 +193,19 @@ pub async fn dev(
 
 async fn warm_up(server: &Arc<DevServer>) {
     let session = server.session();
-    let index = session.config.root.join("index.html");
+    let index = session.config.index_page();
     // A special file in index.html's place would block the start (the page request says why).
     let Ok(html) = nexxo_diagnostics::input::read_regular_to_string(&index) else {
         return;
+    };
+    // An Angular app's index page names no script: the Angular plugin adds the entry.
+    let html = if session.config.angular.is_some() {
+        match tokio::task::block_in_place(|| session.page_html(&index, html)) {
+            Ok(html) => html,
+            Err(_) => return,
+        }
+    } else {
+        html
     };
     let Ok(entries) = page_entries(&session, &index, &html) else {
         return;

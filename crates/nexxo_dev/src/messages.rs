@@ -30,6 +30,12 @@ pub enum ServerMessage {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An event for `import.meta.hot.on(event)` listeners (Angular's
+    /// `angular:component-update`).
+    Custom {
+        event: String,
+        data: serde_json::Value,
+    },
 }
 
 impl ServerMessage {

@@ -328,6 +328,14 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
             return refusal;
         }
     }
+    // Angular's runtime imports a component's replacement from beside its module
+    // (`/src/app/@ng/component?c=<id>&t=<time>`), without the page's token.
+    if path.ends_with("/@ng/component") {
+        if is_cross_site(headers) {
+            return cross_site_refusal();
+        }
+        return angular_component_update(&session, query);
+    }
     match path.as_str() {
         // The runtime holds no project code: any page may load it.
         "/@nexxo/client.js" => {
@@ -423,7 +431,7 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
         Ok(file) => file_response(&file).await,
         Err(Refused::Forbidden) => refusal(Refused::Forbidden),
         Err(Refused::NotFound) => {
-            let index = config.root.join("index.html");
+            let index = config.index_page();
             if accepts_html && index.is_file() {
                 html_page(&server, &index).await
             } else {
@@ -431,6 +439,29 @@ pub async fn handle(State(server): State<Arc<DevServer>>, request: Request) -> R
             }
         }
     }
+}
+
+/// An Angular component's replacement module (empty when there is none: Angular's runtime
+/// then keeps the component as it is, as with the Angular CLI's server).
+fn angular_component_update(session: &Session, query: &str) -> Response {
+    let id = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("c="))
+        .unwrap_or_default();
+    let code = session
+        .plugins
+        .angular
+        .as_ref()
+        .and_then(|angular| angular.component_update(id))
+        .unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        code,
+    )
+        .into_response()
 }
 
 /// The audits panel's code (`@nexxo/audit/panel.js`, a code route: this server's pages only)

@@ -106,6 +106,12 @@ pub async fn prebundle(
             compilers: node.clone(),
         }));
     }
+    // Angular libraries ship partially compiled code for the linker.
+    if let (true, Some(node)) = (config.frameworks.angular, node) {
+        plugins.push(Arc::new(crate::deps_components::AngularInDependencies {
+            linker: nexxo_frameworks::angular::AngularLinker::new(node.clone(), false),
+        }));
+    }
     let mut bundler = rolldown::Bundler::with_plugins(options, plugins)
         .map_err(|errors| bundle_error(&errors.into_vec()))?;
     let output = bundler.generate().await;

@@ -3,7 +3,8 @@
 //! rolldown alone cannot read. This rolldown plugin compiles them in the Node helper with
 //! their CSS injected by the component (the pre-bundle has no CSS stage), as
 //! vite-plugin-svelte's optimizer plugin does. The build compiles them with the app's own
-//! modules instead, through the pipeline.
+//! modules instead, through the pipeline. Angular packages' partially compiled code is
+//! linked here too ([`AngularInDependencies`]).
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -86,6 +87,40 @@ impl Plugin for SvelteInDependencies {
         Ok(Some(HookTransformOutput {
             code: Some(code),
             module_type: Some(ModuleType::Js),
+            ..HookTransformOutput::default()
+        }))
+    }
+}
+
+/// Angular packages shipped partially compiled (`ɵɵngDeclare*`), linked for the dependency
+/// pre-bundle as the build links them through the pipeline.
+pub struct AngularInDependencies {
+    pub linker: nexxo_frameworks::angular::AngularLinker,
+}
+
+impl std::fmt::Debug for AngularInDependencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AngularInDependencies")
+    }
+}
+
+impl Plugin for AngularInDependencies {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("nexxo:angular-in-dependencies")
+    }
+
+    fn register_hook_usage(&self) -> HookUsage {
+        HookUsage::Transform
+    }
+
+    async fn transform(
+        &self,
+        _ctx: SharedTransformPluginContext,
+        args: &HookTransformArgs<'_>,
+    ) -> HookTransformReturn {
+        let linked = self.linker.link(args.id, args.code).map_err(hook_error)?;
+        Ok(linked.map(|code| HookTransformOutput {
+            code: Some(code),
             ..HookTransformOutput::default()
         }))
     }

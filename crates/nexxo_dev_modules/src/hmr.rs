@@ -48,11 +48,13 @@ pub fn needs_restart(session: &Session, paths: &[PathBuf]) -> bool {
     paths.iter().any(|p| is_env_or_config(session, p))
 }
 
-/// Whether an HTML page is among `paths`: the pages reload.
-pub fn page_changed(paths: &[PathBuf]) -> bool {
-    paths
-        .iter()
-        .any(|p| p.extension().is_some_and(|e| e == "html"))
+/// Whether an HTML page is among `paths`: the pages reload. In an Angular app the other HTML
+/// files are component templates, which recompile their component instead.
+pub fn page_changed(session: &Session, paths: &[PathBuf]) -> bool {
+    paths.iter().any(|p| {
+        p.extension().is_some_and(|e| e == "html")
+            && (session.config.angular.is_none() || *p == session.config.index_page())
+    })
 }
 
 /// What the pages must do after some files changed.
@@ -76,6 +78,10 @@ pub enum FileChangeOutcome {
     WorkerChanged,
     /// New code for the modules that changed, and where it is accepted.
     Update(HotUpdate),
+    /// Angular components whose template or styles alone changed: the page asks for each
+    /// one's replacement (`@ng/component?c=<id>`) on the `angular:component-update` event and
+    /// swaps it in, keeping the app's state (Angular's own hot replacement).
+    AngularComponents(Vec<String>),
     /// The recompile panicked outside the per-module guard (a bug in Nexxo).
     InternalError(Diagnostic),
 }
@@ -104,7 +110,7 @@ impl CompileState {
     pub async fn files_changed(self: &Arc<Self>, paths: &[PathBuf]) -> FileChangeOutcome {
         // A lazy module (not in the graph) may import new packages now.
         lock(&self.graph).forget_lazy_scan();
-        let page_changed = page_changed(paths);
+        let page_changed = page_changed(&self.session(), paths);
         if page_changed {
             // Inline page scripts are compiled again from the new HTML.
             lock(&self.graph)
@@ -118,7 +124,30 @@ impl CompileState {
         if page_changed {
             return FileChangeOutcome::PageChanged;
         }
+        // Only templates and stylesheets changed, and the compile made replacements for the
+        // components using them (taken even when not used, so a later edit never sends them).
+        let components = self
+            .session()
+            .plugins
+            .angular
+            .as_ref()
+            .map(|angular| angular.take_updated_components())
+            .unwrap_or_default();
+        let only_resources = paths
+            .iter()
+            .all(|p| !p.extension().is_some_and(|e| e == "ts" || e == "mts"));
         match recompiled {
+            Ok(Some(recompiled)) if only_resources && !components.is_empty() => {
+                // A template type error still lets Angular make a replacement: show the error.
+                let graph = lock(&self.graph);
+                let mut involved = recompiled.changed;
+                involved.extend(recompiled.added);
+                let error = graph.first_error(&involved).cloned();
+                match error {
+                    Some(error) => FileChangeOutcome::CompileError(error),
+                    None => FileChangeOutcome::AngularComponents(components),
+                }
+            }
             Ok(Some(recompiled)) => self.hot_update(recompiled).await,
             Ok(None) => FileChangeOutcome::Unchanged,
             Err(join_error) => {

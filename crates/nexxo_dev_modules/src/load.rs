@@ -64,6 +64,8 @@ pub struct DevPlugins {
     pub js_plugins: nexxo_user_plugins::UserPluginSet,
     /// Whether there are user plugins (JS or WASM) that may make modules of any file type.
     pub has_user_plugins: bool,
+    /// An Angular app's compile: it has the component updates of the last template edit.
+    pub angular: Option<Arc<nexxo_frameworks::angular::AngularCompiler>>,
 }
 
 impl DevPlugins {
@@ -92,7 +94,8 @@ impl DevPlugins {
                 hmr: true,
             },
             store,
-        );
+        )
+        .with_angular(config.angular.clone());
         let mut options = css_options(config);
         options.transform = compilers.stylesheet_transform();
         let stylesheets = Arc::new(StylesheetModules::new(
@@ -111,12 +114,14 @@ impl DevPlugins {
             frameworks: compilers.plugins(&stylesheets),
             user,
         }));
+        let angular = compilers.angular_compiler().cloned();
         Ok(Self {
             stylesheets,
             container,
             node_compilers: compilers.node().cloned(),
             js_plugins,
             has_user_plugins,
+            angular,
         })
     }
 }

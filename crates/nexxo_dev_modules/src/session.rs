@@ -47,11 +47,11 @@ impl Session {
     pub fn new(config: ResolvedConfig, store: Arc<CacheStore>) -> Result<Self, Diagnostic> {
         let plugins = DevPlugins::new(&config, Some(store.clone()))?;
         let resolver = ModuleResolver::new(&config, plugins.container.clone());
-        let refresh_runtime =
-            match resolver.resolve(&config.root.join("index.html"), "react-refresh/runtime") {
-                Ok(Resolved::Dependency(specifier)) => Some(specifier),
-                _ => None,
-            };
+        let refresh_runtime = match resolver.resolve(&config.index_page(), "react-refresh/runtime")
+        {
+            Ok(Resolved::Dependency(specifier)) => Some(specifier),
+            _ => None,
+        };
         let settings = TransformSettings::new(
             &config.define,
             refresh_runtime.is_some(),

@@ -24,12 +24,21 @@ pub struct NodeCompilers {
 impl NodeCompilers {
     /// `purpose` names what Node is needed for in errors ("Vue single-file components").
     pub fn new(root: &Path, purpose: &str, cache: Option<Arc<CacheStore>>) -> Self {
-        Self {
-            root: root.to_path_buf(),
-            pool: NodePool::new(NodeOptions {
+        Self::with_options(
+            root,
+            NodeOptions {
                 cwd: Some(root.to_path_buf()),
                 ..NodeOptions::new(purpose)
-            }),
+            },
+            cache,
+        )
+    }
+
+    /// A pool with its own options (the Angular compile keeps its program in one helper).
+    pub fn with_options(root: &Path, options: NodeOptions, cache: Option<Arc<CacheStore>>) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            pool: NodePool::new(options),
             cache: cache.filter(|store| store.is_enabled()),
             versions: Mutex::new(HashMap::new()),
         }
@@ -101,6 +110,26 @@ impl NodeCompilers {
                 task: task.to_string(),
                 args,
             })
+            .map_err(|error| self.diagnostic(&error))
+    }
+
+    /// Runs the helper task without the result cache, answering the task's questions to the
+    /// Rust side with `callbacks` (the Angular compile asks for each component stylesheet).
+    pub fn run_with_callbacks(
+        &self,
+        task: &str,
+        args: Map<String, Value>,
+        callbacks: &nexxo_node::Callbacks,
+    ) -> Result<Value, Diagnostic> {
+        self.pool
+            .request_with(
+                &NodeTask::Compile {
+                    root: self.root.clone(),
+                    task: task.to_string(),
+                    args,
+                },
+                callbacks,
+            )
             .map_err(|error| self.diagnostic(&error))
     }
 

@@ -1,5 +1,5 @@
 //! Components of the frameworks whose compilers exist only in JavaScript (Vue, Svelte,
-//! Solid), and stylesheets that go through PostCSS or Tailwind, as plugins of the module
+//! Solid, Angular), and stylesheets that go through PostCSS or Tailwind, as plugins of the module
 //! pipeline both drivers run. The compilers are the project's own (loaded from its
 //! `node_modules` by the Node helper of `nexxo_node`, as Vite's framework plugins use them);
 //! their results are cached persistently ([`compilers`]), and TypeScript inside components is
@@ -11,11 +11,14 @@
 //! - [`vue`]: `.vue` single-file components and their `<style>` blocks.
 //! - [`svelte`]: `.svelte` components (5, 4, 3) and their CSS.
 //! - [`solid`]: Solid's JSX through `babel-preset-solid` and `solid-refresh`.
+//! - [`angular`]: Angular's ahead-of-time compile of the whole TypeScript program, the
+//!   linker for partially compiled packages, and the index page `angular.json` describes.
 //! - [`stylesheet_transform`]: PostCSS configs and Tailwind v4, as the CSS stage's hook.
 //! - [`compilers`]: the Node helper pool and the persistent cache of its results.
 //! - [`undetected`]: a clear error for a component of a framework package.json does not name.
 //! - [`sfc_cache`]: each component's last compile, shared by the modules it splits into.
 
+pub mod angular;
 pub mod compilers;
 pub mod sfc_cache;
 pub mod solid;
@@ -26,7 +29,7 @@ pub mod undetected;
 pub mod vue;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nexxo_cache::CacheStore;
 use nexxo_config::Frameworks;
@@ -54,6 +57,9 @@ pub struct ProjectCompilers {
     mode: FrameworkMode,
     /// `None`: the project needs no JS compiler (Node is never started).
     node: Option<Arc<NodeCompilers>>,
+    /// An Angular app's build target, and its compile once the plugins are made.
+    angular: Option<nexxo_config::AngularProject>,
+    angular_compiler: OnceLock<Arc<angular::AngularCompiler>>,
 }
 
 impl ProjectCompilers {
@@ -69,6 +75,7 @@ impl ProjectCompilers {
             (frameworks.vue, "Vue single-file components"),
             (frameworks.svelte, "Svelte components"),
             (frameworks.solid, "Solid JSX"),
+            (frameworks.angular, "Angular libraries"),
             (
                 matches!(stylesheet_tool, Some(StylesheetTool::PostCss(_))),
                 "the PostCSS config",
@@ -89,7 +96,27 @@ impl ProjectCompilers {
             stylesheet_tool,
             mode,
             node,
+            angular: None,
+            angular_compiler: OnceLock::new(),
         }
+    }
+
+    /// An Angular app (`ResolvedConfig::angular`): its TypeScript goes through the Angular
+    /// compiler, its index page gets the entry and styles.
+    pub fn with_angular(mut self, project: Option<nexxo_config::AngularProject>) -> Self {
+        for key in project.iter().flat_map(|project| &project.ignored) {
+            eprintln!(
+                "warning: angular.json: the build target's `{key}` is not read by Nexxo (see docs/angular.md)"
+            );
+        }
+        self.angular = project;
+        self
+    }
+
+    /// The Angular app's compile, once [`Self::plugins`] made it (the dev server answers
+    /// component updates from it).
+    pub fn angular_compiler(&self) -> Option<&Arc<angular::AngularCompiler>> {
+        self.angular_compiler.get()
     }
 
     /// The Node helper pool, when the project needs one.
@@ -149,6 +176,23 @@ impl ProjectCompilers {
                 root: node.root().to_path_buf(),
             }));
             plugins.push(Arc::new(solid::SolidJsx::new(node.clone(), self.mode)));
+        }
+        if self.frameworks.angular {
+            plugins.push(Arc::new(angular::AngularLinker::new(
+                node.clone(),
+                self.mode.production,
+            )));
+        }
+        if let Some(project) = &self.angular {
+            let compiler = self.angular_compiler.get_or_init(|| {
+                Arc::new(angular::AngularCompiler::new(
+                    node.root(),
+                    project.clone(),
+                    stylesheets.clone(),
+                    self.mode,
+                ))
+            });
+            plugins.push(Arc::new(angular::AngularComponents::new(compiler.clone())));
         }
         plugins
     }

@@ -34,6 +34,8 @@ pub(crate) const HELPER_SCRIPT: &str = concat!(
     "\n",
     include_str!("../helper/tasks/tailwind.mjs"),
     "\n",
+    include_str!("../helper/tasks/angular.mjs"),
+    "\n",
     include_str!("../helper/tasks/plugins.mjs"),
     "\n",
     include_str!("../helper/tasks/plugin_modules.mjs"),
