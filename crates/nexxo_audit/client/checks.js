@@ -16,6 +16,7 @@
     vitals: { lcp: null, cls: null, inp: null },
     vitalsStarted: false,
     running: null,
+    clickTargets: null,
   };
 
   /** Nexxo's own elements: never audited. */
@@ -251,6 +252,39 @@
     return found;
   }
 
+  // `nexxo audit --browser` clicks a few controls after load, so INP has interactions to
+  // measure: buttons that submit or reset no form, ARIA buttons, disclosure summaries,
+  // checkboxes and radios — visible, enabled, not inside a link, not Nexxo's own. Links are
+  // never clicked (they may leave the page).
+  const CLICKABLE = 'button, [role="button"], summary, input[type="button"], input[type="checkbox"], input[type="radio"]';
+
+  /** Picks at most `max` controls to click, in document order; returns how many. */
+  function clickTargets(max) {
+    state.clickTargets = all(CLICKABLE)
+      .filter((element) => {
+        if (element.disabled || element.closest('a[href]')) return false;
+        if (element.localName === 'button' && element.form && (element.type === 'submit' || element.type === 'reset')) return false;
+        const rect = element.getBoundingClientRect();
+        return rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+      })
+      .slice(0, max);
+    return state.clickTargets.length;
+  }
+
+  /** The viewport point to click the `index`th target at (scrolled into view), or null when
+   * it is gone or covered by another element. */
+  function clickPoint(index) {
+    const element = (state.clickTargets || [])[index];
+    if (!element || !element.isConnected) return null;
+    element.scrollIntoView({ block: 'center', inline: 'center' });
+    const rect = element.getBoundingClientRect();
+    const x = rect.left + rect.width / 2;
+    const y = rect.top + rect.height / 2;
+    const hit = document.elementFromPoint(x, y);
+    if (!hit || (hit !== element && !element.contains(hit))) return null;
+    return { x, y };
+  }
+
   const DEFAULTS = { maxLcpMs: 2500, maxCls: 0.1, maxInpMs: 200, rules: {} };
 
   /** One audit of the page; concurrent calls share the run in flight (axe allows one). */
@@ -283,6 +317,6 @@
     return state.running;
   }
 
-  window.__nexxoAudit = { run, startVitals, consoleErrors: state.consoleErrors };
+  window.__nexxoAudit = { run, startVitals, clickTargets, clickPoint, consoleErrors: state.consoleErrors };
   startVitals();
 })();
