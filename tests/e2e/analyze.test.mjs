@@ -216,6 +216,46 @@ test('build.budgets fails the build naming the file, its size and the limit', ()
   assert.match(invalid.stderr, /build\.budgets\[0\]\.maxSize/);
 });
 
+test('--analyze on a library build: one output per format, each attributed, the files unchanged', async () => {
+  // tests/fixtures/lib without source maps: the analysis makes hidden ones and writes none.
+  const root = path.join(mkdtempSync(path.join(os.tmpdir(), 'nexxo-analyze-lib-')), 'lib');
+  cpSync(path.join(repoRoot, 'tests/fixtures/lib'), root, { recursive: true, filter: (file) => !/[\\/](dist|\.nexxo)$/.test(file) });
+  const config = JSON.parse(readFileSync(path.join(root, 'nexxo.config.json'), 'utf8'));
+  delete config.build.sourcemap;
+  writeFileSync(path.join(root, 'nexxo.config.json'), JSON.stringify(config));
+  const plain = run(['build', root]);
+  assert.equal(plain.status, 0, plain.output);
+  const plainFiles = listFiles(path.join(root, 'dist'));
+  const result = buildAnalyzed(root);
+  assert.match(result.stdout, /\.nexxo\/analyze\/report\.html/);
+  const analyzedFiles = listFiles(path.join(root, 'dist'));
+  assert.deepEqual(Object.keys(analyzedFiles).sort(), Object.keys(plainFiles).sort());
+  for (const [name, bytes] of Object.entries(plainFiles)) assert.ok(bytes.equals(analyzedFiles[name]), `${name} unchanged`);
+
+  const stats = readStats(root);
+  const chunks = stats.outputs.filter((output) => output.kind === 'chunk');
+  // One per format (es, cjs, umd, iife), named by its file.
+  assert.deepEqual(chunks.map((c) => c.file).sort(), ['tiny-lib.iife.js', 'tiny-lib.js', 'tiny-lib.mjs', 'tiny-lib.umd.js']);
+  for (const chunk of chunks) {
+    assert.equal(chunk.name, chunk.file);
+    assert.ok(chunk.entry, `${chunk.file} is an entry`);
+    assert.equal(chunk.bytes, statSync(path.join(root, 'dist', chunk.file)).size);
+    const ids = chunk.modules.map((share) => stats.modules[share.module].id);
+    assert.ok(ids.includes('src/index.ts'), `${chunk.file}: ${ids}`);
+    const attributed = chunk.modules.reduce((sum, share) => sum + share.bytes, 0) + chunk.unattributed;
+    assert.equal(attributed, chunk.bytes, `${chunk.file}: shares add up`);
+  }
+  // One graph for the formats: each module once.
+  const ids = stats.modules.map((m) => m.id);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(stats.modules.find((m) => m.id === 'src/index.ts').entry);
+
+  const { page, problems } = await openReport(path.join(analysisDir(root), 'report.html'));
+  assert.ok((await canvasColours(page, '#treemap')) > 5, 'the treemap is drawn');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('nexxo why prints the shortest chain from an entry', () => {
   const root = copyFixture();
   const before = run(['why', 'planted-dep', root]);
@@ -276,6 +316,17 @@ test('nexxo dev serves the live graph at /__nexxo/ to its own pages only', async
     await page.waitForFunction((old) => document.documentElement.dataset.revision !== old, revision, { timeout: 30_000 });
     await page.fill('#search', 'extra-pkg');
     await page.waitForSelector('#module-list .row[title="/@deps/extra-pkg"]', { timeout: 10_000 });
+    // A pre-bundled package has its size in the dependency bundle and its package.json's
+    // version (the graph page redraws once the bundle holds it).
+    await page.waitForFunction(() => {
+      const row = document.querySelector('#module-list .row[title="/@deps/extra-pkg"]');
+      return row && !/^0 B$/.test(row.querySelector('.size').textContent.trim());
+    }, null, { timeout: 30_000 });
+    await page.click('#module-list .row[title="/@deps/extra-pkg"]');
+    const details = await page.textContent('#details');
+    const inOutput = /package: extra-pkg@1\.0\.0 · source [^·]+ · in output (\d+(?:\.\d+)?) (B|kB)/.exec(details);
+    assert.ok(inOutput, details);
+    assert.ok(Number(inOutput[1]) > 0, details);
     assert.deepEqual(problems, []);
     await app.close();
     await page.close();

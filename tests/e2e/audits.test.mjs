@@ -53,12 +53,13 @@ const STATIC_PROBLEMS = [
   ['viewport', 'index.html', 2],
   ['canonical', 'index.html', 3],
   ['render-blocking-resources', 'index.html', 4],
-  ['image-alt', 'index.html', 10],
-  ['unsized-images', 'index.html', 10],
-  ['mixed-content', 'index.html', 11],
-  ['crawlable-anchors', 'index.html', 13],
-  ['link-text', 'index.html', 14],
-  ['external-anchors-use-rel-noopener', 'index.html', 15],
+  ['render-blocking-resources', 'index.html', 5],
+  ['image-alt', 'index.html', 11],
+  ['unsized-images', 'index.html', 11],
+  ['mixed-content', 'index.html', 12],
+  ['crawlable-anchors', 'index.html', 14],
+  ['link-text', 'index.html', 15],
+  ['external-anchors-use-rel-noopener', 'index.html', 16],
 ];
 
 test('static audit: each planted problem with its file and line, source maps and chunk size, exit 1', () => {
@@ -71,6 +72,16 @@ test('static audit: each planted problem with its file and line, source maps and
   const chunk = report.findings.find((f) => f.rule === 'chunk-size');
   assert.match(chunk?.file ?? '', /^dist\/assets\/.+\.js$/);
   assert.match(chunk.message, /over the 1 kB limit/);
+  // The render-blocking stylesheet is named as such (the script on line 4 is the other one).
+  const stylesheet = assertFound(report.findings, 'render-blocking-resources', 'index.html', 5);
+  assert.match(stylesheet.element, /fonts\.example\.com\/legacy\.css/);
+  assert.match(stylesheet.message, /stylesheet from another origin/);
+  // src/words.ts is in the page's chunk and in its web worker's bundle, each read from the
+  // .map beside it.
+  const duplicated = assertFound(report.findings, 'duplicated-javascript', 'src/words.ts', 1);
+  assert.equal(duplicated.category, 'performance');
+  assert.match(duplicated.message, /^src\/words\.ts is shipped in 2 JavaScript files: dist\/assets\/index-[\w-]+\.js \(\d+\.\d kB\), dist\/assets\/worker-[\w-]+\.js \(\d+\.\d kB\); \d+\.\d kB is downloaded and run more than once$/);
+  assert.equal(report.findings.filter((f) => f.rule === 'duplicated-javascript').length, 1, 'only the shared module');
   // second.html is clean without a browser.
   assert.ok(!report.findings.some((f) => f.file === 'second.html'), JSON.stringify(report.findings.filter((f) => f.file === 'second.html')));
 });
@@ -95,7 +106,7 @@ test('SARIF output: rules, results and locations relative to the project root', 
   const location = alt.locations[0].physicalLocation;
   assert.equal(location.artifactLocation.uri, 'index.html');
   assert.equal(location.artifactLocation.uriBaseId, '%SRCROOT%');
-  assert.equal(location.region.startLine, 10);
+  assert.equal(location.region.startLine, 11);
 });
 
 test('audit levels from the config: a rule turned off is not reported, one set to warn does not fail', async () => {
@@ -118,7 +129,7 @@ test('audit levels from the config: a rule turned off is not reported, one set t
   assert.ok(!result.report.findings.some((f) => f.rule === 'meta-description'));
 });
 
-test('--browser: axe-core, web vitals and console errors in headless Chromium', () => {
+test('--browser: axe-core, web vitals (INP from clicks the audit makes) and console errors in headless Chromium', () => {
   const { status, stderr, report } = auditJson(problems, ['--browser']);
   assert.equal(status, 1, stderr);
   assert.equal(report.browser, true);
@@ -140,7 +151,12 @@ test('--browser: axe-core, web vitals and console errors in headless Chromium', 
   assert.equal(button.category, 'accessibility');
   assert.equal(button.severity, 'error');
   assert.match(button.helpUrl, /dequeuniversity\.com\/rules\/axe\/4\.14\/button-name/);
+  // The audit clicked the buttons; the slow one's 300 ms handler is an INP over 200 ms.
+  const inp = assertFound(report.findings, 'interaction-to-next-paint', 'index.html');
+  assert.match(inp.element, /id="slow"/);
+  assert.match(inp.message, /Interaction to Next Paint \d+ ms is over 200 ms/);
   const metrics = Object.fromEntries(report.metrics.map((m) => [m.page, m]));
+  assert.ok(metrics['/index.html'].inpMs > 200, JSON.stringify(report.metrics));
   assert.ok(metrics['/index.html'].lcpMs > 0, JSON.stringify(report.metrics));
   assert.ok(metrics['/second.html'].cls > 0.1, JSON.stringify(report.metrics));
 });
@@ -151,6 +167,8 @@ test('--browser on the clean app: nothing found', () => {
   assert.deepEqual(report.findings, []);
   assert.equal(report.metrics.length, 1);
   assert.ok(report.metrics[0].lcpMs > 0);
+  // Its counter button was clicked (INP measured) and answers within the limit (no finding).
+  assert.equal(typeof report.metrics[0].inpMs, 'number', JSON.stringify(report.metrics));
 });
 
 test('a missing outDir is an error that says to build first', async () => {

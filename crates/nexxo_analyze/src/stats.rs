@@ -337,12 +337,17 @@ pub fn build_stats(graph: &BuildGraph, options: &StatsOptions) -> Stats {
 /// The dev server's graph as stats. Nothing is written in dev, so one pseudo-output holds
 /// every module at its compiled (unminified) size: the treemap shows what the app's modules
 /// weigh before minification, and chains and search work as in the build's report.
-pub fn dev_stats(graph: &BuildGraph, compiled_bytes: &HashMap<String, usize>, tool: &str) -> Stats {
+pub fn dev_stats(
+    graph: &BuildGraph,
+    compiled_bytes: &HashMap<String, usize>,
+    tool: &str,
+    version_of: &(dyn Fn(&Path) -> Option<String> + Sync),
+) -> Stats {
     let mut stats = build_stats(
         graph,
         &StatsOptions {
             tool: tool.to_string(),
-            version_of: &crate::packages::read_package_version,
+            version_of,
         },
     );
     let mut shares: Vec<ModuleShare> = graph
@@ -382,7 +387,7 @@ pub fn dev_stats(graph: &BuildGraph, compiled_bytes: &HashMap<String, usize>, to
 
 /// The module id a source map source names: sources are relative to the output file's
 /// folder (`../../src/a.ts`); virtual ids (`\0x`, `rolldown:runtime`) are taken as written.
-fn source_to_id(base: &Path, source: &str) -> String {
+pub fn source_to_id(base: &Path, source: &str) -> String {
     let scheme = source
         .find(':')
         .is_some_and(|colon| !source[..colon].contains('/') && colon > 1);

@@ -16,6 +16,7 @@
     vitals: { lcp: null, cls: null, inp: null },
     vitalsStarted: false,
     running: null,
+    clickTargets: null,
   };
 
   /** Nexxo's own elements: never audited. */
@@ -64,8 +65,39 @@
     }, options);
     webVitals.onINP((metric) => {
       const attribution = metric.attribution || {};
+      // Clicks on Nexxo's own elements (the Audits button) are not the app's interactions.
+      const target = attribution.interactionTargetElement || safeQuery(attribution.interactionTarget);
+      if (target && isOwn(target)) return;
+      if (state.vitals.inp && state.vitals.inp.value >= metric.value) return;
       state.vitals.inp = { value: metric.value, selector: attribution.interactionTarget, element: null };
     }, options);
+    observeInteractions();
+  }
+
+  // web-vitals hands INP over from `requestIdleCallback`, which headless Chromium may not call
+  // for seconds: the longest interaction is also kept here, from the same Event Timing entries
+  // (INP is the longest interaction while a page has had fewer than 50).
+  function observeInteractions() {
+    if (typeof PerformanceObserver === 'undefined' || !(PerformanceObserver.supportedEntryTypes || []).includes('event')) return;
+    // One interaction is several entries (pointerdown, pointerup, click); pointer entries of
+    // synthetic input may have no target, so an interaction's element is any entry's.
+    const interactions = new Map();
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (!entry.interactionId) continue;
+        const interaction = interactions.get(entry.interactionId) || { value: 0, element: null, selector: null };
+        interaction.value = Math.max(interaction.value, entry.duration);
+        interaction.element = interaction.element || entry.target || null;
+        interactions.set(entry.interactionId, interaction);
+        if (interaction.element && isOwn(interaction.element)) continue;
+        const current = state.vitals.inp;
+        if (!current || interaction.value > current.value || (interaction.value === current.value && !current.element)) {
+          state.vitals.inp = interaction;
+        }
+      }
+    });
+    observer.observe({ type: 'event', buffered: true, durationThreshold: 16 });
+    observer.observe({ type: 'first-input', buffered: true });
   }
 
   /** `data-nexxo-source="src/App.tsx:12:7"` on the element or its nearest ancestor (dev only). */
@@ -251,6 +283,39 @@
     return found;
   }
 
+  // `nexxo audit --browser` clicks a few controls after load, so INP has interactions to
+  // measure: buttons that submit or reset no form, ARIA buttons, disclosure summaries,
+  // checkboxes and radios — visible, enabled, not inside a link, not Nexxo's own. Links are
+  // never clicked (they may leave the page).
+  const CLICKABLE = 'button, [role="button"], summary, input[type="button"], input[type="checkbox"], input[type="radio"]';
+
+  /** Picks at most `max` controls to click, in document order; returns how many. */
+  function clickTargets(max) {
+    state.clickTargets = all(CLICKABLE)
+      .filter((element) => {
+        if (element.disabled || element.closest('a[href]')) return false;
+        if (element.localName === 'button' && element.form && (element.type === 'submit' || element.type === 'reset')) return false;
+        const rect = element.getBoundingClientRect();
+        return rect.width > 0 && rect.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+      })
+      .slice(0, max);
+    return state.clickTargets.length;
+  }
+
+  /** The viewport point to click the `index`th target at (scrolled into view), or null when
+   * it is gone or covered by another element. */
+  function clickPoint(index) {
+    const element = (state.clickTargets || [])[index];
+    if (!element || !element.isConnected) return null;
+    element.scrollIntoView({ block: 'center', inline: 'center' });
+    const rect = element.getBoundingClientRect();
+    const x = rect.left + rect.width / 2;
+    const y = rect.top + rect.height / 2;
+    const hit = document.elementFromPoint(x, y);
+    if (!hit || (hit !== element && !element.contains(hit))) return null;
+    return { x, y };
+  }
+
   const DEFAULTS = { maxLcpMs: 2500, maxCls: 0.1, maxInpMs: 200, rules: {} };
 
   /** One audit of the page; concurrent calls share the run in flight (axe allows one). */
@@ -283,6 +348,6 @@
     return state.running;
   }
 
-  window.__nexxoAudit = { run, startVitals, consoleErrors: state.consoleErrors };
+  window.__nexxoAudit = { run, startVitals, clickTargets, clickPoint, consoleErrors: state.consoleErrors };
   startVitals();
 })();

@@ -55,6 +55,9 @@ pub struct BrowserResults {
     pub metrics: Vec<PageMetrics>,
 }
 
+/// How many controls a browser run clicks per page to measure INP.
+const MAX_CLICKS: usize = 5;
+
 /// How long one page may take to load and be audited.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -242,7 +245,10 @@ impl Browser {
     fn receive(&mut self, deadline: Instant, waiting_for: &str) -> Result<Value, Diagnostic> {
         let left = deadline.saturating_duration_since(Instant::now());
         match self.messages.recv_timeout(left) {
-            Ok(message) => Ok(message),
+            Ok(message) => {
+                self.dismiss_dialog(&message);
+                Ok(message)
+            }
             Err(RecvTimeoutError::Timeout) => Err(Diagnostic::error(format!(
                 "Chromium did not answer in time ({waiting_for})"
             ))),
@@ -250,6 +256,26 @@ impl Browser {
                 "Chromium exited while Nexxo waited for {waiting_for}"
             ))),
         }
+    }
+
+    /// An `alert()`, `confirm()` or `prompt()` stops the page until it is answered: dismissed
+    /// at once (without waiting for the answer, which is read and ignored like any other).
+    fn dismiss_dialog(&mut self, message: &Value) {
+        if message.get("method").and_then(Value::as_str) != Some("Page.javascriptDialogOpening") {
+            return;
+        }
+        self.next_id += 1;
+        let mut command = json!({
+            "id": self.next_id,
+            "method": "Page.handleJavaScriptDialog",
+            "params": { "accept": false },
+        });
+        if let Some(session) = message.get("sessionId") {
+            command["sessionId"] = session.clone();
+        }
+        let mut bytes = serde_json::to_vec(&command).unwrap_or_default();
+        bytes.push(0);
+        let _ = self.commands.write_all(&bytes);
     }
 
     /// Waits for an event of `session` named `method`.
@@ -320,6 +346,13 @@ impl Browser {
         while let Ok(message) = self.receive(settle, "the page to settle") {
             self.events.push(message);
         }
+        // Interactions for INP, then time for their next paints to be reported.
+        if self.click_controls(session_id, step)? > 0 {
+            let settle = Instant::now() + Duration::from_millis(1000);
+            while let Ok(message) = self.receive(settle, "the page to settle") {
+                self.events.push(message);
+            }
+        }
         self.call(
             "Runtime.evaluate",
             json!({ "expression": crate::client::AXE_JS, "returnByValue": false }),
@@ -373,6 +406,59 @@ impl Browser {
         );
         self.events.clear();
         Ok((findings, metrics))
+    }
+
+    /// Clicks up to [`MAX_CLICKS`] controls a click cannot leave the page with (chosen by
+    /// `checks.js`), with real input events (`Input.dispatchMouseEvent`), so web vitals
+    /// measures Interaction to Next Paint. Returns how many were clicked.
+    fn click_controls(&mut self, session: &str, step: Duration) -> Result<usize, Diagnostic> {
+        let count = self.evaluate_value(
+            session,
+            &format!("window.__nexxoAudit ? window.__nexxoAudit.clickTargets({MAX_CLICKS}) : 0"),
+            step,
+        )?;
+        let mut clicked = 0;
+        for index in 0..count.as_u64().unwrap_or(0) {
+            let point = self.evaluate_value(
+                session,
+                &format!("window.__nexxoAudit.clickPoint({index})"),
+                step,
+            )?;
+            let (Some(x), Some(y)) = (point["x"].as_f64(), point["y"].as_f64()) else {
+                continue;
+            };
+            for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
+                self.call(
+                    "Input.dispatchMouseEvent",
+                    json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
+                    Some(session),
+                    step,
+                )?;
+            }
+            clicked += 1;
+            // Each interaction gets its own frame, as a person's clicks would.
+            let pause = Instant::now() + Duration::from_millis(100);
+            while let Ok(message) = self.receive(pause, "the click to be handled") {
+                self.events.push(message);
+            }
+        }
+        Ok(clicked)
+    }
+
+    /// The value of `expression` in the tab (`null` when it throws).
+    fn evaluate_value(
+        &mut self,
+        session: &str,
+        expression: &str,
+        step: Duration,
+    ) -> Result<Value, Diagnostic> {
+        let evaluated = self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "returnByValue": true }),
+            Some(session),
+            step,
+        )?;
+        Ok(evaluated["result"]["value"].clone())
     }
 
     fn close(&mut self) {

@@ -1,11 +1,12 @@
 //! `nexxo audit` without a browser: the built output (outDir) as files — every HTML page through
-//! the static checks, published source maps, chunk sizes.
+//! the static checks, published source maps, chunk sizes, code shipped twice.
 
 use std::path::{Path, PathBuf};
 
 use nexxo_config::ResolvedConfig;
 use nexxo_diagnostics::Diagnostic;
 
+use crate::duplicates::{duplicated_javascript, ScriptFile};
 use crate::findings::{Finding, Report};
 use crate::html_checks::{check_page, SourcePage};
 use crate::settings::AuditSettings;
@@ -109,10 +110,25 @@ pub fn audit_dist(config: &ResolvedConfig, settings: &AuditSettings) -> Result<R
             .at(display(config, map), 1, 1),
         );
     }
+    let mut scripts = Vec::new();
     for script in &files.scripts {
-        let Ok(size) = std::fs::metadata(script).map(|m| m.len()) else {
+        let Ok(bytes) = nexxo_diagnostics::input::read_regular(script) else {
             continue;
         };
+        let size = bytes.len() as u64;
+        let mut map_name = script.as_os_str().to_owned();
+        map_name.push(".map");
+        let map_path = PathBuf::from(map_name);
+        let map_json = match files.source_maps.binary_search(&map_path) {
+            Ok(_) => nexxo_diagnostics::input::read_regular_to_string(&map_path).ok(),
+            Err(_) => None,
+        };
+        scripts.push(ScriptFile {
+            shown: display(config, script),
+            path: script.clone(),
+            bytes,
+            map_json,
+        });
         if size > settings.max_chunk_bytes {
             report.findings.push(
                 Finding::new(
@@ -127,6 +143,9 @@ pub fn audit_dist(config: &ResolvedConfig, settings: &AuditSettings) -> Result<R
             );
         }
     }
+    report
+        .findings
+        .extend(duplicated_javascript(&config.root, &scripts));
     Ok(report)
 }
 

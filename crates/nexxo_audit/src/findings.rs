@@ -174,6 +174,13 @@ pub const RULES: &[Rule] = &[
         false,
     ),
     rule(
+        "duplicated-javascript",
+        Performance,
+        Warning,
+        "No code is shipped twice (a module or package copy in several JavaScript files, or identical files)",
+        false,
+    ),
+    rule(
         "render-blocking-resources",
         Performance,
         Warning,

@@ -4,6 +4,7 @@
 //! - [`findings`]: rules, findings (with the source file and line when Nexxo can tell), reports;
 //! - [`html_checks`]: the checks that need no browser, on HTML text (lol_html);
 //! - [`dist`]: `nexxo audit` over outDir (pages, published source maps, chunk sizes);
+//! - [`duplicates`]: code outDir ships twice (a module in several chunks, identical files);
 //! - [`browser`]: the same checks plus axe-core and web vitals in headless Chromium (DevTools
 //!   protocol over a pipe);
 //! - [`output`]: human, JSON and SARIF 2.1.0 text;
@@ -19,6 +20,7 @@
 pub mod browser;
 pub mod client;
 pub mod dist;
+pub mod duplicates;
 pub mod findings;
 pub mod html_checks;
 pub mod output;

@@ -15,7 +15,8 @@ use rolldown_common::Output;
 use rolldown_plugin::{HookGenerateBundleArgs, HookNoopReturn, HookUsage, Plugin, PluginContext};
 
 /// Records the module graph (every module rolldown loaded, its imports, whether it is an
-/// entry) once the bundle is generated.
+/// entry) once the bundle is generated. Several runs may record into one (a library build's
+/// formats): their modules are merged by id.
 #[derive(Debug, Default)]
 pub struct GraphRecorder {
     modules: Mutex<Vec<ModuleInput>>,
@@ -57,9 +58,11 @@ impl Plugin for GraphRecorder {
                 is_entry: info.is_entry,
             })
             .collect();
+        let mut recorded = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        recorded.append(&mut modules);
         // rolldown's module table is a concurrent map: sorted, the stats are the same each run.
-        modules.sort_by(|a, b| a.id.cmp(&b.id));
-        *self.modules.lock().unwrap_or_else(|e| e.into_inner()) = modules;
+        recorded.sort_by(|a, b| a.id.cmp(&b.id));
+        recorded.dedup_by(|a, b| a.id == b.id);
         Ok(())
     }
 }
@@ -70,6 +73,9 @@ pub struct Analysis {
     pub recorder: std::sync::Arc<GraphRecorder>,
     /// Set when the maps were only made for the analysis: they are dropped from the output.
     pub maps_for_analysis_only: bool,
+    /// A library build: its formats' chunks share one name (`build.lib.fileName`), so each is
+    /// named by its file (`tiny-lib.cjs`), which has no hash and is as stable.
+    pub library: bool,
     pub outputs: Mutex<Vec<OutputInput>>,
 }
 
@@ -96,7 +102,11 @@ impl Analysis {
                 bytes: output.content_as_bytes().to_vec(),
                 chunk: match output {
                     Output::Chunk(chunk) => Some(ChunkInput {
-                        name: chunk.name.to_string(),
+                        name: if self.library {
+                            chunk.filename.to_string()
+                        } else {
+                            chunk.name.to_string()
+                        },
                         is_entry: chunk.is_entry,
                         is_dynamic_entry: chunk.is_dynamic_entry,
                         entry_module: chunk.facade_module_id.as_ref().map(|id| id.to_string()),

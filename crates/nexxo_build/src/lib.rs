@@ -68,18 +68,15 @@ pub async fn build(
 
 /// [`build`], also collecting what `nexxo_analyze` needs: the module graph and each output's
 /// chunk facts and source map. An analyzed build is never restored from the cache (a restore
-/// has no module graph); its output is the same as a normal build's.
+/// has no module graph); its output is the same as a normal build's. A library build's
+/// formats are one graph (the union of their modules) with each format's files as outputs.
 pub async fn build_analyzed(
     config: &ResolvedConfig,
     store: &Arc<CacheStore>,
 ) -> Result<(BuildReport, nexxo_analyze::BuildGraph), Diagnostics> {
-    if config.lib.is_some() {
-        return Err(Diagnostics(vec![Diagnostic::error(
-            "--analyze works on app builds; library builds (build.lib) are not analyzed yet",
-        )]));
-    }
     let analysis = analyze::Analysis {
         maps_for_analysis_only: config.sourcemap == nexxo_config::Sourcemap::Off,
+        library: config.lib.is_some(),
         ..analyze::Analysis::default()
     };
     let report = build_maybe_analyzed(config, store, Some(&analysis)).await?;
@@ -273,7 +270,7 @@ async fn bundle_and_cache(
         user_plugins,
     )?);
     let mut bundle = match &config.lib {
-        Some(_) => bundle_lib(config, &compilers, &reads).await?,
+        Some(_) => bundle_lib(config, &compilers, &reads, analysis).await?,
         None => bundle_app(config, &compilers, &reads, analysis).await?,
     };
     if let Some(analysis) = analysis {
@@ -584,9 +581,10 @@ async fn bundle_lib(
     config: &ResolvedConfig,
     compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<BundleResult, Diagnostics> {
     let bundle_phase = Phase::start("bundle");
-    let result = bundle_lib_formats(config, compilers, reads).await;
+    let result = bundle_lib_formats(config, compilers, reads, analysis).await;
     bundle_phase.end_with(&result);
     result
 }
@@ -595,6 +593,7 @@ async fn bundle_lib_formats(
     config: &ResolvedConfig,
     compilers: &Arc<ModuleCompilers>,
     reads: &cache::BuildReads,
+    analysis: Option<&analyze::Analysis>,
 ) -> Result<BundleResult, Diagnostics> {
     let lib = config
         .lib
@@ -608,13 +607,17 @@ async fn bundle_lib_formats(
         .map(|format| {
             let shared = build_plugins(config, compilers, Arc::default());
             errors_per_format.push(shared.errors.clone());
-            let options = bundle::lib_options(config, *format);
-            let plugins = nexxo_plugins::lib_plugins(config, shared);
-            run_rolldown(
-                &config.root,
-                options,
-                recording_loads(&reads.loaded, plugins),
-            )
+            let mut options = bundle::lib_options(config, *format);
+            let mut plugins =
+                recording_loads(&reads.loaded, nexxo_plugins::lib_plugins(config, shared));
+            // Every format records into the one graph (each adds the modules it loaded).
+            if let Some(analysis) = analysis {
+                plugins.push(analysis.recorder.clone());
+                if options.sourcemap.is_none() {
+                    options.sourcemap = Some(rolldown::SourceMapType::Hidden);
+                }
+            }
+            run_rolldown(&config.root, options, plugins)
         })
         .collect();
     let mut merged = BundleResult {

@@ -82,7 +82,13 @@ async fn graph_json(server: &Arc<DevServer>, query: &str, headers: &HeaderMap) -
         .to_string();
     let server = server.clone();
     let body = tokio::task::spawn_blocking(move || {
-        let revision = lock(&server.compile.graph).revision();
+        // Locked while the packages are being bundled: the page then shows them without sizes,
+        // and polls again until the bundle is there (the revision changes with it).
+        let deps = server.compile.deps.try_lock().ok().map(|deps| deps.clone());
+        let revision = nexxo_dev_modules::analysis::page_revision(
+            lock(&server.compile.graph).revision(),
+            deps.as_deref(),
+        );
         if since == revision.to_string() {
             return format!("{{\"revision\":\"{revision}\"}}");
         }
@@ -92,7 +98,9 @@ async fn graph_json(server: &Arc<DevServer>, query: &str, headers: &HeaderMap) -
             }
         }
         let root = server.session().config.root.clone();
-        let snapshot = lock(&server.compile.graph).snapshot(&root);
+        let mut snapshot =
+            lock(&server.compile.graph).snapshot(&root, &deps.clone().unwrap_or_default());
+        snapshot.revision = revision;
         let stats = snapshot.stats();
         let body = serde_json::json!({
             "revision": snapshot.revision.to_string(),

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use nexxo_analyze::{BuildGraph, ModuleInput, Stats};
 
+use crate::deps::DepBundle;
 use crate::graph::ModuleGraph;
 use crate::resolve::DEPS_PREFIX;
 
@@ -17,6 +18,16 @@ pub struct GraphSnapshot {
     pub graph: BuildGraph,
     /// Compiled (unminified) size of each module, by the snapshot's module id.
     pub compiled_bytes: HashMap<String, usize>,
+    /// Versions of the pre-bundled packages, by their folder as the stats name it
+    /// (`/@deps/react`).
+    pub dep_versions: HashMap<String, String>,
+}
+
+/// The revision the graph page sees: the graph's, changed also when the dependency bundle is
+/// (its packages' sizes and versions are shown), or while it is being made (`None`).
+pub fn page_revision(graph_revision: u64, deps: Option<&DepBundle>) -> u64 {
+    let deps = deps.map_or("(bundling)", |deps| deps.version.as_str());
+    graph_revision.wrapping_add(xxhash_rust::xxh3::xxh3_64(deps.as_bytes()))
 }
 
 impl ModuleGraph {
@@ -32,8 +43,10 @@ impl ModuleGraph {
     }
 
     /// Modules (by file path), their static and dynamic imports, entries (modules nothing
-    /// imports: the pages' scripts) and compiled sizes.
-    pub fn snapshot(&self, root: &Path) -> GraphSnapshot {
+    /// imports: the pages' scripts) and compiled sizes. A pre-bundled package's size (its
+    /// code in `deps`, all its entry points together) is given to its first `/@deps/` module
+    /// (`/@deps/react` before `/@deps/react/jsx-runtime`); its other ones show none.
+    pub fn snapshot(&self, root: &Path, deps: &DepBundle) -> GraphSnapshot {
         let name_of = |id: &str| -> String {
             match self.nodes.get(id) {
                 Some(node) if !node.file.as_os_str().is_empty() => {
@@ -74,8 +87,26 @@ impl ModuleGraph {
                 },
             );
         }
+        let mut sized_packages = std::collections::HashSet::new();
+        let mut dep_versions = HashMap::new();
+        for id in modules.keys() {
+            let Some((name, dir)) = nexxo_analyze::packages::package_of(id) else {
+                continue;
+            };
+            let Some(package) = deps.packages.get(&name) else {
+                continue;
+            };
+            if !id.starts_with(DEPS_PREFIX) || !sized_packages.insert(name) {
+                continue;
+            }
+            compiled_bytes.insert(id.clone(), package.bytes);
+            if let Some(version) = &package.version {
+                dep_versions.insert(dir, version.clone());
+            }
+        }
         GraphSnapshot {
-            revision: self.revision(),
+            dep_versions,
+            revision: page_revision(self.revision(), Some(deps)),
             graph: BuildGraph {
                 root: root.to_path_buf(),
                 out_dir: root.to_path_buf(),
@@ -89,10 +120,15 @@ impl ModuleGraph {
 
 impl GraphSnapshot {
     pub fn stats(&self) -> Stats {
+        let version_of = |dir: &Path| match self.dep_versions.get(&*dir.to_string_lossy()) {
+            Some(version) => Some(version.clone()),
+            None => nexxo_analyze::packages::read_package_version(dir),
+        };
         nexxo_analyze::stats::dev_stats(
             &self.graph,
             &self.compiled_bytes,
             &format!("nexxo {} dev", env!("CARGO_PKG_VERSION")),
+            &version_of,
         )
     }
 }
@@ -122,7 +158,18 @@ mod tests {
             },
         );
         let before = graph.revision();
-        let snapshot = graph.snapshot(Path::new("/p"));
+        let deps = DepBundle {
+            packages: [(
+                "react".to_string(),
+                crate::deps::DepPackage {
+                    version: Some("19.1.0".into()),
+                    bytes: 1234,
+                },
+            )]
+            .into(),
+            ..DepBundle::default()
+        };
+        let snapshot = graph.snapshot(Path::new("/p"), &deps);
         let stats = snapshot.stats();
         let ids: Vec<&str> = stats.modules.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, vec!["/@deps/react", "src/a.ts", "src/main.ts"]);
@@ -135,6 +182,10 @@ mod tests {
                 .map(|p| stats.packages[p].name.as_str()),
             Some("react")
         );
+        // The pre-bundled package's size and version come from the dependency bundle.
+        assert_eq!(stats.modules[0].output_bytes, 1234);
+        assert_eq!(stats.packages[0].version.as_deref(), Some("19.1.0"));
+        assert_eq!(stats.packages[0].output_bytes, 1234);
         assert_eq!(
             nexxo_analyze::chains::why(&stats, "react").unwrap(),
             vec!["src/main.ts", "/@deps/react"]

@@ -2,8 +2,9 @@
 //! rolldown into ES modules (CommonJS converted, shared code in common chunks), then turned into
 //! registry modules with ids `/@deps/<specifier>`. The browser gets them as one cacheable script.
 
-use std::collections::BTreeSet;
 use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use nexxo_config::{ResolvedConfig, ResolverConfig};
@@ -24,6 +25,20 @@ pub struct DepBundle {
     pub script: String,
     /// Changes whenever `script` does: the URL's cache buster.
     pub version: String,
+    /// The npm packages bundled, by name: for the dev graph page (`/__nexxo/graph`).
+    #[serde(default)]
+    pub packages: BTreeMap<String, DepPackage>,
+}
+
+/// One package in the dependency bundle.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DepPackage {
+    /// Its package.json's `version` (of the first folder found, when several copies are
+    /// bundled).
+    pub version: Option<String>,
+    /// Bytes of its modules' code in the bundle (every copy, every chunk), before the
+    /// registry's wrapping.
+    pub bytes: usize,
 }
 
 impl DepBundle {
@@ -130,6 +145,7 @@ pub async fn prebundle(
             ids.insert(chunk.filename.to_string(), id);
         }
     }
+    let packages = bundled_packages(&output.assets);
     let mut script = String::new();
     for item in &output.assets {
         let Output::Chunk(chunk) = item else { continue };
@@ -155,7 +171,35 @@ pub async fn prebundle(
         specifiers: specifiers.clone(),
         script,
         version,
+        packages,
     })
+}
+
+/// Each package's share of the bundle's chunks (its modules' rendered code) and version.
+fn bundled_packages(outputs: &[Output]) -> BTreeMap<String, DepPackage> {
+    let mut packages: BTreeMap<String, DepPackage> = BTreeMap::new();
+    let mut folders: BTreeMap<String, String> = BTreeMap::new();
+    for item in outputs {
+        let Output::Chunk(chunk) = item else { continue };
+        for (id, module) in chunk.modules.keys.iter().zip(&chunk.modules.values) {
+            let Some((name, dir)) = nexxo_analyze::packages::package_of(id) else {
+                continue;
+            };
+            let bytes = module.code().map_or(0, |code| code.len());
+            packages.entry(name.clone()).or_default().bytes += bytes;
+            // The shortest folder: the top-level copy when a package is installed twice.
+            let folder = folders.entry(name).or_insert_with(|| dir.clone());
+            if dir.len() < folder.len() {
+                *folder = dir;
+            }
+        }
+    }
+    for (name, dir) in folders {
+        if let Some(package) = packages.get_mut(&name) {
+            package.version = nexxo_analyze::packages::read_package_version(Path::new(&dir));
+        }
+    }
+    packages
 }
 
 fn bundle_error(errors: &[rolldown_error::BuildDiagnostic]) -> Diagnostic {
