@@ -493,7 +493,7 @@ fn every_task_file_is_part_of_the_helper_script_without_imports_of_its_own() {
             path.display()
         );
     }
-    assert_eq!(task_files, 8);
+    assert_eq!(task_files, 9);
     // The request loop starts only after every task is registered.
     let loop_start = helper::HELPER_SCRIPT
         .find("process.stdin.on('data'")
