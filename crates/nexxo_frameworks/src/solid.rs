@@ -72,11 +72,6 @@ impl Plugin for SolidJsx {
         "nexxo:solid"
     }
 
-    /// Always: Babel runs in a Node.js helper.
-    fn waits_on_other_processes(&self) -> bool {
-        true
-    }
-
     fn hooks(&self) -> Hooks {
         Hooks {
             transform: Some(solid_filter()),

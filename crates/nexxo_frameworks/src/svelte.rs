@@ -183,11 +183,6 @@ impl Plugin for SvelteComponents {
         "nexxo:svelte"
     }
 
-    /// Always: `svelte/compiler` runs in a Node.js helper.
-    fn waits_on_other_processes(&self) -> bool {
-        true
-    }
-
     fn hooks(&self) -> Hooks {
         Hooks {
             load: Some(HookFilter::extensions(&["svelte"])),
@@ -224,11 +219,6 @@ impl SvelteRuneModules {
 impl Plugin for SvelteRuneModules {
     fn name(&self) -> &str {
         "nexxo:svelte-modules"
-    }
-
-    /// Always: `svelte/compiler` runs in a Node.js helper.
-    fn waits_on_other_processes(&self) -> bool {
-        true
     }
 
     fn hooks(&self) -> Hooks {

@@ -209,11 +209,6 @@ impl Plugin for VueComponents {
         "nexxo:vue"
     }
 
-    /// Always: `@vue/compiler-sfc` runs in a Node.js helper.
-    fn waits_on_other_processes(&self) -> bool {
-        true
-    }
-
     fn hooks(&self) -> Hooks {
         Hooks {
             load: Some(HookFilter::extensions(&["vue"])),

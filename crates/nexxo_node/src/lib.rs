@@ -392,7 +392,9 @@ impl NodePool {
             }
         }
         drop(slots);
-        self.helper_freed.notify_all();
+        // One place freed, one waiter woken: with many threads waiting on a plugin's helper,
+        // waking all of them for each reply cost more than the round trips (measured).
+        self.helper_freed.notify_one();
     }
 
     fn spawn(&self) -> Result<Helper, NodeError> {

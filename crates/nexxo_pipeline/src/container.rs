@@ -158,14 +158,6 @@ impl PluginContainer {
     }
 
     /// Whether any plugin has a transform hook that may want `id` (drivers skip work when not).
-    /// Whether any plugin's hooks wait for another process (see
-    /// [`Plugin::waits_on_other_processes`]).
-    pub fn waits_on_other_processes(&self) -> bool {
-        self.plugins
-            .iter()
-            .any(|(plugin, _)| plugin.waits_on_other_processes())
-    }
-
     pub fn may_transform(&self, id: &str) -> bool {
         self.plugins.iter().any(|(_, hooks)| {
             hooks

@@ -492,13 +492,6 @@ pub trait Plugin: Send + Sync {
     fn fingerprint(&self) -> String {
         String::new()
     }
-
-    /// Whether its hooks wait for another process (a Node.js helper) to answer. The build
-    /// driver then lets rolldown's other module tasks go on while such a hook waits, instead
-    /// of holding one of the runtime's few threads idle.
-    fn waits_on_other_processes(&self) -> bool {
-        false
-    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,6 @@ use rolldown_plugin::{
     HookTransformOutputMap, HookTransformReturn, HookUsage, Plugin, PluginContext,
     SharedLoadPluginContext, SharedTransformPluginContext,
 };
-use tokio::runtime::RuntimeFlavor;
 
 use crate::asset_url::{data_url, AssetUrls};
 use crate::assets::{emit_asset_file, emit_named_file};
@@ -195,8 +194,6 @@ pub struct PipelinePlugin {
     resolver: ProjectResolver,
     errors: Arc<ModuleErrors>,
     workers: Option<Arc<WorkerBuilds>>,
-    /// Some plugin's hooks wait for a Node.js helper (`waits_on_other_processes`).
-    waits_on_other_processes: bool,
 }
 
 /// Chunk hooks emit files through rolldown's context, under the exact names they chose.
@@ -307,7 +304,6 @@ impl PipelinePlugin {
         workers: Option<Arc<WorkerBuilds>>,
     ) -> Self {
         Self {
-            waits_on_other_processes: container.waits_on_other_processes(),
             container,
             environment,
             urls,
@@ -315,20 +311,6 @@ impl PipelinePlugin {
             resolver,
             errors,
             workers,
-        }
-    }
-
-    /// Runs a module hook of the container. rolldown runs module tasks on the runtime's few
-    /// threads (one per core); a hook waiting for a Node.js helper would hold its thread idle,
-    /// so `block_in_place` first hands the thread's other tasks to a new one: other modules
-    /// are parsed, and other plugin calls sent, while this one waits.
-    fn run_hook<T>(&self, hook: impl FnOnce() -> T) -> T {
-        let multi_threaded = tokio::runtime::Handle::try_current()
-            .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
-        if self.waits_on_other_processes && multi_threaded {
-            tokio::task::block_in_place(hook)
-        } else {
-            hook()
         }
     }
 
@@ -374,8 +356,7 @@ impl Plugin for PipelinePlugin {
         info: Arc<rolldown_common::ModuleInfo>,
         _module: &rolldown_common::NormalModule,
     ) -> HookNoopReturn {
-        let parsed = self.run_hook(|| self.container.module_parsed(&module_info(&info, true)));
-        if let Err(diagnostic) = parsed {
+        if let Err(diagnostic) = self.container.module_parsed(&module_info(&info, true)) {
             self.errors.push(diagnostic);
         }
         Ok(())
@@ -404,11 +385,10 @@ impl Plugin for PipelinePlugin {
             code: args.code.as_str(),
             sourcemap,
         };
-        let rendered = self.run_hook(|| {
-            self.container
-                .render_chunk(&chunk_args, &EmitInContext(ctx))
-        });
-        let chain = match rendered {
+        let chain = match self
+            .container
+            .render_chunk(&chunk_args, &EmitInContext(ctx))
+        {
             Ok(Some(chain)) => chain,
             Ok(None) => return Ok(None),
             Err(diagnostic) => {
@@ -463,7 +443,7 @@ impl Plugin for PipelinePlugin {
             importer,
             environment: self.environment,
         };
-        match self.run_hook(|| self.container.resolve_id(&resolve_args, &self.host(ctx))) {
+        match self.container.resolve_id(&resolve_args, &self.host(ctx)) {
             Ok(resolved) => Ok(resolved.map(|r| HookResolveIdOutput::from_id(r.id))),
             Err(diagnostic) => {
                 self.errors.push(diagnostic);
@@ -480,7 +460,7 @@ impl Plugin for PipelinePlugin {
             id: args.id,
             environment: self.environment,
         };
-        let loaded = self.run_hook(|| self.container.load(&load_args, &self.host(&ctx)));
+        let loaded = self.container.load(&load_args, &self.host(&ctx));
         into_hook_return(&ctx, &self.errors, loaded)
     }
 
@@ -505,19 +485,18 @@ impl Plugin for PipelinePlugin {
             lang,
             environment: self.environment,
         };
-        let chain =
-            match self.run_hook(|| self.container.transform(&transform_args, &self.host(&ctx))) {
-                Ok(Some(chain)) => chain,
-                Ok(None) => return Ok(None),
-                Err(diagnostic) => {
-                    self.errors.push(diagnostic);
-                    return Ok(Some(HookTransformOutput {
-                        code: Some("export {};\n".into()),
-                        module_type: Some(ModuleType::Js),
-                        ..HookTransformOutput::default()
-                    }));
-                }
-            };
+        let chain = match self.container.transform(&transform_args, &self.host(&ctx)) {
+            Ok(Some(chain)) => chain,
+            Ok(None) => return Ok(None),
+            Err(diagnostic) => {
+                self.errors.push(diagnostic);
+                return Ok(Some(HookTransformOutput {
+                    code: Some("export {};\n".into()),
+                    module_type: Some(ModuleType::Js),
+                    ..HookTransformOutput::default()
+                }));
+            }
+        };
         for file in &chain.files {
             ctx.add_watch_file(&file.to_string_lossy());
         }

@@ -297,11 +297,6 @@ impl Plugin for JsPlugin {
         &self.spec.name
     }
 
-    /// Always: its hooks run in the plugin's Node.js helper.
-    fn waits_on_other_processes(&self) -> bool {
-        true
-    }
-
     fn hooks(&self) -> Hooks {
         self.hooks.clone()
     }
